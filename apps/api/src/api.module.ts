@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditModule } from '../../../libs/audit/src/index.js';
+import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
+import { DatabaseModule } from '../../../libs/database/src/index.js';
+import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
+import { QueueModule } from '../../../libs/queue/src/index.js';
+
+/** The HTTP api: controllers and guards composing the libs. It enqueues jobs but never processes them. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        structuredLogging('api'),
+        DatabaseModule.forRoot('ecmo-api'),
+        QueueModule.forProducer(),
+        AuditModule,
+        HealthModule,
+        MetricsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import helmet from '@fastify/helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '../../../libs/config/src/index.js';
+import { createHttpApp, initOrClose, type HttpAppOptions } from '../../../libs/observability/src/index.js';
+import { ApiModule } from './api.module.js';
+
+export const DOCS_PATH = 'api/docs';
+export const DOCS_JSON_PATH = 'api/docs-json';
+
+/** Builds the api application (not yet listening): used by main.ts and by the end-to-end tests. */
+export async function createApi(config: AppConfig, options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(ApiModule.forRoot(config), config, options);
+  await app.register(helmet, {
+    // Swagger UI loads its own script and styles from this origin; nothing else is served as a page.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  if (config.API_DOCS_ENABLED) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('VA-ECMO postcardiotomy follow-up registry')
+        .setDescription(
+          'Enrolment, consent, ECMO runs, complications, follow-up and audit exports for VA ECMO in ' +
+            'postcardiotomy cardiogenic shock (NICE evidence generation). Errors are RFC 9457 problem details.',
+        )
+        .setVersion(config.APP_VERSION)
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: DOCS_JSON_PATH });
+  }
+  await initOrClose(app);
+  return app;
+}

@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditModule } from '../../../libs/audit/src/index.js';
+import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
+import { DatabaseModule } from '../../../libs/database/src/index.js';
+import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
+import { QueueModule } from '../../../libs/queue/src/index.js';
+
+/**
+ * The worker: job processors, job schedulers (and later the outbox relay). Its HTTP server serves only
+ * /health and /metrics. It never runs migrations; it refuses to start on an unmigrated database.
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        structuredLogging('worker'),
+        DatabaseModule.forRoot('ecmo-worker'),
+        QueueModule.forWorker(),
+        AuditModule,
+        HealthModule,
+        MetricsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+// Jest runs the ESM-only Nest 12 packages in ESM mode (NODE_OPTIONS=--experimental-vm-modules, set by the
+// npm scripts), with @swc/jest compiling TypeScript with legacy decorators and decorator metadata.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2023',
+      keepClassNames: true,
+    },
+    module: { type: 'es6' },
+  },
+];
+
+// Jest (before Node 24.9) cannot require() an ESM-only package from a CommonJS one, as Node 20.19+ itself
+// can: @fastify/static (API docs) requires content-disposition, light-my-request (inject) requires cookie. Such
+// packages are compiled by @swc/jest, which emits CommonJS when Jest asks for it.
+const ESM_ONLY_REQUIRED_FROM_CJS = ['content-disposition', 'cookie'];
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': swc,
+    [`/node_modules/(${ESM_ONLY_REQUIRED_FROM_CJS.join('|')})/.+\\.js$`]: ['@swc/jest', {}],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_REQUIRED_FROM_CJS.join('|')})/)`],
+  // Sources import each other with the `.js` extension that Node's ESM resolution needs after compilation.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/apps/**/*.spec.ts',
+        '<rootDir>/libs/**/*.spec.ts',
+        '<rootDir>/test/unit/**/*.spec.ts',
+      ],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+      setupFiles: ['<rootDir>/test/support/worker-env.ts'],
+      testTimeout: 30000,
+    },
+  ],
+};

@@ -1,0 +1,57 @@
+import { ConfigError, loadConfig } from './load-config.js';
+
+describe('loadConfig', () => {
+  it('gives a complete local configuration from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.DATABASE_URL).toMatch(/^postgres:\/\/ecmo_app@?/);
+    expect(config.API_DOCS_ENABLED).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: '4000' }, 'PORT', 4000],
+    [{ API_DOCS_ENABLED: 'false' }, 'API_DOCS_ENABLED', false],
+    [{ API_DOCS_ENABLED: '0' }, 'API_DOCS_ENABLED', false],
+    [{ LOG_LEVEL: 'debug' }, 'LOG_LEVEL', 'debug'],
+    [{ PORT: '' }, 'PORT', 3000],
+  ])('reads %j', (env, key, expected) => {
+    expect((loadConfig(env) as unknown as Record<string, unknown>)[key]).toBe(expected);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^PORT .*got "eighty"/],
+    [{ PORT: '70000' }, /^PORT must not be greater than 65535/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of the following values/],
+    [{ REDIS_PREFIX: 'a:b' }, /^REDIS_PREFIX must be 1-64 letters.*no colon/],
+    [{ API_DOCS_ENABLED: 'perhaps' }, /^API_DOCS_ENABLED must be a boolean value/],
+  ])('refuses %j with a line naming the variable', (env, message) => {
+    try {
+      loadConfig(env);
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([expect.stringMatching(message)]);
+    }
+  });
+
+  it('never prints the value of a sensitive variable', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://user:s3cret@host/db' });
+      throw new Error('accepted');
+    } catch (error) {
+      const [problem] = (error as ConfigError).problems;
+      expect(problem).toMatch(/^DATABASE_URL must be a postgres:\/\/ URL/);
+      expect(problem).toContain('(value hidden)');
+      expect(problem).not.toContain('s3cret');
+    }
+  });
+
+  it('lists every bad variable, one line each', () => {
+    expect(() => loadConfig({ PORT: 'x', WORKER_PORT: 'y' })).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: 'x', WORKER_PORT: 'y' });
+    } catch (error) {
+      expect((error as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual(['PORT', 'WORKER_PORT']);
+    }
+  });
+});

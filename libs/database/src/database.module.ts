@@ -1,0 +1,48 @@
+import { Global, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/src/index.js';
+import { postgresOptions } from './datasource-options.js';
+import { assertSchemaMigrated } from './schema-check.js';
+import { TransactionService } from './transaction.service.js';
+
+/** Refuses to boot against a database that the migrations of this build have not reached. */
+class SchemaGuard implements OnApplicationBootstrap {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await assertSchemaMigrated(this.dataSource);
+  }
+}
+
+/**
+ * The application's DataSource, connected as the least-privilege role of DATABASE_URL. Entities register
+ * themselves with TypeOrmModule.forFeature in their own modules (autoLoadEntities).
+ */
+@Global()
+@Module({})
+export class DatabaseModule {
+  /** @param applicationName shown in pg_stat_activity, so an operator can tell the api from the worker. */
+  static forRoot(applicationName: string): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            ...postgresOptions({
+              url: config.DATABASE_URL,
+              poolSize: config.DATABASE_POOL_SIZE,
+              applicationName,
+            }),
+            autoLoadEntities: true,
+            // Fail fast at boot; later outages show on the readiness probe while the pool reconnects by itself.
+            retryAttempts: 0,
+          }),
+        }),
+      ],
+      providers: [TransactionService, SchemaGuard],
+      exports: [TransactionService],
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { MIGRATIONS } from '../../../migrations/index.js';
+import { MIGRATIONS_TABLE } from './roles.js';
+
+export interface PostgresOptionsInput {
+  readonly url: string;
+  readonly poolSize?: number;
+  readonly applicationName: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities?: MixedList<Function | string | EntitySchema>;
+}
+
+/**
+ * The one shape of PostgreSQL connection options, shared by the apps (as the application role), the
+ * migration commands (as the owner role) and the tests. `synchronize` is never on: the schema changes only
+ * through the migrations listed in migrations/index.ts.
+ */
+export function postgresOptions(input: PostgresOptionsInput): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: input.url,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsTransactionMode: 'each',
+    entities: input.entities ?? [],
+    poolSize: input.poolSize ?? 10,
+    applicationName: input.applicationName,
+    // Every instant is a timestamptz; the session zone keeps what psql shows in UTC.
+    extra: { options: '-c TimeZone=UTC' },
+  };
+}

@@ -1,0 +1,9 @@
+export type { AuditContext } from './audit-context.js';
+export { DatabaseModule } from './database.module.js';
+export { postgresOptions } from './datasource-options.js';
+export { runMigrations } from './migrate.js';
+export { parsePostgresUrl, quoteIdent, withDatabase } from './postgres-url.js';
+export { APP_GROUP_ROLE, MIGRATIONS_TABLE } from './roles.js';
+export { assertSchemaMigrated, pendingMigrations, SchemaNotMigratedError } from './schema-check.js';
+export { canAdminister, ensureRolesAndDatabase, lockDownDatabase } from './setup.js';
+export { applyAuditContext, TransactionService } from './transaction.service.js';

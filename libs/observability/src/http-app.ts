@@ -1,0 +1,66 @@
+import { ValidationPipe, type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '../../config/src/index.js';
+import { Metrics } from './metrics.js';
+import { flattenValidationErrors, ProblemDetailsFilter, ValidationProblem } from './problem-details.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
+
+export interface HttpAppOptions {
+  /** Listen for SIGTERM/SIGINT and run Nest's shutdown hooks (processes yes; tests close the app themselves). */
+  readonly shutdownHooks: boolean;
+}
+
+/**
+ * The HTTP shell shared by api and worker: Fastify, pino logs with request ids, problem-details errors, the
+ * strict validation pipe (unknown fields are refused, so mass assignment cannot happen), request metrics.
+ */
+export async function createHttpApp(
+  module: DynamicModule | Type,
+  config: AppConfig,
+  options: HttpAppOptions,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  if (options.shutdownHooks) app.enableShutdownHooks();
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new ValidationProblem(flattenValidationErrors(errors)),
+    }),
+  );
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  app.get(Metrics).instrument(fastify);
+  return app;
+}
+
+/**
+ * Initialises the app (the schema check and the job catalogue check run here); on failure closes what was
+ * opened (pools, Redis connections) before rethrowing, so a refused start leaves nothing running.
+ */
+export async function initOrClose(app: NestFastifyApplication): Promise<void> {
+  try {
+    await app.init();
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,13 @@
+export { HealthModule } from './health.module.js';
+export { structuredLogging } from './logger.module.js';
+export { Metrics, MetricsModule } from './metrics.js';
+export {
+  flattenValidationErrors,
+  ProblemDetailsFilter,
+  ValidationProblem,
+  type FieldError,
+  type ProblemDetails,
+} from './problem-details.js';
+export { REDACTED_PATHS } from './redaction.js';
+export { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
+export { createHttpApp, initOrClose, type HttpAppOptions } from './http-app.js';

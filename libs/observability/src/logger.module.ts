@@ -1,0 +1,31 @@
+import type { DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from '../../config/src/index.js';
+import { REDACTED_PATHS } from './redaction.js';
+import { requestIdFor } from './request-id.js';
+
+/** Structured JSON logs (pino) with a request id on every line of a request and identifiers redacted. */
+export function structuredLogging(service: string): DynamicModule {
+  return LoggerModule.forRootAsync({
+    inject: [AppConfig],
+    useFactory: (config: AppConfig) => ({
+      pinoHttp: {
+        level: config.LOG_LEVEL,
+        base: { service, version: config.APP_VERSION },
+        genReqId: requestIdFor,
+        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        // Bodies and query strings are never logged: they may carry identifiers.
+        serializers: {
+          req: (req: { id: string; method: string; url: string }) => ({
+            id: req.id,
+            method: req.method,
+            url: req.url.split('?')[0],
+          }),
+        },
+        autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+        customLogLevel: (_req, res, error) =>
+          error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      },
+    }),
+  });
+}

@@ -1,0 +1,133 @@
+import { STATUS_CODES } from 'node:http';
+import {
+  BadRequestException,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { ValidationError } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** One invalid field: where it is (dotted path) and why it was refused. */
+export interface FieldError {
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** RFC 9457 problem details, the body of every error response. */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly requestId?: string;
+  readonly errors?: readonly FieldError[];
+  /** The readiness report, on a 503 from /health/ready. */
+  readonly health?: unknown;
+}
+
+function isHealthReport(value: unknown): value is { status: string; error?: Record<string, unknown> } {
+  return (
+    typeof value === 'object' && value !== null && 'details' in value && 'status' in value && 'error' in value
+  );
+}
+
+/** Thrown by the validation pipe: 400 with every invalid field and its reason. */
+export class ValidationProblem extends BadRequestException {
+  constructor(readonly fieldErrors: readonly FieldError[]) {
+    super('The request has invalid fields');
+  }
+}
+
+export function flattenValidationErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((reason) => ({ field, reason }));
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
+
+/**
+ * Turns every error into a problem-details body. Client errors keep their message; anything that is not an
+ * HttpException is a bug: it is logged with the request id and answered 500 without internals.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { id?: string }>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblem(exception, request);
+    void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+  }
+
+  private toProblem(exception: unknown, request: FastifyRequest & { id?: string }): ProblemDetails {
+    const base = { instance: request.url?.split('?')[0], requestId: request.id };
+    if (exception instanceof ValidationProblem) {
+      return {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: exception.message,
+        errors: exception.fieldErrors,
+        ...base,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (isHealthReport(response)) {
+        // Terminus' report says which dependency is down; it stays whole under `health`.
+        const down = Object.keys(response.error ?? {}).join(', ');
+        return {
+          type: 'about:blank',
+          title: STATUS_CODES[status] ?? 'Error',
+          status,
+          detail: `Not ready: ${down} down`,
+          health: response,
+          ...base,
+        };
+      }
+      const message =
+        typeof response === 'string'
+          ? response
+          : typeof (response as { message?: unknown }).message === 'string'
+            ? (response as { message: string }).message
+            : exception.message;
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Error',
+        status,
+        detail: message,
+        ...base,
+      };
+    }
+    // Errors raised by Fastify itself (malformed JSON, unsupported media type, body too large) carry a 4xx.
+    const fastifyStatus = (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+      const detail = exception instanceof Error ? exception.message : undefined;
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[fastifyStatus] ?? 'Error',
+        status: fastifyStatus,
+        detail,
+        ...base,
+      };
+    }
+    this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
+    const status = HttpStatus.INTERNAL_SERVER_ERROR;
+    return {
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status,
+      detail: 'An unexpected error occurred; it has been logged.',
+      ...base,
+    };
+  }
+}

@@ -1,0 +1,54 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * The typed catalogue of every background job: which queue it runs on, what its payload holds and how it is
+ * retried. Payloads carry ids only (never a patient identifier: Redis is not where identity lives), and a
+ * processor re-reads the rows it needs. Adding a job means: a name here, its payload type, its options, and
+ * exactly one @JobHandler in the worker, or the worker refuses to boot.
+ */
+export enum QueueName {
+  Maintenance = 'maintenance',
+}
+
+export enum JobName {
+  Heartbeat = 'heartbeat',
+}
+
+export interface JobPayloads {
+  /** Written by the scheduler; the job id is the idempotency key of the effect. */
+  readonly [JobName.Heartbeat]: Readonly<Record<string, never>>;
+}
+
+export interface JobDefinition {
+  readonly queue: QueueName;
+  readonly options: JobsOptions;
+}
+
+export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
+  [JobName.Heartbeat]: {
+    queue: QueueName.Maintenance,
+    // A missed heartbeat is replaced by the next one: retry briefly, keep a short history for inspection.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1000 },
+    },
+  },
+};
+
+/** Worker concurrency per queue. */
+export const QUEUE_CONCURRENCY: { readonly [Q in QueueName]: number } = {
+  [QueueName.Maintenance]: 2,
+};
+
+export function queueOf(name: JobName): QueueName {
+  return JOB_CATALOGUE[name].queue;
+}
+
+/** BullMQ keys are joined with ':', and a duplicate id is silently ignored: ids are checked before use. */
+export function assertValidJobId(jobId: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(jobId)) {
+    throw new Error(`Invalid job id "${jobId}": use letters, digits, _, . and - only (no ':')`);
+  }
+}

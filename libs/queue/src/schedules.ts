@@ -1,0 +1,15 @@
+import type { RepeatOptions } from 'bullmq';
+import type { AppConfig } from '../../config/src/index.js';
+import { JobName } from './job-catalogue.js';
+
+export interface JobSchedule {
+  /** Scheduler id: stable, so upserting at every boot replaces the previous definition instead of adding one. */
+  readonly id: string;
+  readonly job: JobName;
+  readonly repeat: Omit<RepeatOptions, 'key'>;
+}
+
+/** Every repeating job, in one place; the worker upserts them at boot (BullMQ 6 has no repeatable jobs). */
+export function jobSchedules(config: AppConfig): JobSchedule[] {
+  return [{ id: 'heartbeat', job: JobName.Heartbeat, repeat: { every: config.HEARTBEAT_INTERVAL_MS } }];
+}

@@ -1,0 +1,5 @@
+import { AuditEvent } from '../libs/audit/src/audit-event.entity.js';
+import { WorkerHeartbeat } from '../libs/queue/src/heartbeat/worker-heartbeat.entity.js';
+
+/** Every entity, for the TypeORM CLI's migration:generate (the apps load theirs through forFeature). */
+export const ENTITIES = [AuditEvent, WorkerHeartbeat];

@@ -1,0 +1,7 @@
+import { Foundation1795460000000 } from './1795460000000-Foundation.js';
+
+/**
+ * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
+ * start when one is missing; a unit test fails when a file in this folder is not listed here.
+ */
+export const MIGRATIONS = [Foundation1795460000000];

@@ -1,0 +1,28 @@
+// `npm start`: runs the api and the worker side by side in the foreground. Ctrl-C (or SIGTERM) stops both
+// gracefully; if one of them exits, the other is stopped too and the exit status is passed on.
+import { spawn } from 'node:child_process';
+
+const processes = [
+  ['api', 'dist/apps/api/src/main.js'],
+  ['worker', 'dist/apps/worker/src/main.js'],
+].map(([name, entry]) => ({ name, child: spawn(process.execPath, [entry], { stdio: 'inherit' }) }));
+
+let exitCode;
+for (const { name, child } of processes) {
+  child.on('exit', (code, signal) => {
+    if (exitCode === undefined) {
+      exitCode = code ?? (signal ? 1 : 0);
+      if (code !== 0) console.error(`${name} exited (${signal ?? code}); stopping the others`);
+      stopAll('SIGTERM');
+    }
+    if (processes.every((p) => p.child.exitCode !== null || p.child.signalCode !== null))
+      process.exit(exitCode);
+  });
+}
+
+function stopAll(signal) {
+  for (const { child } of processes)
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll('SIGTERM'));

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The one command that starts the whole registry on a fresh clone: npm dependencies, PostgreSQL and Redis
+# (found, started or installed), roles, database and migrations, then the api and the worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+load_env_file
+ensure_node
+ensure_dependencies
+ensure_postgres
+ensure_redis
+exec npm start

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The one command that runs the whole test suite on a fresh clone: formatting, lint, type-check, unit tests,
+# and end-to-end tests on real PostgreSQL and Redis (a database copy per Jest worker and a Redis key prefix
+# per run, all removed at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+load_env_file
+ensure_node
+ensure_dependencies
+ensure_postgres
+ensure_redis
+exec npm test

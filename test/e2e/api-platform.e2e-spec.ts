@@ -1,0 +1,109 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { startApi } from '../support/apps.js';
+
+describe('api platform: health, docs, metrics, errors, request ids', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await startApi();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('is live, and ready when PostgreSQL and Redis answer', async () => {
+    const live = await app.inject({ method: 'GET', url: '/health/live' });
+    expect(live.statusCode).toBe(200);
+    const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({
+      status: 'ok',
+      details: { database: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+
+  it('serves the OpenAPI 3 document and the docs page', async () => {
+    const json = await app.inject({ method: 'GET', url: '/api/docs-json' });
+    expect(json.statusCode).toBe(200);
+    const document = json.json<{ openapi: string; paths: Record<string, unknown> }>();
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+    const page = await app.inject({ method: 'GET', url: '/api/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+  });
+
+  it('exposes Prometheus metrics with HTTP latency by route template and BullMQ queue counts', async () => {
+    await app.inject({ method: 'GET', url: '/health/live' });
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} \d+/,
+    );
+    expect(metrics.body).toMatch(/bullmq_jobs\{queue="maintenance",state="waiting"\} \d+/);
+  });
+
+  it('sends security headers (helmet)', async () => {
+    const response = await app.inject({ method: 'GET', url: '/health/live' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('keeps a well-formed caller request id and replaces a malformed one', async () => {
+    const kept = await app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'trace-1234abcd' },
+    });
+    expect(kept.headers['x-request-id']).toBe('trace-1234abcd');
+    const replaced = await app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'bad id\nwith newline' },
+    });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers an unknown route with a 404 problem-details body carrying the request id', async () => {
+    const response = await app.inject({ method: 'GET', url: '/no-such-route?nhs=9990000018' });
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({
+      status: 404,
+      title: 'Not Found',
+      instance: '/no-such-route',
+      requestId: response.headers['x-request-id'],
+    });
+  });
+
+  it('answers malformed JSON with 400, not 500', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/health/live',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"broken": ',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ status: 400, title: 'Bad Request' });
+  });
+});
+
+describe('api readiness while Redis is unreachable', () => {
+  it('answers 503 naming Redis as down, while liveness stays 200', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const app = await startApi({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({
+        status: 503,
+        detail: 'Not ready: redis down',
+        health: { status: 'error', details: { redis: { status: 'down' }, database: { status: 'up' } } },
+      });
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

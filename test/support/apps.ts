@@ -1,0 +1,43 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
+import { createApi } from '../../apps/api/src/bootstrap.js';
+import { createWorker } from '../../apps/worker/src/bootstrap.js';
+import { loadConfig, type AppConfig } from '../../libs/config/src/index.js';
+
+/** The configuration of this Jest worker (its database, the run's Redis prefix), with overrides. */
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+export function startApi(overrides: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  return createApi(testConfig(overrides), { shutdownHooks: false });
+}
+
+export function startWorker(overrides: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  return createWorker(testConfig(overrides), { shutdownHooks: false });
+}
+
+/** A raw connection to this worker's database, as the application role or as the owner. */
+export async function connect(role: 'app' | 'owner'): Promise<pg.Client> {
+  const config = testConfig();
+  const client = new pg.Client({
+    connectionString: role === 'app' ? config.DATABASE_URL : config.DATABASE_MIGRATION_URL,
+  });
+  await client.connect();
+  return client;
+}
+
+/** Polls until the check returns a value other than undefined, or fails after the timeout. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10000,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
