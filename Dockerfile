@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: install every dependency, compile TypeScript, then drop the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `npm install` (not `npm ci`): the lockfile holds only the native packages of the platforms the registry
@@ -14,7 +14,7 @@ RUN npm run build
 RUN npm prune --omit=dev
 
 # Runtime stage: compiled code and production dependencies only, as the unprivileged `node` user.
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json

@@ -8,11 +8,12 @@ const processes = [
 ].map(([name, entry]) => ({ name, child: spawn(process.execPath, [entry], { stdio: 'inherit' }) }));
 
 let exitCode;
+let stopping = false;
 for (const { name, child } of processes) {
   child.on('exit', (code, signal) => {
     if (exitCode === undefined) {
       exitCode = code ?? (signal ? 1 : 0);
-      if (code !== 0) console.error(`${name} exited (${signal ?? code}); stopping the others`);
+      if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the others`);
       stopAll('SIGTERM');
     }
     if (processes.every((p) => p.child.exitCode !== null || p.child.signalCode !== null))
@@ -21,6 +22,7 @@ for (const { name, child } of processes) {
 }
 
 function stopAll(signal) {
+  stopping = true;
   for (const { child } of processes)
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 }

@@ -5,7 +5,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
  * or from AuditService (events that change no row: logins, identifier reads, exports). The application role
  * may only INSERT and SELECT here; UPDATE, DELETE and TRUNCATE are refused by privileges and by triggers.
  */
-@Entity('audit_event')
+// The table, its indices, checks and triggers are defined in SQL (migration Foundation); TypeORM only maps it.
+@Entity('audit_event', { synchronize: false })
 export class AuditEvent {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** One processed heartbeat job: proof, visible in PostgreSQL, that scheduler, Redis and worker work together. */
-@Entity('worker_heartbeat')
+// Defined in SQL (migration Foundation); TypeORM only maps it.
+@Entity('worker_heartbeat', { synchronize: false })
 export class WorkerHeartbeat {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
