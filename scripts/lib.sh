@@ -97,3 +97,12 @@ ensure_redis() {
   wait_for_port "$host" "$port" || die "Redis did not come up on $host:$port; see .run/redis.log"
   say "Redis running on $host:$port"
 }
+
+# Everything both commands need before npm takes over.
+prepare_machine() {
+  load_env_file
+  ensure_node
+  ensure_dependencies
+  ensure_postgres
+  ensure_redis
+}

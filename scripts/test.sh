@@ -5,9 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-load_env_file
-ensure_node
-ensure_dependencies
-ensure_postgres
-ensure_redis
+prepare_machine
 exec npm test

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { ApiModule } from '../../apps/api/src/api.module.js';
+import { Public } from '../../libs/access/src/index.js';
 import { createHttpApp } from '../../libs/observability/src/index.js';
 import { testConfig } from '../support/apps.js';
 
@@ -27,6 +28,7 @@ class ProbeDto {
 }
 
 /** A stand-in for the domain controllers to come, mounted on the real api shell. */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post()
@@ -40,7 +42,16 @@ class ProbeController {
   }
 }
 
-@Module({ controllers: [ProbeController] })
+/** A route that forgot to declare anything: the default-deny guard must close it. */
+@Controller('forgotten')
+class ForgottenController {
+  @Get()
+  read() {
+    return { leaked: true };
+  }
+}
+
+@Module({ controllers: [ProbeController, ForgottenController] })
 class ProbeModule {}
 
 describe('http shell: validation pipe and problem details', () => {
@@ -96,6 +107,17 @@ describe('http shell: validation pipe and problem details', () => {
         { field: 'preEcmo.lactateMmolPerL', reason: 'lactateMmolPerL must not be greater than 30' },
       ]),
     );
+  });
+
+  it('closes a route that declares no access with 401 (default deny)', async () => {
+    const response = await app.inject({ method: 'GET', url: '/forgotten' });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({
+      status: 401,
+      title: 'Unauthorized',
+      detail: 'Authentication required',
+    });
+    expect(response.body).not.toContain('leaked');
   });
 
   it('answers an unexpected error with a 500 that reveals nothing of it', async () => {

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AccessModule } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
@@ -16,6 +17,7 @@ export class ApiModule {
         structuredLogging('api'),
         DatabaseModule.forRoot('ecmo-api'),
         QueueModule.forProducer(),
+        AccessModule,
         AuditModule,
         HealthModule,
         MetricsModule,

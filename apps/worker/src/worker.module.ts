@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AccessModule } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
@@ -19,6 +20,7 @@ export class WorkerModule {
         structuredLogging('worker'),
         DatabaseModule.forRoot('ecmo-worker'),
         QueueModule.forWorker(),
+        AccessModule,
         AuditModule,
         HealthModule,
         MetricsModule,

@@ -1,0 +1,3 @@
+export { AccessModule } from './access.module.js';
+export { DefaultDenyGuard } from './default-deny.guard.js';
+export { IS_PUBLIC, Public } from './public.decorator.js';
