@@ -43,7 +43,11 @@ export class Foundation1795460000000 implements MigrationInterface {
     await q.query(`CREATE INDEX audit_event_entity_idx ON audit_event (entity_type, entity_id, id)`);
     await q.query(`CREATE INDEX audit_event_actor_idx ON audit_event (actor, occurred_at)`);
     await q.query(`REVOKE ALL ON audit_event FROM registry_app`);
-    await q.query(`GRANT SELECT, INSERT ON audit_event TO registry_app`);
+    // Column-level INSERT: the application cannot choose the id, the time or the transaction of an entry.
+    await q.query(
+      `GRANT SELECT, INSERT (actor, action, entity_type, entity_id, old_values, new_values, reason, request_id, client_address)
+         ON audit_event TO registry_app`,
+    );
 
     await q.query(`
       CREATE FUNCTION audit_event_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -61,7 +65,9 @@ export class Foundation1795460000000 implements MigrationInterface {
     //              FOR EACH ROW EXECUTE FUNCTION audit_row_change();
     // The actor is mandatory: a write outside TransactionService.run() (no registry.actor) is refused.
     await q.query(`
-      CREATE FUNCTION audit_row_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION audit_row_change() RETURNS trigger LANGUAGE plpgsql
+      -- A fixed search path: a caller's own (e.g. temporary) audit_event must never capture the trail.
+      SET search_path = pg_catalog, public AS $$
       DECLARE
         v_actor   text := nullif(current_setting('registry.actor', true), '');
         v_address text := nullif(current_setting('registry.client_address', true), '');
@@ -75,7 +81,7 @@ export class Foundation1795460000000 implements MigrationInterface {
         END IF;
         IF TG_OP <> 'INSERT' THEN v_old := to_jsonb(OLD); END IF;
         IF TG_OP <> 'DELETE' THEN v_new := to_jsonb(NEW); END IF;
-        INSERT INTO audit_event (actor, action, entity_type, entity_id, old_values, new_values,
+        INSERT INTO public.audit_event (actor, action, entity_type, entity_id, old_values, new_values,
                                  reason, request_id, client_address)
         VALUES (v_actor, lower(TG_OP), TG_TABLE_NAME, coalesce(v_new ->> 'id', v_old ->> 'id'), v_old, v_new,
                 nullif(current_setting('registry.reason', true), ''),

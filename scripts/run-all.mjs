@@ -12,7 +12,7 @@ let stopping = false;
 for (const { name, child } of processes) {
   child.on('exit', (code, signal) => {
     if (exitCode === undefined) {
-      exitCode = code ?? (signal ? 1 : 0);
+      exitCode = stopping ? 0 : (code ?? 1);
       if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the others`);
       stopAll('SIGTERM');
     }

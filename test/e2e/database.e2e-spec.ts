@@ -6,6 +6,7 @@ import {
   runMigrations,
   SchemaNotMigratedError,
   TransactionService,
+  UnsafeDatabaseRoleError,
 } from '../../libs/database/src/index.js';
 import {
   createDatabaseFrom,
@@ -52,6 +53,27 @@ describe('least-privilege application role', () => {
     expect(await sqlState(app, `TRUNCATE audit_event`)).toBe(PERMISSION_DENIED);
     const { rows } = await app.query(`SELECT count(*)::int AS n FROM audit_event WHERE reason = 'tampered'`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('may not choose the id, time or transaction of an audit entry', async () => {
+    expect(
+      await sqlState(
+        app,
+        `INSERT INTO audit_event (actor, action, occurred_at) VALUES ('x', 'backdated', '2001-01-01')`,
+      ),
+    ).toBe(PERMISSION_DENIED);
+    expect(
+      await sqlState(
+        app,
+        `INSERT INTO audit_event (id, actor, action) OVERRIDING SYSTEM VALUE VALUES (1, 'x', 'forged')`,
+      ),
+    ).toBe(PERMISSION_DENIED);
+  });
+
+  it('may not create temporary tables (which could shadow the audit trail on the search path)', async () => {
+    expect(await sqlState(app, `CREATE TEMPORARY TABLE audit_event (LIKE public.audit_event)`)).toBe(
+      PERMISSION_DENIED,
+    );
   });
 
   it('may not run DDL', async () => {
@@ -189,6 +211,15 @@ describe('migrations and the schema check', () => {
     expect((error as Error).message).toMatch(
       /not migrated: 1 migration\(s\) pending .*npm run migration:run/,
     );
+  });
+
+  it('refuses to start the api connected as the owner role', async () => {
+    const error = await startApi({ DATABASE_URL: testConfig().DATABASE_MIGRATION_URL }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UnsafeDatabaseRoleError);
+    expect((error as Error).message).toMatch(/may UPDATE the audit trail/);
   });
 
   it('applies migrations once when two deploys migrate at the same time (advisory lock)', async () => {

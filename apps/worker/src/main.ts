@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
-import { SchemaNotMigratedError } from '../../../libs/database/src/index.js';
+import { SchemaNotMigratedError, UnsafeDatabaseRoleError } from '../../../libs/database/src/index.js';
 import { createWorker } from './bootstrap.js';
 
 const config = loadConfigOrExit();
@@ -12,8 +12,9 @@ try {
   );
 } catch (error) {
   console.error(
-    `worker failed to start: ${error instanceof SchemaNotMigratedError ? error.message : String(error)}`,
+    `worker failed to start: ${error instanceof SchemaNotMigratedError || error instanceof UnsafeDatabaseRoleError ? error.message : String(error)}`,
   );
-  if (!(error instanceof SchemaNotMigratedError)) console.error(error);
+  if (!(error instanceof SchemaNotMigratedError || error instanceof UnsafeDatabaseRoleError))
+    console.error(error);
   process.exit(1);
 }

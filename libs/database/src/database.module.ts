@@ -3,15 +3,16 @@ import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/src/index.js';
 import { postgresOptions } from './datasource-options.js';
-import { assertSchemaMigrated } from './schema-check.js';
+import { assertLeastPrivilege, assertSchemaMigrated } from './schema-check.js';
 import { TransactionService } from './transaction.service.js';
 
-/** Refuses to boot against a database that the migrations of this build have not reached. */
+/** Refuses to boot on a database this build's migrations have not reached, or as a privileged role. */
 class SchemaGuard implements OnApplicationBootstrap {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await assertSchemaMigrated(this.dataSource);
+    await assertLeastPrivilege(this.dataSource);
   }
 }
 

@@ -4,6 +4,12 @@ export { postgresOptions } from './datasource-options.js';
 export { runMigrations } from './migrate.js';
 export { parsePostgresUrl, quoteIdent, withDatabase } from './postgres-url.js';
 export { APP_GROUP_ROLE, MIGRATIONS_TABLE } from './roles.js';
-export { assertSchemaMigrated, pendingMigrations, SchemaNotMigratedError } from './schema-check.js';
+export {
+  assertLeastPrivilege,
+  assertSchemaMigrated,
+  pendingMigrations,
+  SchemaNotMigratedError,
+  UnsafeDatabaseRoleError,
+} from './schema-check.js';
 export { canAdminister, ensureRolesAndDatabase, lockDownDatabase } from './setup.js';
 export { applyAuditContext, TransactionService } from './transaction.service.js';

@@ -30,3 +30,31 @@ export async function assertSchemaMigrated(dataSource: DataSource): Promise<void
   const pending = await pendingMigrations(dataSource);
   if (pending.length > 0) throw new SchemaNotMigratedError(pending);
 }
+
+export class UnsafeDatabaseRoleError extends Error {
+  constructor(reason: string) {
+    super(
+      `DATABASE_URL must name the least-privilege application role, but ${reason}. ` +
+        'Use the role that `npm run db:setup` creates (ecmo_app), never the owner or a superuser.',
+    );
+    this.name = 'UnsafeDatabaseRoleError';
+  }
+}
+
+/**
+ * Refuses to run the apps as a role that could rewrite history: a superuser, or any role allowed to UPDATE
+ * the audit trail or to create tables (the owner). Otherwise the audit trail's protection means nothing.
+ */
+export async function assertLeastPrivilege(dataSource: DataSource): Promise<void> {
+  const [role] = await dataSource.query<
+    Array<{ superuser: boolean; can_update_audit: boolean; can_create: boolean }>
+  >(
+    `SELECT r.rolsuper AS superuser,
+            has_table_privilege('public.audit_event', 'UPDATE') AS can_update_audit,
+            has_schema_privilege('public', 'CREATE') AS can_create
+       FROM pg_roles r WHERE r.rolname = current_user`,
+  );
+  if (role?.superuser) throw new UnsafeDatabaseRoleError('it connects as a superuser');
+  if (role?.can_update_audit) throw new UnsafeDatabaseRoleError('its role may UPDATE the audit trail');
+  if (role?.can_create) throw new UnsafeDatabaseRoleError('its role may create tables');
+}

@@ -76,9 +76,11 @@ export async function lockDownDatabase(adminUrl: string, database: string, owner
     await client.query(`ALTER SCHEMA public OWNER TO ${quoteIdent(ownerRole)}`);
     await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
     await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`);
+    // No TEMPORARY: a temporary table could shadow a real one on the application's search path.
     await client.query(
-      `GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(APP_GROUP_ROLE)}`,
+      `REVOKE TEMPORARY ON DATABASE ${quoteIdent(database)} FROM ${quoteIdent(APP_GROUP_ROLE)}`,
     );
+    await client.query(`GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(APP_GROUP_ROLE)}`);
     await client.query(`GRANT USAGE ON SCHEMA public TO ${quoteIdent(APP_GROUP_ROLE)}`);
   } finally {
     await client.end();

@@ -110,7 +110,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // Errors raised by Fastify itself (malformed JSON, unsupported media type, body too large) carry a 4xx.
     const fastifyStatus = (exception as { statusCode?: unknown } | null)?.statusCode;
-    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+    const fastifyCode = (exception as { code?: unknown } | null)?.code;
+    if (
+      typeof fastifyCode === 'string' &&
+      fastifyCode.startsWith('FST_') &&
+      typeof fastifyStatus === 'number' &&
+      fastifyStatus >= 400 &&
+      fastifyStatus < 500
+    ) {
       const detail = exception instanceof Error ? exception.message : undefined;
       return {
         type: 'about:blank',
@@ -120,7 +127,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...base,
       };
     }
-    this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
+    this.logger.error({ err: safeError(exception), requestId: request.id }, 'unhandled error');
     const status = HttpStatus.INTERNAL_SERVER_ERROR;
     return {
       type: 'about:blank',
@@ -130,4 +137,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...base,
     };
   }
+}
+
+/**
+ * What of an error may be logged. A database error carries the statement's bound values (`parameters`) and
+ * PostgreSQL's `detail` ("Key (nhs_number)=(...) already exists"): identifiers that name-based redaction
+ * cannot catch. Only the type, message, SQLSTATE or error code, and stack are kept.
+ */
+export function safeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const code = (error as { code?: unknown }).code;
+  return {
+    type: error.name,
+    message: error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    stack: error.stack,
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Paths pino replaces with "[redacted]" in every log line. Patient identifiers (NHS number, name, date of
  * birth, contact details) and credentials must never reach logs; this list is the safety net behind the rule
- * that code does not log them in the first place.
+ * that code does not log them in the first place. Generic keys (`name`, `code`) are not listed: they are
+ * queue names and SQLSTATEs far more often than identifiers, and hiding them blinds the error logs.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -13,7 +14,7 @@ export const REDACTED_PATHS = [
     'nhs_number',
     'givenName',
     'familyName',
-    'name',
+    'patientName',
     'fullName',
     'dateOfBirth',
     'date_of_birth',
@@ -29,6 +30,7 @@ export const REDACTED_PATHS = [
     'accessToken',
     'apiKey',
     'totp',
-    'code',
-  ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+    'totpCode',
+    'recoveryCode',
+  ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`, `*.*.*.${field}`, `*.*.*.*.${field}`]),
 ];

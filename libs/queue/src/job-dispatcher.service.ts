@@ -109,20 +109,34 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const timeoutMs = this.config.SHUTDOWN_TIMEOUT_MS;
     await Promise.all(
       this.workers.map(async (worker) => {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        });
-        const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
-        clearTimeout(timer);
-        if (outcome === 'timeout') {
+        if ((await withTimeout(worker.close(), timeoutMs)) === 'timeout') {
+          // close(true) would wait on the graceful close already under way (BullMQ returns the same promise):
+          // signal the running jobs to abort and cut the connection. Their locks expire and the stalled-job
+          // check hands them to another worker, which is why every effect is idempotent.
           this.logger.warn(
-            `worker ${worker.name} still busy after ${timeoutMs} ms: closing by force (its jobs will be retried)`,
+            `worker ${worker.name} still busy after ${timeoutMs} ms: aborting its jobs (they will be retried)`,
           );
-          await worker.close(true);
+          worker.cancelAllJobs('shutdown');
+          await withTimeout(worker.disconnect(), 1000);
         }
       }),
     );
-    await Promise.allSettled(this.connections.map((c) => c.quit()));
+    // quit() waits for Redis to answer, which it may not while Redis is down.
+    for (const connection of this.connections) {
+      if (connection.status !== 'ready' || (await withTimeout(connection.quit(), 1000)) === 'timeout')
+        connection.disconnect();
+    }
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
