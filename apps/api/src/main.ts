@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
-import { SchemaNotMigratedError, UnsafeDatabaseRoleError } from '../../../libs/database/src/index.js';
+import { StartupRefusal } from '../../../libs/database/src/index.js';
 import { createApi, DOCS_JSON_PATH, DOCS_PATH } from './bootstrap.js';
 
 const config = loadConfigOrExit();
@@ -13,10 +13,7 @@ try {
     : '';
   console.log(`ECMO registry api listening on ${base}.${docs} Health: ${base}/health/ready`);
 } catch (error) {
-  console.error(
-    `api failed to start: ${error instanceof SchemaNotMigratedError || error instanceof UnsafeDatabaseRoleError ? error.message : String(error)}`,
-  );
-  if (!(error instanceof SchemaNotMigratedError || error instanceof UnsafeDatabaseRoleError))
-    console.error(error);
+  console.error(`api failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof StartupRefusal)) console.error(error);
   process.exit(1);
 }

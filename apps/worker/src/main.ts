@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
-import { SchemaNotMigratedError, UnsafeDatabaseRoleError } from '../../../libs/database/src/index.js';
+import { StartupRefusal } from '../../../libs/database/src/index.js';
 import { createWorker } from './bootstrap.js';
 
 const config = loadConfigOrExit();
@@ -11,10 +11,7 @@ try {
     `ECMO registry worker running; health: http://${config.HOST}:${config.WORKER_PORT}/health/ready`,
   );
 } catch (error) {
-  console.error(
-    `worker failed to start: ${error instanceof SchemaNotMigratedError || error instanceof UnsafeDatabaseRoleError ? error.message : String(error)}`,
-  );
-  if (!(error instanceof SchemaNotMigratedError || error instanceof UnsafeDatabaseRoleError))
-    console.error(error);
+  console.error(`worker failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof StartupRefusal)) console.error(error);
   process.exit(1);
 }

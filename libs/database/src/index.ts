@@ -9,6 +9,7 @@ export {
   assertSchemaMigrated,
   pendingMigrations,
   SchemaNotMigratedError,
+  StartupRefusal,
   UnsafeDatabaseRoleError,
 } from './schema-check.js';
 export { canAdminister, ensureRolesAndDatabase, lockDownDatabase } from './setup.js';

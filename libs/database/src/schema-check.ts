@@ -2,7 +2,10 @@ import type { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations/index.js';
 import { MIGRATIONS_TABLE } from './roles.js';
 
-export class SchemaNotMigratedError extends Error {
+/** A start the process refuses on purpose: its message says what to do, no stack trace needed. */
+export class StartupRefusal extends Error {}
+
+export class SchemaNotMigratedError extends StartupRefusal {
   constructor(readonly pending: readonly string[]) {
     super(
       `The database is not migrated: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
@@ -31,7 +34,7 @@ export async function assertSchemaMigrated(dataSource: DataSource): Promise<void
   if (pending.length > 0) throw new SchemaNotMigratedError(pending);
 }
 
-export class UnsafeDatabaseRoleError extends Error {
+export class UnsafeDatabaseRoleError extends StartupRefusal {
   constructor(reason: string) {
     super(
       `DATABASE_URL must name the least-privilege application role, but ${reason}. ` +

@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../config/src/index.js';
+import { safeError } from './problem-details.js';
 import { REDACTED_PATHS } from './redaction.js';
 import { requestIdFor } from './request-id.js';
 
@@ -16,6 +17,8 @@ export function structuredLogging(service: string): DynamicModule {
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
         // Bodies and query strings are never logged: they may carry identifiers.
         serializers: {
+          // Every logged error, wherever it is logged from, loses bound values and PostgreSQL detail.
+          err: safeError,
           req: (req: { id: string; method: string; url: string }) => ({
             id: req.id,
             method: req.method,

@@ -127,7 +127,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...base,
       };
     }
-    this.logger.error({ err: safeError(exception), requestId: request.id }, 'unhandled error');
+    this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
     const status = HttpStatus.INTERNAL_SERVER_ERROR;
     return {
       type: 'about:blank',
