@@ -17,14 +17,20 @@ const swc = [
 // can: @fastify/static (API docs) requires content-disposition, light-my-request (inject) requires cookie. Such
 // packages are compiled by @swc/jest, which emits CommonJS when Jest asks for it.
 const ESM_ONLY_REQUIRED_FROM_CJS = ['content-disposition', 'cookie'];
+// CommonJS Nest add-ons that require() @nestjs/common or @nestjs/core: see test/support/esm-bridge-transform.cjs.
+const CJS_REQUIRING_NEST = ['@nestjs/throttler'];
 
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': swc,
     [`/node_modules/(${ESM_ONLY_REQUIRED_FROM_CJS.join('|')})/.+\\.js$`]: ['@swc/jest', {}],
+    [`/node_modules/(${CJS_REQUIRING_NEST.join('|')})/.+\\.js$`]:
+      '<rootDir>/test/support/esm-bridge-transform.cjs',
   },
-  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_REQUIRED_FROM_CJS.join('|')})/)`],
+  transformIgnorePatterns: [
+    `/node_modules/(?!(${[...ESM_ONLY_REQUIRED_FROM_CJS, ...CJS_REQUIRING_NEST].join('|')})/)`,
+  ],
   // Sources import each other with the `.js` extension that Node's ESM resolution needs after compilation.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
@@ -32,10 +38,14 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // A global option (a project's own testTimeout is ignored): the e2e hooks sign users in with argon2id, which
+  // takes seconds when both Jest workers hash at once on a 2-core machine.
+  testTimeout: 30000,
   projects: [
     {
       ...common,
       displayName: 'unit',
+      setupFiles: ['<rootDir>/test/support/esm-bridge.ts'],
       testMatch: [
         '<rootDir>/apps/**/*.spec.ts',
         '<rootDir>/libs/**/*.spec.ts',
@@ -48,8 +58,7 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      setupFiles: ['<rootDir>/test/support/worker-env.ts'],
-      testTimeout: 30000,
+      setupFiles: ['<rootDir>/test/support/esm-bridge.ts', '<rootDir>/test/support/worker-env.ts'],
     },
   ],
 };

@@ -1,5 +1,6 @@
+import { ACCESS_ENTITIES } from '../libs/access/src/entities.js';
 import { AuditEvent } from '../libs/audit/src/audit-event.entity.js';
 import { WorkerHeartbeat } from '../libs/queue/src/heartbeat/worker-heartbeat.entity.js';
 
 /** Every entity, for the TypeORM CLI's migration:generate (the apps load theirs through forFeature). */
-export const ENTITIES = [AuditEvent, WorkerHeartbeat];
+export const ENTITIES = [AuditEvent, WorkerHeartbeat, ...ACCESS_ENTITIES];

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { urlsFor, workerDatabaseName } from '../../libs/database/src/testing/test-databases.js';
 
 // Each Jest worker uses its own copy of the migrated template; the run's Redis prefix came from global setup.
@@ -11,3 +12,11 @@ process.env.DATABASE_MIGRATION_URL = ownerUrl;
 process.env.TEST_DATABASE = database;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.NODE_ENV = 'test';
+// Secrets with no default (production sets them; `setup` writes them to .env on a developer's machine).
+process.env.JWT_SECRET = randomBytes(32).toString('base64url');
+process.env.MFA_ENCRYPTION_KEY = randomBytes(32).toString('base64url');
+// Every in-process request comes from 127.0.0.1 and test files share the run's Redis prefix: limits high
+// enough that they never trip by accident; the rate-limit tests set low ones and their own client addresses.
+process.env.API_RATE_PER_ADDRESS = '100000';
+process.env.LOGIN_RATE_PER_ADDRESS = '10000';
+process.env.LOGIN_RATE_PER_ACCOUNT = '1000';

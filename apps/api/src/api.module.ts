@@ -17,7 +17,7 @@ export class ApiModule {
         structuredLogging('api'),
         DatabaseModule.forRoot('ecmo-api'),
         QueueModule.forProducer(),
-        AccessModule,
+        AccessModule.forApi(),
         AuditModule,
         HealthModule,
         MetricsModule,

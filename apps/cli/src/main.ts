@@ -1,13 +1,30 @@
 import 'reflect-metadata';
-import { environmentTable, loadConfigOrExit } from '../../../libs/config/src/index.js';
-import { canAdminister, ensureRolesAndDatabase, runMigrations } from '../../../libs/database/src/index.js';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { ACCESS_ENTITIES, createAdministrator } from '../../../libs/access/src/index.js';
+import {
+  ensureDevelopmentSecrets,
+  environmentTable,
+  loadConfigOrExit,
+} from '../../../libs/config/src/index.js';
+import {
+  canAdminister,
+  ensureRolesAndDatabase,
+  postgresOptions,
+  runMigrations,
+} from '../../../libs/database/src/index.js';
 
 /**
- * One-shot commands: `setup` (roles, database, migrations; what `npm start` runs first), `migrate`
- * (migrations only, as the owner role, under an advisory lock), `config-docs` (the README's table).
+ * One-shot commands: `setup` (development secrets, roles, database, migrations; what `npm start` runs
+ * first), `migrate` (migrations only, as the owner role, under an advisory lock), `create-admin` (an
+ * administrator and their one-time password token), `config-docs` (the README's table).
  */
 const commands: Record<string, () => Promise<void>> = {
   async setup() {
+    loadConfigOrExit();
+    const written = ensureDevelopmentSecrets();
+    if (written.length > 0) log(`wrote random ${written.join(' and ')} to .env (development machine)`);
     const config = loadConfigOrExit();
     if (await canAdminister(config.DATABASE_ADMIN_URL)) {
       await ensureRolesAndDatabase(
@@ -30,6 +47,44 @@ const commands: Record<string, () => Promise<void>> = {
     const config = loadConfigOrExit();
     const applied = await runMigrations(config.DATABASE_MIGRATION_URL, log);
     log(applied.length === 0 ? 'database schema is up to date' : `applied ${applied.length} migration(s)`);
+  },
+  async 'create-admin'() {
+    const { values } = parseArgs({
+      args: process.argv.slice(3),
+      options: { email: { type: 'string' }, name: { type: 'string' } },
+      strict: true,
+    });
+    if (!values.email || !values.name) {
+      throw new Error('usage: create-admin --email <address> --name "<full name>"');
+    }
+    const config = loadConfigOrExit();
+    const dataSource = new DataSource(
+      postgresOptions({
+        url: config.DATABASE_URL,
+        applicationName: 'ecmo-cli',
+        poolSize: 1,
+        entities: ACCESS_ENTITIES,
+      }),
+    );
+    await dataSource.initialize();
+    try {
+      const { userId, passwordSetup } = await createAdministrator(dataSource, {
+        email: values.email,
+        displayName: values.name,
+        ttlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+        operator: userInfo().username,
+      });
+      log(`administrator ${values.email} created (id ${userId})`);
+      log(
+        `one-time password token, valid until ${passwordSetup.expiresAt}; give it to them, it is not shown again:`,
+      );
+      console.log(passwordSetup.token);
+      log(
+        'they set a password with POST /auth/password/reset {"token": "...", "newPassword": "..."}, then sign in',
+      );
+    } finally {
+      await dataSource.destroy();
+    }
   },
   'config-docs'() {
     console.log(environmentTable());

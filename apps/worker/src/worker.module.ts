@@ -20,7 +20,7 @@ export class WorkerModule {
         structuredLogging('worker'),
         DatabaseModule.forRoot('ecmo-worker'),
         QueueModule.forWorker(),
-        AccessModule,
+        AccessModule.denyAll(),
         AuditModule,
         HealthModule,
         MetricsModule,

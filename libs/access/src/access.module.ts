@@ -1,6 +1,90 @@
-import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../../config/src/index.js';
+import { REDIS } from '../../queue/src/index.js';
+import { ApiKeysController, ApiKeysService } from './api-keys/api-keys.js';
+import { AuthController } from './auth/auth.controller.js';
+import { AuthService } from './auth/auth.service.js';
+import { Authenticator } from './auth/authenticator.js';
+import { attemptedAccount, isLoginThrottled } from './auth/login-throttle.js';
 import { DefaultDenyGuard } from './default-deny.guard.js';
+import { IdentifierReadInterceptor, IdentifierReadLog } from './identifier-read.js';
+import { ACCESS_ENTITIES } from './entities.js';
+import { RouteAccessCheck } from './route-table.js';
+import { SitesController, SitesService } from './sites/sites.js';
+import { RedisThrottlerStorage } from './throttling/redis-throttler.storage.js';
+import { RegistryThrottlerGuard } from './throttling/registry-throttler.guard.js';
+import { UsersController, UsersService } from './users/users.js';
 
-@Module({ providers: [{ provide: APP_GUARD, useClass: DefaultDenyGuard }] })
-export class AccessModule {}
+const MINUTE_MS = 60_000;
+
+/**
+ * Who may do what. `forApi()`: sign-in, tokens, users, sites, API keys, rate limits shared through Redis, and
+ * the guard that authenticates every non-public route and checks its roles. `denyAll()` (the worker, whose
+ * only routes are public health and metrics): the same guard with no way to authenticate.
+ * Both refuse to start with a route that declares no access.
+ */
+@Module({})
+export class AccessModule {
+  static forApi(): DynamicModule {
+    return {
+      module: AccessModule,
+      // Global: every domain module uses the identifier-read log and the services without importing this.
+      global: true,
+      imports: [
+        DiscoveryModule,
+        TypeOrmModule.forFeature(ACCESS_ENTITIES),
+        ThrottlerModule.forRootAsync({
+          inject: [AppConfig, REDIS],
+          useFactory: (config: AppConfig, redis: Redis) => ({
+            storage: new RedisThrottlerStorage(redis, config.REDIS_PREFIX),
+            throttlers: [
+              { name: 'api', ttl: MINUTE_MS, limit: config.API_RATE_PER_ADDRESS },
+              {
+                name: 'login-address',
+                ttl: MINUTE_MS,
+                limit: config.LOGIN_RATE_PER_ADDRESS,
+                skipIf: (context) => !isLoginThrottled(context),
+              },
+              {
+                name: 'login-account',
+                ttl: MINUTE_MS,
+                limit: config.LOGIN_RATE_PER_ACCOUNT,
+                skipIf: (context) =>
+                  !isLoginThrottled(context) ||
+                  attemptedAccount(context.switchToHttp().getRequest<{ body?: unknown }>().body) === null,
+                getTracker: (request) => `account:${attemptedAccount((request as { body?: unknown }).body)}`,
+              },
+            ],
+          }),
+        }),
+      ],
+      controllers: [AuthController, SitesController, UsersController, ApiKeysController],
+      providers: [
+        AuthService,
+        Authenticator,
+        SitesService,
+        UsersService,
+        ApiKeysService,
+        RouteAccessCheck,
+        IdentifierReadLog,
+        IdentifierReadInterceptor,
+        // Guards run in this order: the rate limit first (cheap, before any database work), then access.
+        { provide: APP_GUARD, useClass: RegistryThrottlerGuard },
+        { provide: APP_GUARD, useClass: DefaultDenyGuard },
+      ],
+      exports: [AuthService, UsersService, SitesService, IdentifierReadLog, IdentifierReadInterceptor],
+    };
+  }
+
+  static denyAll(): DynamicModule {
+    return {
+      module: AccessModule,
+      imports: [DiscoveryModule],
+      providers: [RouteAccessCheck, { provide: APP_GUARD, useClass: DefaultDenyGuard }],
+    };
+  }
+}

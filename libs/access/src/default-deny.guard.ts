@@ -1,22 +1,51 @@
-import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Injectable,
+  Logger,
+  Optional,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { Authenticator } from './auth/authenticator.js';
+import type { AuthenticatedRequest } from './auth/request-context.js';
 import { IS_PUBLIC } from './public.decorator.js';
+import { ROLES_KEY } from './roles.decorator.js';
+import type { Role } from './roles.js';
 
 /**
- * Global guard, registered once for every app: a route is closed unless it is declared @Public(). A new
- * endpoint therefore cannot be forgotten open. Authentication (tokens, API keys) and per-route roles plug in
- * here; until a caller can authenticate, every non-public route answers 401.
+ * The one place authorization is enforced, registered for every app: a route is closed unless it is
+ * @Public(); otherwise the caller must authenticate (401) and hold one of the route's @Roles() (403). A route
+ * without declared roles is refused to everyone (and the app does not start with one: see routeProblems).
+ * The worker has no Authenticator: every non-public route there answers 401.
  */
 @Injectable()
 export class DefaultDenyGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly logger = new Logger(DefaultDenyGuard.name);
 
-  canActivate(context: ExecutionContext): boolean {
-    const open = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (open) return true;
-    throw new UnauthorizedException('Authentication required');
+  constructor(
+    private readonly reflector: Reflector,
+    @Optional() private readonly authenticator?: Authenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
+    if (!this.authenticator) throw new UnauthorizedException('Authentication required');
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.authenticator.authenticate(request);
+    request.principal = principal;
+
+    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (!allowed) {
+      this.logger.error(`${context.getClass().name}.${context.getHandler().name} declares no roles: refused`);
+      throw new ForbiddenException('This route declares no roles');
+    }
+    if (!principal.roles.some((role) => allowed.includes(role))) {
+      throw new ForbiddenException('Your role may not do this');
+    }
+    return true;
   }
 }

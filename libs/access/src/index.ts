@@ -1,3 +1,31 @@
 export { AccessModule } from './access.module.js';
+export { ApiKeysService } from './api-keys/api-keys.js';
+export { AuthService, type PasswordStepResult, type TokenPair } from './auth/auth.service.js';
+export { API_KEY_PREFIX } from './auth/authenticator.js';
+export { PasswordHasher } from './auth/password-hasher.js';
+export {
+  ANONYMOUS_ACTOR,
+  auditContextOf,
+  CurrentPrincipal,
+  CurrentScope,
+  RequestAudit,
+  type AuthenticatedRequest,
+} from './auth/request-context.js';
+export { TokenSigner, TOKEN_TYPES, JWT_ALGORITHM } from './auth/token-signer.js';
+export { totpCode } from './auth/totp.js';
 export { DefaultDenyGuard } from './default-deny.guard.js';
-export { IS_PUBLIC, Public } from './public.decorator.js';
+export { ACCESS_ENTITIES, ApiKey, AppUser, Site, UserSite } from './entities.js';
+export { SiteScope, type Principal } from './principal.js';
+export { IS_OPERATIONAL, IS_PUBLIC, Operational, Public } from './public.decorator.js';
+export { AnyRole, Roles, ROLES_KEY } from './roles.decorator.js';
+export { API_KEY_ROLES, isSiteRole, ROLES, SITE_ROLES, type ApiKeyRole, type Role } from './roles.js';
+export { routeProblems, routeTable, type RouteAccess } from './route-table.js';
+export { SitesService } from './sites/sites.js';
+export { UsersService } from './users/users.js';
+export { createAdministrator } from './users/create-admin.js';
+export {
+  IdentifierReadInterceptor,
+  IdentifierReadLog,
+  LogsIdentifierRead,
+  type IdentifierReadSpec,
+} from './identifier-read.js';

@@ -1,5 +1,16 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsIP, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsIP,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import { EnvVar } from './env-var.decorator.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/;
@@ -117,6 +128,85 @@ export class AppConfig {
   @Min(100)
   @Max(86400000)
   HEARTBEAT_INTERVAL_MS = 60000;
+
+  @EnvVar(
+    'Key that signs access and refresh tokens (HS256), at least 32 characters; required in production (`setup` writes a random one to .env on a development machine). Changing it signs everyone out.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.NODE_ENV === 'production' || c.JWT_SECRET !== undefined)
+  @IsString()
+  @MinLength(32)
+  JWT_SECRET?: string;
+
+  @EnvVar(
+    'Key that encrypts the users’ TOTP secrets at rest, at least 32 characters; required in production (`setup` writes a random one to .env on a development machine). Losing it means every user re-enrols MFA.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.NODE_ENV === 'production' || c.MFA_ENCRYPTION_KEY !== undefined)
+  @IsString()
+  @MinLength(32)
+  MFA_ENCRYPTION_KEY?: string;
+
+  @EnvVar('Issuer (iss) of the tokens this deployment signs, and the only one it accepts.')
+  @IsString()
+  JWT_ISSUER = 'ecmo-registry';
+
+  @EnvVar('Audience (aud) of the access tokens, and the only one accepted.')
+  @IsString()
+  JWT_AUDIENCE = 'ecmo-registry-api';
+
+  @EnvVar('Seconds an access token is valid.')
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(3600)
+  ACCESS_TOKEN_TTL_SECONDS = 900;
+
+  @EnvVar('Seconds a refresh token is valid (each use rotates it); the longest a session lasts idle.')
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(2592000)
+  REFRESH_TOKEN_TTL_SECONDS = 43200;
+
+  @EnvVar('Seconds a password reset (or first password) token issued by an administrator is valid.')
+  @Transform(toInt)
+  @IsInt()
+  @Min(300)
+  @Max(604800)
+  PASSWORD_RESET_TTL_SECONDS = 86400;
+
+  @EnvVar(
+    'Consecutive failed sign-ins (password or code) after which an account locks until an administrator unlocks it.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(3)
+  @Max(100)
+  LOCKOUT_THRESHOLD = 10;
+
+  @EnvVar('Sign-in attempts allowed per minute for one account (the e-mail), whatever the address.')
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  LOGIN_RATE_PER_ACCOUNT = 5;
+
+  @EnvVar('Sign-in attempts allowed per minute from one client address, whatever the account.')
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  LOGIN_RATE_PER_ADDRESS = 20;
+
+  @EnvVar(
+    'Requests allowed per minute from one client address on the whole api (shared across api processes).',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  API_RATE_PER_ADDRESS = 1200;
 
   @EnvVar('Version string reported in the API document, logs and export manifests.')
   @IsString()

@@ -55,12 +55,17 @@ export function loadConfigOrExit(): AppConfig {
   }
 }
 
+function defaultCell(value: string | number | boolean | undefined, sensitive: boolean): string {
+  if (value === undefined) return '(none, sensitive)';
+  return sensitive ? '(local default, sensitive)' : `\`${String(value)}\``;
+}
+
 /** The variables as a Markdown table, for the README (`npm run config:docs`). */
 export function environmentTable(): string {
   const defaults = new AppConfig() as unknown as Record<string, unknown>;
   const rows = documentedEnvVars().map(
     ({ name, description, sensitive }) =>
-      `| \`${name}\` | ${sensitive ? '(local default, sensitive)' : `\`${String(defaults[name])}\``} | ${description} |`,
+      `| \`${name}\` | ${defaultCell(defaults[name] as string | number | boolean | undefined, sensitive)} | ${description} |`,
   );
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../../access/src/public.decorator.js';
+import { Operational } from '../../access/src/public.decorator.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
 /**
@@ -9,7 +9,7 @@ import { RedisHealthIndicator } from './redis.health.js';
  * and Redis answer. Readiness answers 503 while a dependency is down and 200 again when it is back.
  */
 @ApiTags('operations')
-@Public()
+@Operational()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Injectable, Module, type OnModuleInit } from '
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { Public } from '../../access/src/public.decorator.js';
+import { Operational } from '../../access/src/public.decorator.js';
 import { QueueService } from '../../queue/src/queue.service.js';
 
 /**
@@ -61,7 +61,7 @@ export class Metrics implements OnModuleInit {
 }
 
 @ApiExcludeController()
-@Public()
+@Operational()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}

@@ -1,0 +1,142 @@
+import { Body, Controller, Get, HttpCode, Injectable, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Length } from 'class-validator';
+import type { DataSource } from 'typeorm';
+import { AuditService } from '../../../audit/src/index.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { TransactionService } from '../../../database/src/index.js';
+import { API_KEY_PREFIX } from '../auth/authenticator.js';
+import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
+import { digest, randomToken } from '../auth/secrets.js';
+import { ApiKey } from '../entities.js';
+import type { Principal } from '../principal.js';
+import { Roles } from '../roles.decorator.js';
+import { API_KEY_ROLES, type ApiKeyRole } from '../roles.js';
+
+export class CreateApiKeyDto {
+  /** What the key is for, e.g. "NICE audit exporter". */
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(API_KEY_ROLES, { each: true })
+  roles: ApiKeyRole[];
+}
+
+export class ApiKeyParams {
+  @IsUUID()
+  apiKeyId: string;
+}
+
+export interface ApiKeyView {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: ApiKeyRole[];
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+  readonly lastUsedAt: string | null;
+}
+
+function view(key: ApiKey): ApiKeyView {
+  return {
+    id: key.id,
+    name: key.name,
+    roles: key.roles,
+    createdBy: key.createdBy,
+    createdAt: key.createdAt.toISOString(),
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** Service accounts: a key is shown once at creation, stored as a digest, revocable, its last use kept. */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly transactions: TransactionService,
+    private readonly audit: AuditService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async create(
+    creator: Principal,
+    dto: CreateApiKeyDto,
+    context: AuditContext,
+  ): Promise<{ apiKey: ApiKeyView; key: string }> {
+    const key = `${API_KEY_PREFIX}${randomToken()}`;
+    return this.transactions.run(context, async (em) => {
+      const { identifiers } = await em.insert(ApiKey, {
+        name: dto.name.trim(),
+        secretHash: digest(key),
+        roles: dto.roles,
+        createdBy: creator.id,
+      });
+      const id = identifiers[0].id as string;
+      await this.audit.record(em, context, {
+        action: 'api_key.created',
+        entityType: 'api_key',
+        entityId: id,
+        details: { roles: dto.roles },
+      });
+      return { apiKey: view(await em.findOneByOrFail(ApiKey, { id })), key };
+    });
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.dataSource.manager.find(ApiKey, { order: { createdAt: 'ASC' } })).map(view);
+  }
+
+  /** Revoking is immediate (the guard looks the key up on every request) and cannot be undone. */
+  async revoke(revoker: Principal, id: string, context: AuditContext): Promise<ApiKeyView> {
+    return this.transactions.run(context, async (em) => {
+      const key = await em.findOne(ApiKey, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!key) throw new NotFoundException('API key not found');
+      if (key.revokedAt === null) {
+        await em.update(ApiKey, { id }, { revokedAt: () => 'now()', revokedBy: revoker.id });
+        await this.audit.record(em, context, {
+          action: 'api_key.revoked',
+          entityType: 'api_key',
+          entityId: id,
+        });
+      }
+      return view(await em.findOneByOrFail(ApiKey, { id }));
+    });
+  }
+}
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  create(
+    @Body() dto: CreateApiKeyDto,
+    @CurrentPrincipal() creator: Principal,
+    @RequestAudit() context: AuditContext,
+  ): Promise<{ apiKey: ApiKeyView; key: string }> {
+    return this.keys.create(creator, dto, context);
+  }
+
+  @Get()
+  list(): Promise<ApiKeyView[]> {
+    return this.keys.list();
+  }
+
+  @Post(':apiKeyId/revoke')
+  @HttpCode(200)
+  revoke(
+    @Param() params: ApiKeyParams,
+    @CurrentPrincipal() revoker: Principal,
+    @RequestAudit() context: AuditContext,
+  ): Promise<ApiKeyView> {
+    return this.keys.revoke(revoker, params.apiKeyId, context);
+  }
+}

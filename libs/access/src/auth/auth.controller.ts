@@ -1,0 +1,143 @@
+import { Body, Controller, ForbiddenException, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { IsEmail, IsJWT, IsString, Length, MaxLength } from 'class-validator';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import type { Principal } from '../principal.js';
+import { Public } from '../public.decorator.js';
+import { AnyRole } from '../roles.decorator.js';
+import { UsersService, type UserView } from '../users/users.js';
+import { AuthService, type PasswordStepResult, type TokenPair } from './auth.service.js';
+import { LoginThrottle } from './login-throttle.js';
+import {
+  CurrentPrincipal,
+  RequestAudit,
+  auditContextOf,
+  type AuthenticatedRequest,
+} from './request-context.js';
+
+export class LoginDto {
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @Length(1, 1024)
+  password: string;
+}
+
+export class SecondFactorDto {
+  @IsJWT()
+  mfaToken: string;
+
+  /** A 6-digit code from the authenticator app, or one of the recovery codes. */
+  @IsString()
+  @Length(6, 40)
+  code: string;
+}
+
+export class RefreshDto {
+  @IsJWT()
+  refreshToken: string;
+}
+
+export class ResetPasswordDto {
+  @IsString()
+  @Length(20, 200)
+  token: string;
+
+  @IsString()
+  @Length(1, 1024)
+  newPassword: string;
+}
+
+export class ChangePasswordDto {
+  @IsString()
+  @Length(1, 1024)
+  currentPassword: string;
+
+  @IsString()
+  @Length(1, 1024)
+  newPassword: string;
+}
+
+/**
+ * Signing in is two steps: the password (answering which second-factor step comes next), then a TOTP code
+ * (or a recovery code), or, the first time, enrolment of an authenticator app. Only then are tokens issued.
+ */
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Post('login')
+  @Public()
+  @LoginThrottle()
+  @HttpCode(200)
+  login(@Body() dto: LoginDto, @Req() request: AuthenticatedRequest): Promise<PasswordStepResult> {
+    return this.auth.passwordStep(dto.email, dto.password, auditContextOf(request));
+  }
+
+  @Post('mfa/verify')
+  @Public()
+  @LoginThrottle()
+  @HttpCode(200)
+  verify(@Body() dto: SecondFactorDto, @Req() request: AuthenticatedRequest): Promise<TokenPair> {
+    return this.auth.verifySecondFactor(dto.mfaToken, dto.code, auditContextOf(request));
+  }
+
+  @Post('mfa/enrol')
+  @Public()
+  @LoginThrottle()
+  @HttpCode(200)
+  enrol(@Body() dto: SecondFactorDto, @Req() request: AuthenticatedRequest) {
+    return this.auth.enrolSecondFactor(dto.mfaToken, dto.code, auditContextOf(request));
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  refresh(@Body() dto: RefreshDto, @Req() request: AuthenticatedRequest): Promise<TokenPair> {
+    return this.auth.refresh(dto.refreshToken, auditContextOf(request));
+  }
+
+  @Post('logout')
+  @Public()
+  @HttpCode(204)
+  async logout(@Body() dto: RefreshDto, @Req() request: AuthenticatedRequest): Promise<void> {
+    await this.auth.signOut(dto.refreshToken, auditContextOf(request));
+  }
+
+  @Post('password/reset')
+  @Public()
+  @LoginThrottle()
+  @HttpCode(204)
+  async resetPassword(@Body() dto: ResetPasswordDto, @Req() request: AuthenticatedRequest): Promise<void> {
+    await this.auth.resetPassword(dto.token, dto.newPassword, auditContextOf(request));
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @AnyRole()
+  async me(
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<UserView | { apiKeyId: string; roles: readonly string[] }> {
+    if (principal.kind === 'api_key') return { apiKeyId: principal.id, roles: principal.roles };
+    return this.users.get(principal.id);
+  }
+
+  @Post('password')
+  @ApiBearerAuth()
+  @AnyRole()
+  @HttpCode(204)
+  async changePassword(
+    @Body() dto: ChangePasswordDto,
+    @CurrentPrincipal() principal: Principal,
+    @RequestAudit() context: AuditContext,
+  ): Promise<void> {
+    if (principal.kind !== 'user') throw new ForbiddenException('An API key has no password');
+    await this.auth.changePassword(principal.id, dto.currentPassword, dto.newPassword, context);
+  }
+}

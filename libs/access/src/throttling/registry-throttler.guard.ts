@@ -1,0 +1,49 @@
+import { Injectable, Logger, ServiceUnavailableException, type ExecutionContext } from '@nestjs/common';
+import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
+import { isLoginThrottled } from '../auth/login-throttle.js';
+import { IS_OPERATIONAL } from '../public.decorator.js';
+
+/** How long the rate limits may wait for Redis before the request goes on without them (or gets 503). */
+const STORE_TIMEOUT_MS = 1000;
+
+/**
+ * @nestjs/throttler's guard, with the registry's choices for when Redis (the shared counter store) is down:
+ * sign-in steps fail closed with 503 (no unlimited password guessing), every other route fails open with a
+ * warning, because a nurse's data entry must not stop for a rate limiter (lockout and the database still
+ * protect accounts). Health and metrics are never limited.
+ */
+@Injectable()
+export class RegistryThrottlerGuard extends ThrottlerGuard {
+  private readonly rateLimitLog = new Logger('RateLimit');
+
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const operational = [context.getHandler(), context.getClass()].some(
+      (target) => Reflect.getMetadata(IS_OPERATIONAL, target) === true,
+    );
+    return Promise.resolve(operational);
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer from Redis in ${STORE_TIMEOUT_MS} ms`)),
+        STORE_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([super.canActivate(context), timeout]);
+    } catch (error) {
+      if (error instanceof ThrottlerException) throw error;
+      if (isLoginThrottled(context)) {
+        throw new ServiceUnavailableException('Sign-in is unavailable while the rate-limit store is down');
+      }
+      this.rateLimitLog.warn(
+        `rate limits skipped: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { AuditService } from '../../../audit/src/index.js';
+import { TransactionService } from '../../../database/src/index.js';
+import type { DataSource } from 'typeorm';
+import { AppUser } from '../entities.js';
+import { issuePasswordToken, type PasswordToken } from './password-token.js';
+
+export class AdminExists extends Error {}
+
+/**
+ * The `create-admin` command: an administrator account with no password, and the one-time token with which
+ * its owner sets one (then enrols their authenticator at first sign-in). No default password ever exists.
+ * Also the way back in when every administrator is locked out.
+ */
+export async function createAdministrator(
+  dataSource: DataSource,
+  input: { email: string; displayName: string; ttlSeconds: number; operator: string },
+): Promise<{ userId: string; passwordSetup: PasswordToken }> {
+  const email = input.email.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new Error(`not an e-mail address: ${input.email}`);
+  if (input.displayName.trim() === '') throw new Error('the name must not be empty');
+  const audit = new AuditService();
+  const context = { actor: 'system:cli', reason: `create-admin run by ${input.operator}` };
+  return new TransactionService(dataSource).run(context, async (em) => {
+    if (await em.existsBy(AppUser, { email }))
+      throw new AdminExists(`a user with e-mail ${email} already exists`);
+    const { identifiers } = await em.insert(AppUser, {
+      email,
+      displayName: input.displayName.trim(),
+      role: 'admin',
+    });
+    const userId = identifiers[0].id as string;
+    await audit.record(em, context, {
+      action: 'user.created',
+      entityType: 'app_user',
+      entityId: userId,
+      details: { role: 'admin', siteIds: [], via: 'create-admin' },
+    });
+    const passwordSetup = await issuePasswordToken(
+      em,
+      audit,
+      context,
+      userId,
+      'first_password',
+      input.ttlSeconds,
+    );
+    return { userId, passwordSetup };
+  });
+}

@@ -1,0 +1,40 @@
+import type { EntityManager } from 'typeorm';
+import type { AuditService } from '../../../audit/src/index.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { digest, randomToken } from '../auth/secrets.js';
+import { PasswordResetToken } from '../entities.js';
+
+/** A one-time token for setting a password: given to the user out of band, shown once. */
+export interface PasswordToken {
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * Issues a one-time, expiring token with which a user sets their password (the first one, or after
+ * forgetting it). Only its digest is stored; the audit trail records who issued it and when it expires.
+ */
+export async function issuePasswordToken(
+  em: EntityManager,
+  audit: AuditService,
+  context: AuditContext,
+  userId: string,
+  purpose: 'first_password' | 'password_reset',
+  ttlSeconds: number,
+): Promise<PasswordToken> {
+  const token = randomToken();
+  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+  const { identifiers } = await em.insert(PasswordResetToken, {
+    userId,
+    tokenHash: digest(token),
+    issuedBy: context.actor,
+    expiresAt,
+  });
+  await audit.record(em, context, {
+    action: 'password_reset.issued',
+    entityType: 'app_user',
+    entityId: userId,
+    details: { purpose, tokenId: identifiers[0].id as string, expiresAt: expiresAt.toISOString() },
+  });
+  return { token, expiresAt: expiresAt.toISOString() };
+}

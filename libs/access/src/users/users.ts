@@ -1,0 +1,424 @@
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Injectable,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ArrayUnique, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../../../audit/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { TransactionService } from '../../../database/src/index.js';
+import { ValidationProblem } from '../../../observability/src/index.js';
+import { AuthService } from '../auth/auth.service.js';
+import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
+import { AppUser, Site, UserSite } from '../entities.js';
+import { issuePasswordToken, type PasswordToken } from './password-token.js';
+import type { Principal } from '../principal.js';
+import { Roles } from '../roles.decorator.js';
+import { isSiteRole, ROLES, type Role } from '../roles.js';
+import { isUniqueViolation } from '../unique-violation.js';
+
+export class CreateUserDto {
+  @IsEmail()
+  @Length(3, 254)
+  email: string;
+
+  @IsString()
+  @Length(1, 200)
+  displayName: string;
+
+  @IsIn(ROLES)
+  role: Role;
+
+  /** Required (one or more) for research_nurse and site_investigator; absent for registry-wide roles. */
+  @IsOptional()
+  @IsArray()
+  @IsUUID('all', { each: true })
+  @ArrayUnique()
+  siteIds?: string[];
+}
+
+export class UpdateUserDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  displayName?: string;
+
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+
+  @IsOptional()
+  @IsArray()
+  @IsUUID('all', { each: true })
+  @ArrayUnique()
+  siteIds?: string[];
+}
+
+export class UserParams {
+  @IsUUID()
+  userId: string;
+}
+
+export interface UserView {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly siteIds: string[];
+  readonly mfaEnrolled: boolean;
+  readonly passwordSet: boolean;
+  readonly locked: boolean;
+  readonly disabled: boolean;
+  readonly lastLoginAt: string | null;
+  readonly createdAt: string;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TransactionService,
+    private readonly audit: AuditService,
+    private readonly auth: AuthService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** Creates a user with no password: the answer carries the one-time token with which they set one. */
+  async create(
+    dto: CreateUserDto,
+    context: AuditContext,
+  ): Promise<{ user: UserView; passwordSetup: PasswordToken }> {
+    const siteIds = dto.siteIds ?? [];
+    assertRoleSites(dto.role, siteIds);
+    try {
+      return await this.transactions.run(context, async (em) => {
+        await assertSitesExist(em, siteIds);
+        const { identifiers } = await em.insert(AppUser, {
+          email: dto.email.trim().toLowerCase(),
+          displayName: dto.displayName.trim(),
+          role: dto.role,
+        });
+        const userId = identifiers[0].id as string;
+        if (siteIds.length > 0)
+          await em.insert(
+            UserSite,
+            siteIds.map((siteId) => ({ userId, siteId })),
+          );
+        const passwordSetup = await this.issueToken(em, context, userId, 'first_password');
+        await this.audit.record(em, context, {
+          action: 'user.created',
+          entityType: 'app_user',
+          entityId: userId,
+          details: { role: dto.role, siteIds },
+        });
+        return { user: await this.view(em, userId), passwordSetup };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ConflictException('A user with this e-mail address already exists');
+      throw error;
+    }
+  }
+
+  async list(): Promise<UserView[]> {
+    const users = await this.dataSource.manager.find(AppUser, { order: { email: 'ASC' } });
+    const sites = await this.dataSource.manager.find(UserSite);
+    return users.map((u) =>
+      toView(
+        u,
+        sites.filter((s) => s.userId === u.id).map((s) => s.siteId),
+      ),
+    );
+  }
+
+  async get(userId: string): Promise<UserView> {
+    return this.view(this.dataSource.manager, userId);
+  }
+
+  /** Changes name, role or sites; a role or site change is its own audit event as well as a row change. */
+  async update(
+    actor: Principal,
+    userId: string,
+    dto: UpdateUserDto,
+    context: AuditContext,
+  ): Promise<UserView> {
+    return this.transactions.run(context, async (em) => {
+      const user = await this.lockUser(em, userId);
+      const current = (await em.findBy(UserSite, { userId })).map((s) => s.siteId);
+      const role = dto.role ?? user.role;
+      const siteIds = dto.siteIds ?? (dto.role && !isSiteRole(dto.role) ? [] : current);
+      if (dto.role !== undefined && dto.role !== user.role && actor.id === userId) {
+        throw new ConflictException('You cannot change your own role: ask another administrator');
+      }
+      assertRoleSites(role, siteIds);
+      await assertSitesExist(em, siteIds);
+      if (dto.displayName !== undefined) user.displayName = dto.displayName.trim();
+      if (role !== user.role) {
+        await this.audit.record(em, context, {
+          action: 'user.role_changed',
+          entityType: 'app_user',
+          entityId: userId,
+          details: { from: user.role, to: role },
+        });
+        user.role = role;
+      }
+      await em.update(
+        AppUser,
+        { id: userId },
+        { displayName: user.displayName, role, updatedAt: () => 'now()' },
+      );
+      const removed = current.filter((s) => !siteIds.includes(s));
+      const added = siteIds.filter((s) => !current.includes(s));
+      if (removed.length > 0) await em.delete(UserSite, { userId, siteId: In(removed) });
+      if (added.length > 0)
+        await em.insert(
+          UserSite,
+          added.map((siteId) => ({ userId, siteId })),
+        );
+      if (removed.length > 0 || added.length > 0) {
+        await this.audit.record(em, context, {
+          action: 'user.sites_changed',
+          entityType: 'app_user',
+          entityId: userId,
+          details: { added, removed },
+        });
+      }
+      return this.view(em, userId);
+    });
+  }
+
+  /** Disables (or re-enables) an account; disabling ends its sessions at once. */
+  async setDisabled(
+    actor: Principal,
+    userId: string,
+    disabled: boolean,
+    context: AuditContext,
+  ): Promise<UserView> {
+    if (disabled && actor.id === userId) throw new ConflictException('You cannot disable your own account');
+    return this.transactions.run(context, async (em) => {
+      const user = await this.lockUser(em, userId);
+      if ((user.disabledAt !== null) !== disabled) {
+        await em.update(
+          AppUser,
+          { id: userId },
+          { disabledAt: disabled ? new Date() : null, updatedAt: () => 'now()' },
+        );
+        await this.audit.record(em, context, {
+          action: disabled ? 'user.disabled' : 'user.enabled',
+          entityType: 'app_user',
+          entityId: userId,
+        });
+        if (disabled) await this.auth.revokeAllSessions(em, context, userId, 'disabled');
+      }
+      return this.view(em, userId);
+    });
+  }
+
+  async unlock(userId: string, context: AuditContext): Promise<UserView> {
+    return this.transactions.run(context, async (em) => {
+      const user = await this.lockUser(em, userId);
+      if (user.lockedAt !== null || user.failedLoginCount > 0) {
+        await em.update(
+          AppUser,
+          { id: userId },
+          { lockedAt: null, failedLoginCount: 0, updatedAt: () => 'now()' },
+        );
+        await this.audit.record(em, context, {
+          action: 'account.unlocked',
+          entityType: 'app_user',
+          entityId: userId,
+        });
+      }
+      return this.view(em, userId);
+    });
+  }
+
+  /** A one-time password reset token, for a user who forgot theirs (passed on by the administrator). */
+  async issuePasswordReset(userId: string, context: AuditContext): Promise<PasswordToken> {
+    return this.transactions.run(context, async (em) => {
+      const user = await this.lockUser(em, userId);
+      return this.issueToken(em, context, user.id, 'password_reset');
+    });
+  }
+
+  /** For a lost authenticator: the next sign-in enrols again; sessions and recovery codes end now. */
+  async resetMfa(userId: string, context: AuditContext): Promise<UserView> {
+    return this.transactions.run(context, async (em) => {
+      await this.lockUser(em, userId);
+      await em.update(
+        AppUser,
+        { id: userId },
+        {
+          totpSecret: null,
+          totpPendingSecret: null,
+          totpEnrolledAt: null,
+          totpLastStep: null,
+          updatedAt: () => 'now()',
+        },
+      );
+      await em.query(
+        `UPDATE mfa_recovery_code SET superseded_at = now() WHERE user_id = $1 AND used_at IS NULL AND superseded_at IS NULL`,
+        [userId],
+      );
+      await this.auth.revokeAllSessions(em, context, userId, 'mfa_reset');
+      await this.audit.record(em, context, { action: 'mfa.reset', entityType: 'app_user', entityId: userId });
+      return this.view(em, userId);
+    });
+  }
+
+  private issueToken(
+    em: EntityManager,
+    context: AuditContext,
+    userId: string,
+    purpose: 'first_password' | 'password_reset',
+  ): Promise<PasswordToken> {
+    return issuePasswordToken(
+      em,
+      this.audit,
+      context,
+      userId,
+      purpose,
+      this.config.PASSWORD_RESET_TTL_SECONDS,
+    );
+  }
+
+  private async lockUser(em: EntityManager, userId: string): Promise<AppUser> {
+    const user = await em.findOne(AppUser, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+    if (!user) throw new NotFoundException('User not found');
+    return user;
+  }
+
+  private async view(em: EntityManager, userId: string): Promise<UserView> {
+    const user = await em.findOneBy(AppUser, { id: userId });
+    if (!user) throw new NotFoundException('User not found');
+    const sites = await em.findBy(UserSite, { userId });
+    return toView(
+      user,
+      sites.map((s) => s.siteId),
+    );
+  }
+}
+
+function toView(user: AppUser, siteIds: string[]): UserView {
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    role: user.role,
+    siteIds: [...siteIds].sort(),
+    mfaEnrolled: user.totpEnrolledAt !== null,
+    passwordSet: user.passwordHash !== null,
+    locked: user.lockedAt !== null,
+    disabled: user.disabledAt !== null,
+    lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+/** Site roles work at one or more sites; registry-wide roles at none (they see all, or none of the data). */
+function assertRoleSites(role: Role, siteIds: readonly string[]): void {
+  if (isSiteRole(role) && siteIds.length === 0) {
+    throw new ValidationProblem([
+      { field: 'siteIds', reason: `must name at least one site for the role ${role}` },
+    ]);
+  }
+  if (!isSiteRole(role) && siteIds.length > 0) {
+    throw new ValidationProblem([
+      { field: 'siteIds', reason: `must be empty for the registry-wide role ${role}` },
+    ]);
+  }
+}
+
+async function assertSitesExist(em: EntityManager, siteIds: readonly string[]): Promise<void> {
+  if (siteIds.length === 0) return;
+  const found = await em.findBy(Site, { id: In([...siteIds]) });
+  const missing = siteIds.filter((id) => !found.some((s) => s.id === id));
+  if (missing.length > 0) {
+    throw new ValidationProblem([{ field: 'siteIds', reason: `names unknown sites: ${missing.join(', ')}` }]);
+  }
+}
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  create(@Body() dto: CreateUserDto, @RequestAudit() context: AuditContext) {
+    return this.users.create(dto, context);
+  }
+
+  @Get()
+  list(): Promise<UserView[]> {
+    return this.users.list();
+  }
+
+  @Get(':userId')
+  get(@Param() params: UserParams): Promise<UserView> {
+    return this.users.get(params.userId);
+  }
+
+  @Patch(':userId')
+  update(
+    @Param() params: UserParams,
+    @Body() dto: UpdateUserDto,
+    @CurrentPrincipal() actor: Principal,
+    @RequestAudit() context: AuditContext,
+  ): Promise<UserView> {
+    return this.users.update(actor, params.userId, dto, context);
+  }
+
+  @Post(':userId/disable')
+  @HttpCode(200)
+  disable(
+    @Param() params: UserParams,
+    @CurrentPrincipal() actor: Principal,
+    @RequestAudit() context: AuditContext,
+  ) {
+    return this.users.setDisabled(actor, params.userId, true, context);
+  }
+
+  @Post(':userId/enable')
+  @HttpCode(200)
+  enable(
+    @Param() params: UserParams,
+    @CurrentPrincipal() actor: Principal,
+    @RequestAudit() context: AuditContext,
+  ) {
+    return this.users.setDisabled(actor, params.userId, false, context);
+  }
+
+  @Post(':userId/unlock')
+  @HttpCode(200)
+  unlock(@Param() params: UserParams, @RequestAudit() context: AuditContext): Promise<UserView> {
+    return this.users.unlock(params.userId, context);
+  }
+
+  @Post(':userId/password-reset')
+  @HttpCode(201)
+  issuePasswordReset(
+    @Param() params: UserParams,
+    @RequestAudit() context: AuditContext,
+  ): Promise<PasswordToken> {
+    return this.users.issuePasswordReset(params.userId, context);
+  }
+
+  @Post(':userId/mfa-reset')
+  @HttpCode(200)
+  resetMfa(@Param() params: UserParams, @RequestAudit() context: AuditContext): Promise<UserView> {
+    return this.users.resetMfa(params.userId, context);
+  }
+}

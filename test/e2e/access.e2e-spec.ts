@@ -1,0 +1,597 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import type pg from 'pg';
+import { ApiModule } from '../../apps/api/src/api.module.js';
+import { deriveKey } from '../../libs/access/src/auth/secrets.js';
+import { createHttpApp } from '../../libs/observability/src/index.js';
+import {
+  bearer,
+  createAdminWithCli,
+  createSite,
+  createUser,
+  onboard,
+  PASSWORD,
+  signIn,
+  uniqueEmail,
+  type SignedIn,
+} from '../support/access.js';
+import { connect, startApi, testConfig } from '../support/apps.js';
+
+describe('access: a new deployment, as its first users meet it', () => {
+  let app: NestFastifyApplication;
+  let db: pg.Client;
+  let admin: SignedIn;
+
+  beforeAll(async () => {
+    app = await startApi();
+    db = await connect('app');
+    const email = uniqueEmail('admin');
+    admin = await onboard(app, email, await createAdminWithCli(email));
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await app.close();
+  });
+
+  async function auditActions(entityId: string): Promise<string[]> {
+    const { rows } = await db.query<{ action: string }>(
+      `SELECT action FROM audit_event WHERE entity_id = $1 ORDER BY id`,
+      [entityId],
+    );
+    return rows.map((r) => r.action);
+  }
+
+  it('walks through: admin from the command, a site and a nurse, then 401 / 403 / 404 where they belong', async () => {
+    // The administrator (created by the command, password set with its one-time token, TOTP enrolled).
+    const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(admin.accessToken) });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({ email: admin.email, role: 'admin', mfaEnrolled: true, siteIds: [] });
+
+    const north = await createSite(app, admin.accessToken, 'Northern General');
+    const south = await createSite(app, admin.accessToken, 'Southern Royal');
+    const nurse = await createUser(app, admin.accessToken, 'research_nurse', [north.id]);
+
+    // 401: no token; 403: a nurse may not create sites; 404: the other site does not exist for the nurse.
+    expect((await app.inject({ method: 'GET', url: '/sites' })).statusCode).toBe(401);
+    const forbidden = await app.inject({
+      method: 'POST',
+      url: '/sites',
+      headers: bearer(nurse.accessToken),
+      payload: { code: 'XX1', name: 'Nope' },
+    });
+    expect(forbidden.statusCode).toBe(403);
+    const own = await app.inject({
+      method: 'GET',
+      url: `/sites/${north.id}`,
+      headers: bearer(nurse.accessToken),
+    });
+    expect(own.statusCode).toBe(200);
+    const other = await app.inject({
+      method: 'GET',
+      url: `/sites/${south.id}`,
+      headers: bearer(nurse.accessToken),
+    });
+    expect(other.statusCode).toBe(404);
+    const list = await app.inject({ method: 'GET', url: '/sites', headers: bearer(nurse.accessToken) });
+    expect(list.json<{ id: string }[]>().map((s) => s.id)).toEqual([north.id]);
+    // The administrator sees both.
+    const all = await app.inject({ method: 'GET', url: '/sites', headers: bearer(admin.accessToken) });
+    expect(all.json<{ id: string }[]>().map((s) => s.id)).toEqual(
+      expect.arrayContaining([north.id, south.id]),
+    );
+  });
+
+  it('requires the second factor: a correct password alone gets no token', async () => {
+    const login = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: admin.email, password: PASSWORD },
+    });
+    expect(login.statusCode).toBe(200);
+    const body = login.json<Record<string, unknown>>();
+    expect(body).toEqual({ status: 'mfa_required', mfaToken: expect.any(String) });
+    // The MFA step token is not an access token.
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(body.mfaToken as string) }))
+        .statusCode,
+    ).toBe(401);
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/auth/mfa/verify',
+      payload: { mfaToken: body.mfaToken, code: '000000' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).not.toContain('accessToken');
+  });
+
+  it('forces enrolment at first sign-in and accepts each recovery code once', async () => {
+    const user = await createUser(app, admin.accessToken, 'data_manager');
+    expect(user.recoveryCodes).toHaveLength(10);
+    const login = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: PASSWORD },
+    });
+    const { mfaToken } = login.json<{ mfaToken: string }>();
+    const code = user.recoveryCodes[0];
+    const first = await app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfaToken, code } });
+    expect(first.statusCode).toBe(200);
+    const again = await app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfaToken, code } });
+    expect(again.statusCode).toBe(401);
+    // A TOTP code is also single use: replaying the one just used for enrolment fails.
+    const replay = await app.inject({
+      method: 'POST',
+      url: '/auth/mfa/verify',
+      payload: { mfaToken, code: user.enrolmentCode },
+    });
+    expect(replay.statusCode).toBe(401);
+    expect(await auditActions(user.id)).toEqual(
+      expect.arrayContaining(['mfa.enrolled', 'login.succeeded', 'mfa.recovery_code_used', 'login.failed']),
+    );
+  });
+
+  describe('JWT handling (RFC 8725)', () => {
+    let subject: string;
+    const config = testConfig();
+    const claims = () => ({ sid: '00000000-0000-4000-8000-000000000000' });
+
+    beforeAll(async () => {
+      const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(admin.accessToken) });
+      subject = me.json<{ id: string }>().id;
+    });
+
+    async function status(token: string): Promise<number> {
+      return (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) })).statusCode;
+    }
+
+    function forged(
+      key: Uint8Array,
+      overrides: { typ?: string; exp?: number; iss?: string; aud?: string } = {},
+    ) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT(claims())
+        .setProtectedHeader({ alg: 'HS256', typ: overrides.typ ?? 'at+jwt' })
+        .setIssuer(overrides.iss ?? config.JWT_ISSUER)
+        .setAudience(overrides.aud ?? config.JWT_AUDIENCE)
+        .setSubject(subject)
+        .setJti('11111111-1111-4111-8111-111111111111')
+        .setIssuedAt(now - 10)
+        .setExpirationTime(overrides.exp ?? now + 600)
+        .sign(key);
+    }
+
+    const rightKey = () => deriveKey(config.JWT_SECRET!, 'ecmo-registry jwt hs256');
+
+    it('accepts the genuine access token', async () => {
+      expect(await status(admin.accessToken)).toBe(200);
+    });
+
+    it('refuses alg none', async () => {
+      const unsigned = new UnsecuredJWT(claims())
+        .setIssuer(config.JWT_ISSUER)
+        .setAudience(config.JWT_AUDIENCE)
+        .setSubject(subject)
+        .setExpirationTime('10m')
+        .encode();
+      expect(await status(unsigned)).toBe(401);
+    });
+
+    it('refuses a token signed with another key', async () => {
+      expect(await status(await forged(new TextEncoder().encode('x'.repeat(32))))).toBe(401);
+    });
+
+    it('refuses an expired token, a wrong issuer and a wrong audience', async () => {
+      // The session id does not exist either, so first prove the right key with a live session is accepted:
+      const live = JSON.parse(Buffer.from(admin.accessToken.split('.')[1], 'base64url').toString()) as {
+        sid: string;
+      };
+      const now = Math.floor(Date.now() / 1000);
+      const sign = (o: { exp?: number; iss?: string; aud?: string }) =>
+        new SignJWT({ sid: live.sid })
+          .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+          .setIssuer(o.iss ?? config.JWT_ISSUER)
+          .setAudience(o.aud ?? config.JWT_AUDIENCE)
+          .setSubject(subject)
+          .setJti('22222222-2222-4222-8222-222222222222')
+          .setIssuedAt(now - 120)
+          .setExpirationTime(o.exp ?? now + 600)
+          .sign(rightKey());
+      expect(await status(await sign({}))).toBe(200);
+      expect(await status(await sign({ exp: now - 60 }))).toBe(401);
+      expect(await status(await sign({ iss: 'someone-else' }))).toBe(401);
+      expect(await status(await sign({ aud: 'another-api' }))).toBe(401);
+    });
+
+    it('refuses a refresh token used as an access token', async () => {
+      expect(await status(admin.refreshToken)).toBe(401);
+      expect(await status(await forged(rightKey(), { typ: 'refresh+jwt' }))).toBe(401);
+    });
+
+    it('refuses the token of a user who has been disabled', async () => {
+      const nurseSite = await createSite(app, admin.accessToken, 'Disabled Test Site');
+      const nurse = await createUser(app, admin.accessToken, 'research_nurse', [nurseSite.id]);
+      expect(await status(nurse.accessToken)).toBe(200);
+      const disable = await app.inject({
+        method: 'POST',
+        url: `/users/${nurse.id}/disable`,
+        headers: bearer(admin.accessToken),
+      });
+      expect(disable.statusCode).toBe(200);
+      expect(await status(nurse.accessToken)).toBe(401);
+      const refresh = await app.inject({
+        method: 'POST',
+        url: '/auth/refresh',
+        payload: { refreshToken: nurse.refreshToken },
+      });
+      expect(refresh.statusCode).toBe(401);
+    });
+  });
+
+  it('rotates refresh tokens, and a reused one revokes its whole family', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const first = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
+    expect(first.statusCode).toBe(200);
+    const rotated = first.json<{ accessToken: string; refreshToken: string }>();
+    expect(rotated.refreshToken).not.toBe(user.refreshToken);
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(rotated.accessToken) })).statusCode,
+    ).toBe(200);
+
+    // Someone replays the old token: refused, and every token of this sign-in dies with it.
+    const replay = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
+    expect(replay.statusCode).toBe(401);
+    const next = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: rotated.refreshToken },
+    });
+    expect(next.statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(rotated.accessToken) })).statusCode,
+    ).toBe(401);
+    expect(await auditActions(user.id)).toContain('token.reuse_detected');
+  });
+
+  it('signs out: the refresh token and its access tokens stop working', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const out = await app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      payload: { refreshToken: user.refreshToken },
+    });
+    expect(out.statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(401);
+    const refresh = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
+    expect(refresh.statusCode).toBe(401);
+    expect(await auditActions(user.id)).toContain('token.revoked');
+  });
+
+  it('locks an account after repeated failures, and an administrator unlocks it', async () => {
+    const user = await createUser(app, admin.accessToken, 'data_manager');
+    const threshold = testConfig().LOCKOUT_THRESHOLD;
+    for (let i = 0; i < threshold; i++) {
+      const attempt = await app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { email: user.email, password: 'wrong password guess' },
+      });
+      expect(attempt.statusCode).toBe(401);
+    }
+    // Locked: even the right password gets no further (and is told why, since it knows the password).
+    const locked = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: PASSWORD },
+    });
+    expect(locked.statusCode).toBe(401);
+    expect(locked.json<{ detail: string }>().detail).toMatch(/locked/);
+    // Sessions of a locked account end too.
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(401);
+
+    const unlock = await app.inject({
+      method: 'POST',
+      url: `/users/${user.id}/unlock`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(unlock.statusCode).toBe(200);
+    expect(unlock.json()).toMatchObject({ locked: false });
+    await signIn(app, user.email, user.totpSecret, 1);
+    expect(await auditActions(user.id)).toEqual(
+      expect.arrayContaining(['login.failed', 'account.locked', 'account.unlocked', 'login.succeeded']),
+    );
+  });
+
+  it('resets a password with a one-time, expiring token that revokes the refresh tokens', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const issued = await app.inject({
+      method: 'POST',
+      url: `/users/${user.id}/password-reset`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(issued.statusCode).toBe(201);
+    const { token } = issued.json<{ token: string }>();
+    const newPassword = 'a brand new long passphrase';
+    const reset = await app.inject({
+      method: 'POST',
+      url: '/auth/password/reset',
+      payload: { token, newPassword },
+    });
+    expect(reset.statusCode).toBe(204);
+    const refresh = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
+    expect(refresh.statusCode).toBe(401);
+    // Single use.
+    const again = await app.inject({
+      method: 'POST',
+      url: '/auth/password/reset',
+      payload: { token, newPassword: 'yet another long passphrase' },
+    });
+    expect(again.statusCode).toBe(400);
+    expect(again.json()).toMatchObject({ errors: [{ field: 'token' }] });
+    // The new password works, the old one does not.
+    const old = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: PASSWORD },
+    });
+    expect(old.statusCode).toBe(401);
+    const fresh = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: newPassword },
+    });
+    expect(fresh.statusCode).toBe(200);
+
+    // Expiry: a token whose time has passed is refused and changes nothing.
+    const expiring = await app.inject({
+      method: 'POST',
+      url: `/users/${user.id}/password-reset`,
+      headers: bearer(admin.accessToken),
+    });
+    const expired = expiring.json<{ token: string }>().token;
+    const owner = await connect('owner');
+    try {
+      await owner.query(`SELECT set_config('registry.actor', 'test:clock', false)`);
+      await owner.query(
+        `UPDATE password_reset_token SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND used_at IS NULL`,
+        [user.id],
+      );
+    } finally {
+      await owner.end();
+    }
+    const late = await app.inject({
+      method: 'POST',
+      url: '/auth/password/reset',
+      payload: { token: expired, newPassword: 'too late for this passphrase' },
+    });
+    expect(late.statusCode).toBe(400);
+    const stillNew = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: newPassword },
+    });
+    expect(stillNew.statusCode).toBe(200);
+  });
+
+  it('refuses a weak new password with the field and the reason, and changes nothing', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const issued = await app.inject({
+      method: 'POST',
+      url: `/users/${user.id}/password-reset`,
+      headers: bearer(admin.accessToken),
+    });
+    const { token } = issued.json<{ token: string }>();
+    const weak = await app.inject({
+      method: 'POST',
+      url: '/auth/password/reset',
+      payload: { token, newPassword: 'short' },
+    });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json()).toMatchObject({
+      errors: [{ field: 'newPassword', reason: 'must be at least 12 characters' }],
+    });
+    // The token was not spent by the refused attempt.
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/auth/password/reset',
+      payload: { token, newPassword: 'long enough passphrase' },
+    });
+    expect(ok.statusCode).toBe(204);
+  });
+
+  it('issues API keys shown once, records their use, and revokes them', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api-keys',
+      headers: bearer(admin.accessToken),
+      payload: { name: 'NICE audit exporter', roles: ['auditor'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const { apiKey, key } = created.json<{ apiKey: { id: string; lastUsedAt: null }; key: string }>();
+    expect(key).toMatch(/^ecmo_ak_/);
+    expect(apiKey.lastUsedAt).toBeNull();
+    // Stored as a digest only; the listing never shows it.
+    const listed = await app.inject({ method: 'GET', url: '/api-keys', headers: bearer(admin.accessToken) });
+    expect(listed.body).not.toContain(key);
+    const { rows } = await db.query<{ hex: string }>(
+      `SELECT encode(secret_hash, 'hex') AS hex FROM api_key WHERE id = $1`,
+      [apiKey.id],
+    );
+    expect(rows[0].hex).not.toContain(Buffer.from(key).toString('hex'));
+
+    const use = await app.inject({ method: 'GET', url: '/sites', headers: bearer(key) });
+    expect(use.statusCode).toBe(200);
+    // An auditor key may not administer.
+    const forbidden = await app.inject({ method: 'GET', url: '/users', headers: bearer(key) });
+    expect(forbidden.statusCode).toBe(403);
+    const after = await app.inject({ method: 'GET', url: '/api-keys', headers: bearer(admin.accessToken) });
+    const listedKey = after
+      .json<{ id: string; lastUsedAt: string | null }[]>()
+      .find((k) => k.id === apiKey.id)!;
+    expect(listedKey.lastUsedAt).not.toBeNull();
+    expect(await auditActions(apiKey.id)).toEqual(
+      expect.arrayContaining(['api_key.created', 'api_key.used']),
+    );
+
+    const revoke = await app.inject({
+      method: 'POST',
+      url: `/api-keys/${apiKey.id}/revoke`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(revoke.statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/sites', headers: bearer(key) })).statusCode).toBe(401);
+    expect(await auditActions(apiKey.id)).toContain('api_key.revoked');
+  });
+
+  it('refuses role, siteId, createdBy and other undeclared fields with 400, changing nothing', async () => {
+    for (const extra of [
+      { role: 'admin' },
+      { siteId: '00000000-0000-4000-8000-000000000000' },
+      { createdBy: 'x' },
+    ]) {
+      const code = `M${Math.floor(Math.random() * 1e6)}`;
+      const response = await app.inject({
+        method: 'POST',
+        url: '/sites',
+        headers: bearer(admin.accessToken),
+        payload: { code, name: 'Mass assignment', ...extra },
+      });
+      expect(response.statusCode).toBe(400);
+      const field = Object.keys(extra)[0];
+      expect(response.json<{ errors: { field: string }[] }>().errors).toEqual([
+        { field, reason: `property ${field} should not exist` },
+      ]);
+      const { rowCount } = await db.query(`SELECT 1 FROM site WHERE code = $1`, [code]);
+      expect(rowCount).toBe(0);
+    }
+  });
+
+  it('records role and site changes in the audit trail with actor and address, and never a secret', async () => {
+    const a = await createSite(app, admin.accessToken, 'Audit A');
+    const b = await createSite(app, admin.accessToken, 'Audit B');
+    const nurse = await createUser(app, admin.accessToken, 'research_nurse', [a.id]);
+    const change = await app.inject({
+      method: 'PATCH',
+      url: `/users/${nurse.id}`,
+      headers: bearer(admin.accessToken),
+      payload: { role: 'site_investigator', siteIds: [a.id, b.id] },
+    });
+    expect(change.statusCode).toBe(200);
+    expect(change.json()).toMatchObject({ role: 'site_investigator', siteIds: [a.id, b.id].sort() });
+    const { rows } = await db.query<{
+      actor: string;
+      action: string;
+      client_address: string | null;
+      details: unknown;
+    }>(
+      `SELECT actor, action, host(client_address) AS client_address, new_values AS details
+         FROM audit_event WHERE entity_id = $1 AND action IN ('user.role_changed', 'user.sites_changed') ORDER BY id`,
+      [nurse.id],
+    );
+    const adminId = (
+      await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(admin.accessToken) })
+    ).json<{
+      id: string;
+    }>().id;
+    expect(rows).toEqual([
+      {
+        actor: `user:${adminId}`,
+        action: 'user.role_changed',
+        client_address: '127.0.0.1',
+        details: { from: 'research_nurse', to: 'site_investigator' },
+      },
+      {
+        actor: `user:${adminId}`,
+        action: 'user.sites_changed',
+        client_address: '127.0.0.1',
+        details: { added: [b.id], removed: [] },
+      },
+    ]);
+    // The row changes are there too, with the password hash and TOTP secret redacted.
+    const secrets = await db.query<{ text: string }>(
+      `SELECT coalesce(old_values::text, '') || coalesce(new_values::text, '') AS text FROM audit_event WHERE entity_type = 'app_user' AND entity_id = $1`,
+      [nurse.id],
+    );
+    const trail = secrets.rows.map((r) => r.text).join('\n');
+    expect(trail).toContain('[redacted');
+    expect(trail).not.toMatch(/\$argon2id\$/);
+    expect(trail).not.toContain(nurse.totpSecret);
+  });
+
+  it('throttles sign-in per address and per account, across api processes (Redis)', async () => {
+    const limits = { LOGIN_RATE_PER_ADDRESS: '4', LOGIN_RATE_PER_ACCOUNT: '3' };
+    const [one, two] = [await startApi(limits), await startApi(limits)];
+    try {
+      const address = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.7`;
+      const attempt = (target: NestFastifyApplication, email: string, remoteAddress: string) =>
+        target.inject({
+          method: 'POST',
+          url: '/auth/login',
+          remoteAddress,
+          payload: { email, password: 'nope nope nope' },
+        });
+      // Per address: four attempts at different accounts, spread over two processes, then 429.
+      const codes = [];
+      for (let i = 0; i < 5; i++)
+        codes.push((await attempt(i % 2 ? one : two, uniqueEmail('nobody'), address)).statusCode);
+      expect(codes).toEqual([401, 401, 401, 401, 429]);
+      // Per account: three attempts at one account from different addresses, then 429.
+      const email = uniqueEmail('target');
+      const perAccount = [];
+      for (let i = 0; i < 4; i++)
+        perAccount.push(
+          (await attempt(i % 2 ? one : two, email, `10.99.${i}.${Math.floor(Math.random() * 250)}`))
+            .statusCode,
+        );
+      expect(perAccount).toEqual([401, 401, 401, 429]);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+});
+
+describe('access: an app with a route that declares no roles', () => {
+  /** A route that forgot to declare its access. */
+  @Controller('forgotten')
+  class ForgottenController {
+    @Get()
+    read() {
+      return { leaked: true };
+    }
+  }
+
+  it('refuses to start, naming the route', async () => {
+    const config = testConfig();
+    @Module({ imports: [ApiModule.forRoot(config)], controllers: [ForgottenController] })
+    class ApiWithForgottenRoute {}
+    const app = await createHttpApp(ApiWithForgottenRoute, config, { shutdownHooks: false });
+    try {
+      await expect(app.init()).rejects.toThrow(
+        /GET \/forgotten \(ForgottenController\.read\) declares no roles/,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
