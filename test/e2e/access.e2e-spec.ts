@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Controller, Get, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SignJWT, UnsecuredJWT } from 'jose';
@@ -106,107 +107,193 @@ describe('access: a new deployment, as its first users meet it', () => {
     expect(wrong.body).not.toContain('accessToken');
   });
 
-  it('forces enrolment at first sign-in and accepts each recovery code once', async () => {
+  /** The password step: a fresh MFA step token. */
+  async function passwordStep(email: string, password = PASSWORD): Promise<string> {
+    const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } });
+    expect(login.statusCode).toBe(200);
+    return login.json<{ mfaToken: string }>().mfaToken;
+  }
+
+  const verify = (mfaToken: string, code: string) =>
+    app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfaToken, code } });
+
+  it('forces enrolment at first sign-in and accepts each recovery code and TOTP code once', async () => {
     const user = await createUser(app, admin.accessToken, 'data_manager');
     expect(user.recoveryCodes).toHaveLength(10);
-    const login = await app.inject({
-      method: 'POST',
-      url: '/auth/login',
-      payload: { email: user.email, password: PASSWORD },
-    });
-    const { mfaToken } = login.json<{ mfaToken: string }>();
     const code = user.recoveryCodes[0];
-    const first = await app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfaToken, code } });
-    expect(first.statusCode).toBe(200);
-    const again = await app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfaToken, code } });
-    expect(again.statusCode).toBe(401);
-    // A TOTP code is also single use: replaying the one just used for enrolment fails.
-    const replay = await app.inject({
-      method: 'POST',
-      url: '/auth/mfa/verify',
-      payload: { mfaToken, code: user.enrolmentCode },
-    });
-    expect(replay.statusCode).toBe(401);
+    expect((await verify(await passwordStep(user.email), code)).statusCode).toBe(200);
+    // The same recovery code, in a new sign-in: refused.
+    const second = await passwordStep(user.email);
+    expect((await verify(second, code)).statusCode).toBe(401);
+    // A TOTP code is single use too: the one that confirmed enrolment is refused.
+    expect((await verify(second, user.enrolmentCode)).statusCode).toBe(401);
+    // The same sign-in still completes with an unused recovery code.
+    expect((await verify(second, user.recoveryCodes[1])).statusCode).toBe(200);
     expect(await auditActions(user.id)).toEqual(
       expect.arrayContaining(['mfa.enrolled', 'login.succeeded', 'mfa.recovery_code_used', 'login.failed']),
     );
   });
 
-  describe('JWT handling (RFC 8725)', () => {
-    let subject: string;
+  it('lets an MFA step token complete one sign-in only, and a password reset cancel it', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const mfaToken = await passwordStep(user.email);
+    expect((await verify(mfaToken, user.recoveryCodes[0])).statusCode).toBe(200);
+    const replay = await verify(mfaToken, user.recoveryCodes[1]);
+    expect(replay.statusCode).toBe(401);
+
+    const pending = await passwordStep(user.email);
+    const issued = await app.inject({
+      method: 'POST',
+      url: `/users/${user.id}/password-reset`,
+      headers: bearer(admin.accessToken),
+    });
+    const reset = await app.inject({
+      method: 'POST',
+      url: '/auth/password/reset',
+      payload: { token: issued.json<{ token: string }>().token, newPassword: 'a different long passphrase' },
+    });
+    expect(reset.statusCode).toBe(204);
+    expect((await verify(pending, user.recoveryCodes[2])).statusCode).toBe(401);
+  });
+
+  it('changes a password: a wrong current one counts as a failure, other sessions end, this one goes on', async () => {
+    const user = await createUser(app, admin.accessToken, 'data_manager');
+    const other = await signIn(app, user.email, user.totpSecret, 1);
+    const change = (currentPassword: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/auth/password',
+        headers: bearer(user.accessToken),
+        payload: { currentPassword, newPassword: 'my new long passphrase' },
+      });
+    const wrong = await change('not my password at all');
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json()).toMatchObject({ errors: [{ field: 'currentPassword' }] });
+    const { rows } = await db.query<{ failed_login_count: number }>(
+      `SELECT failed_login_count FROM app_user WHERE id = $1`,
+      [user.id],
+    );
+    expect(rows[0].failed_login_count).toBe(1);
+
+    expect((await change(PASSWORD)).statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(200);
+    expect(
+      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(other.accessToken) })).statusCode,
+    ).toBe(401);
+  });
+
+  it('ends a session at SESSION_MAX_SECONDS after its sign-in, however often it was refreshed', async () => {
     const config = testConfig();
-    const claims = () => ({ sid: '00000000-0000-4000-8000-000000000000' });
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const payload = JSON.parse(Buffer.from(user.refreshToken.split('.')[1], 'base64url').toString()) as {
+      sub: string;
+      jti: string;
+      sid: string;
+      auth_time: number;
+      exp: number;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    // The user's own refresh token, as it would be after a long day of refreshes: signed in long ago.
+    const aged = (authTime: number) =>
+      new SignJWT({ sid: payload.sid, auth_time: authTime })
+        .setProtectedHeader({ alg: 'HS256', typ: 'refresh+jwt' })
+        .setIssuer(config.JWT_ISSUER)
+        .setAudience(config.JWT_AUDIENCE)
+        .setSubject(payload.sub)
+        .setJti(payload.jti)
+        .setIssuedAt(now - 60)
+        .setExpirationTime(now + 600)
+        .sign(deriveKey(config.JWT_SECRET!, 'ecmo-registry jwt hs256'));
+    const tooOld = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: await aged(now - config.SESSION_MAX_SECONDS - 1) },
+    });
+    expect(tooOld.statusCode).toBe(401);
+    expect(tooOld.json<{ detail: string }>().detail).toMatch(/maximum length/);
+    // Control: the same token within the limit is exchanged.
+    const fine = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: await aged(now - 60) },
+    });
+    expect(fine.statusCode).toBe(200);
+    expect(payload.exp - payload.auth_time).toBeLessThanOrEqual(config.REFRESH_TOKEN_TTL_SECONDS);
+  });
+
+  describe('JWT handling (RFC 8725)', () => {
+    const config = testConfig();
+    // Every forged token below belongs to the admin's live session, so the property under test is the only
+    // thing wrong with it; `control` proves that the same token, properly made, is accepted.
+    let subject: string;
+    let sid: string;
 
     beforeAll(async () => {
       const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(admin.accessToken) });
       subject = me.json<{ id: string }>().id;
+      sid = (
+        JSON.parse(Buffer.from(admin.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }
+      ).sid;
     });
 
     async function status(token: string): Promise<number> {
       return (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) })).statusCode;
     }
 
-    function forged(
-      key: Uint8Array,
-      overrides: { typ?: string; exp?: number; iss?: string; aud?: string } = {},
-    ) {
+    const rightKey = () => deriveKey(config.JWT_SECRET!, 'ecmo-registry jwt hs256');
+
+    function token(
+      overrides: { key?: Uint8Array; typ?: string; exp?: number; iss?: string; aud?: string } = {},
+    ): Promise<string> {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT(claims())
+      return new SignJWT({ sid })
         .setProtectedHeader({ alg: 'HS256', typ: overrides.typ ?? 'at+jwt' })
         .setIssuer(overrides.iss ?? config.JWT_ISSUER)
         .setAudience(overrides.aud ?? config.JWT_AUDIENCE)
         .setSubject(subject)
-        .setJti('11111111-1111-4111-8111-111111111111')
-        .setIssuedAt(now - 10)
+        .setJti(randomUUID())
+        .setIssuedAt(now - 120)
         .setExpirationTime(overrides.exp ?? now + 600)
-        .sign(key);
+        .sign(overrides.key ?? rightKey());
     }
 
-    const rightKey = () => deriveKey(config.JWT_SECRET!, 'ecmo-registry jwt hs256');
-
-    it('accepts the genuine access token', async () => {
+    it('accepts the genuine access token, and a correctly made one (the control)', async () => {
       expect(await status(admin.accessToken)).toBe(200);
+      expect(await status(await token())).toBe(200);
     });
 
     it('refuses alg none', async () => {
-      const unsigned = new UnsecuredJWT(claims())
+      const unsigned = new UnsecuredJWT({ sid })
         .setIssuer(config.JWT_ISSUER)
         .setAudience(config.JWT_AUDIENCE)
         .setSubject(subject)
+        .setJti(randomUUID())
+        .setIssuedAt()
         .setExpirationTime('10m')
         .encode();
       expect(await status(unsigned)).toBe(401);
+      // The same with an `at+jwt` header naming alg none.
+      const [, body] = unsigned.split('.');
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
+      expect(await status(`${header}.${body}.`)).toBe(401);
     });
 
     it('refuses a token signed with another key', async () => {
-      expect(await status(await forged(new TextEncoder().encode('x'.repeat(32))))).toBe(401);
+      expect(await status(await token({ key: new TextEncoder().encode('x'.repeat(32)) }))).toBe(401);
     });
 
     it('refuses an expired token, a wrong issuer and a wrong audience', async () => {
-      // The session id does not exist either, so first prove the right key with a live session is accepted:
-      const live = JSON.parse(Buffer.from(admin.accessToken.split('.')[1], 'base64url').toString()) as {
-        sid: string;
-      };
       const now = Math.floor(Date.now() / 1000);
-      const sign = (o: { exp?: number; iss?: string; aud?: string }) =>
-        new SignJWT({ sid: live.sid })
-          .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-          .setIssuer(o.iss ?? config.JWT_ISSUER)
-          .setAudience(o.aud ?? config.JWT_AUDIENCE)
-          .setSubject(subject)
-          .setJti('22222222-2222-4222-8222-222222222222')
-          .setIssuedAt(now - 120)
-          .setExpirationTime(o.exp ?? now + 600)
-          .sign(rightKey());
-      expect(await status(await sign({}))).toBe(200);
-      expect(await status(await sign({ exp: now - 60 }))).toBe(401);
-      expect(await status(await sign({ iss: 'someone-else' }))).toBe(401);
-      expect(await status(await sign({ aud: 'another-api' }))).toBe(401);
+      expect(await status(await token({ exp: now - 60 }))).toBe(401);
+      expect(await status(await token({ iss: 'someone-else' }))).toBe(401);
+      expect(await status(await token({ aud: 'another-api' }))).toBe(401);
     });
 
     it('refuses a refresh token used as an access token', async () => {
       expect(await status(admin.refreshToken)).toBe(401);
-      expect(await status(await forged(rightKey(), { typ: 'refresh+jwt' }))).toBe(401);
+      expect(await status(await token({ typ: 'refresh+jwt' }))).toBe(401);
     });
 
     it('refuses the token of a user who has been disabled', async () => {
@@ -293,14 +380,19 @@ describe('access: a new deployment, as its first users meet it', () => {
       });
       expect(attempt.statusCode).toBe(401);
     }
-    // Locked: even the right password gets no further (and is told why, since it knows the password).
+    // Locked: even the right password gets no further, with the answer a wrong one gets (no oracle).
     const locked = await app.inject({
       method: 'POST',
       url: '/auth/login',
       payload: { email: user.email, password: PASSWORD },
     });
     expect(locked.statusCode).toBe(401);
-    expect(locked.json<{ detail: string }>().detail).toMatch(/locked/);
+    expect(locked.json<{ detail: string }>().detail).toBe('Invalid e-mail, password or code');
+    const { rows } = await db.query<{ locked: boolean }>(
+      `SELECT locked_at IS NOT NULL AS locked FROM app_user WHERE id = $1`,
+      [user.id],
+    );
+    expect(rows[0].locked).toBe(true);
     // Sessions of a locked account end too.
     expect(
       (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,

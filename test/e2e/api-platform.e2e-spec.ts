@@ -102,6 +102,14 @@ describe('api readiness while Redis is unreachable', () => {
         health: { status: 'error', details: { redis: { status: 'down' }, database: { status: 'up' } } },
       });
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      // Rate limits live in Redis: sign-in fails closed, other routes go on (here: to the 401 of no token).
+      const login = await app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { email: 'someone@registry.test', password: 'whatever it is' },
+      });
+      expect(login.statusCode).toBe(503);
+      expect((await app.inject({ method: 'GET', url: '/sites' })).statusCode).toBe(401);
     } finally {
       await app.close();
     }

@@ -20,7 +20,9 @@ import { startApi } from '../support/apps.js';
  */
 
 type Side = 'own' | 'other';
-type Caller = Role | 'api_key';
+type Caller = Role | 'auditor_key' | 'data_manager_key';
+
+const KEY_ROLES: Partial<Record<Caller, Role>> = { auditor_key: 'auditor', data_manager_key: 'data_manager' };
 
 interface World {
   readonly ownSite: string;
@@ -75,7 +77,7 @@ const FIXTURES: Record<string, Fixture> = {
     siteScoped: false,
     // A wrong current password: proves the caller got past the guard without ending their session. An API
     // key has no password to change.
-    granted: (caller) => (caller === 'api_key' ? 403 : 400),
+    granted: (caller) => (KEY_ROLES[caller] ? 403 : 400),
     request: () =>
       Promise.resolve({
         url: '/auth/password',
@@ -87,7 +89,7 @@ const FIXTURES: Record<string, Fixture> = {
     request: () => Promise.resolve({ url: '/sites' }),
     check: (body, world, caller) => {
       const ids = (body as { id: string }[]).map((s) => s.id);
-      const siteBound = caller !== 'api_key' && isSiteRole(caller);
+      const siteBound = !KEY_ROLES[caller] && isSiteRole(caller as Role);
       if (!ids.includes(world.ownSite)) return 'own site missing from the list';
       if (siteBound && ids.includes(world.otherSite)) return 'another site listed to a site role';
       if (!siteBound && !ids.includes(world.otherSite)) return 'registry-wide role does not see every site';
@@ -198,13 +200,15 @@ describe('authorization matrix: every route × every role × own site / other si
         await createUser(app, admin.accessToken, role, isSiteRole(role) ? [own.id] : [])
       ).accessToken;
     }
-    const key = await app.inject({
-      method: 'POST',
-      url: '/api-keys',
-      headers: bearer(admin.accessToken),
-      payload: { name: 'matrix exporter', roles: ['auditor'] },
-    });
-    tokens.api_key = key.json<{ key: string }>().key;
+    for (const [caller, role] of Object.entries(KEY_ROLES)) {
+      const key = await app.inject({
+        method: 'POST',
+        url: '/api-keys',
+        headers: bearer(admin.accessToken),
+        payload: { name: `matrix ${caller}`, roles: [role] },
+      });
+      tokens[caller as Caller] = key.json<{ key: string }>().key;
+    }
     // The other site has its own nurse, and its records answer 2xx to them (see the last test).
     const otherNurse = await createUser(app, admin.accessToken, 'research_nurse', [other.id]);
     const ownNurse = await createUser(app, admin.accessToken, 'research_nurse', [own.id]);
@@ -243,7 +247,7 @@ describe('authorization matrix: every route × every role × own site / other si
 
   it('answers 401 without a token, 403 to a role not declared, 404 for another site, 2xx otherwise', async () => {
     const mismatches: string[] = [];
-    const callers: Caller[] = [...ROLES, 'api_key'];
+    const callers: Caller[] = [...ROLES, 'auditor_key', 'data_manager_key'];
     for (const route of routes.filter((r) => !r.isPublic)) {
       const name = `${route.method} ${route.path}`;
       const fixture = FIXTURES[name];
@@ -258,7 +262,8 @@ describe('authorization matrix: every route × every role × own site / other si
         mismatches.push(`${name} without a token: ${unauthenticated.statusCode}`);
 
       for (const caller of callers) {
-        const roles: readonly Role[] = caller === 'api_key' ? ['auditor'] : [caller];
+        const keyRole = KEY_ROLES[caller];
+        const roles: readonly Role[] = keyRole ? [keyRole] : [caller as Role];
         const allowed = roles.some((r) => route.roles!.includes(r));
         for (const side of ['own', 'other'] as const) {
           const { url, payload } = await fixture.request(world, side);
@@ -268,7 +273,7 @@ describe('authorization matrix: every route × every role × own site / other si
             payload,
             headers: bearer(tokens[caller]),
           });
-          const siteBound = caller !== 'api_key' && isSiteRole(caller);
+          const siteBound = !keyRole && isSiteRole(caller as Role);
           const expected = !allowed
             ? 403
             : fixture.siteScoped && siteBound && side === 'other'

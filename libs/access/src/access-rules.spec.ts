@@ -20,6 +20,7 @@ describe('SiteScope', () => {
     [['data_manager'], [], 'a', true],
     [['auditor'], [], 'b', true],
     [['admin'], [], 'b', true],
+    [[], [], 'a', false],
   ] as const)('%j at %j sees site %s: %s', (roles, sites, site, expected) => {
     expect(SiteScope.of(user(roles, [...sites])).includes(site)).toBe(expected);
   });
@@ -66,14 +67,15 @@ describe('TOTP (RFC 6238)', () => {
 });
 
 describe('secret encryption', () => {
-  it('round-trips, and refuses another key or a tampered ciphertext', () => {
+  it('round-trips, and refuses another key, another owner or a tampered ciphertext', () => {
     const key = deriveKey('k'.repeat(32), 'purpose');
-    const sealed = encrypt(key, 'JBSWY3DPEHPK3PXP');
+    const sealed = encrypt(key, 'JBSWY3DPEHPK3PXP', 'user-1');
     expect(sealed).toMatch(/^v1\./);
-    expect(decrypt(key, sealed)).toBe('JBSWY3DPEHPK3PXP');
-    expect(() => decrypt(deriveKey('k'.repeat(32), 'another purpose'), sealed)).toThrow();
+    expect(decrypt(key, sealed, 'user-1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => decrypt(deriveKey('k'.repeat(32), 'another purpose'), sealed, 'user-1')).toThrow();
+    expect(() => decrypt(key, sealed, 'user-2')).toThrow();
     const tampered = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'BB' : 'AA');
-    expect(() => decrypt(key, tampered)).toThrow();
+    expect(() => decrypt(key, tampered, 'user-1')).toThrow();
   });
 });
 
@@ -87,17 +89,19 @@ describe('routeProblems', () => {
     ...r,
   });
 
-  it('names a route that is neither public nor has roles, and only that one', () => {
+  it('names a route that is neither public nor has roles, or both, and only those', () => {
     expect(
       routeProblems([
         route({ isPublic: true }),
         route({ path: '/y', roles: ['admin'] }),
         route({ path: '/z', handler: 'Z.read' }),
         route({ path: '/w', roles: [] }),
+        route({ path: '/v', isPublic: true, roles: ['admin'] }),
       ]),
     ).toEqual([
       'GET /z (Z.read) declares no roles: add @Roles(...) or @Public()',
       'GET /w (X.read) declares no roles: add @Roles(...) or @Public()',
+      'GET /v (X.read) is both @Public() and @Roles(...): choose one',
     ]);
   });
 });

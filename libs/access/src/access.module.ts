@@ -1,10 +1,10 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/src/index.js';
-import { REDIS } from '../../queue/src/index.js';
+import { createRedis } from '../../queue/src/index.js';
 import { ApiKeysController, ApiKeysService } from './api-keys/api-keys.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
@@ -21,12 +21,50 @@ import { UsersController, UsersService } from './users/users.js';
 
 const MINUTE_MS = 60_000;
 
+const THROTTLER_REDIS = Symbol('THROTTLER_REDIS');
+
+/**
+ * The rate limits' own Redis connection: no offline queue and a short command timeout, so while Redis is
+ * down a limit check fails at once (sign-in answers 503, other routes go on) instead of waiting, and no
+ * queued hits are replayed when Redis comes back.
+ */
+@Injectable()
+class ThrottlerRedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(THROTTLER_REDIS) private readonly redis: Redis) {}
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
+
+// One counter per throttler and tracker, not per route (the guard's default): the api-wide limit covers the
+// whole api, and the sign-in limits cover every sign-in step together.
+const keyPerTracker = (_context: unknown, tracker: string, name: string): string => `${name}:${tracker}`;
+
 /**
  * Who may do what. `forApi()`: sign-in, tokens, users, sites, API keys, rate limits shared through Redis, and
  * the guard that authenticates every non-public route and checks its roles. `denyAll()` (the worker, whose
  * only routes are public health and metrics): the same guard with no way to authenticate.
  * Both refuse to start with a route that declares no access.
  */
+@Module({
+  providers: [
+    {
+      provide: THROTTLER_REDIS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) =>
+        createRedis(config.REDIS_URL, {
+          enableOfflineQueue: false,
+          commandTimeout: 500,
+          maxRetriesPerRequest: 0,
+        }),
+    },
+    ThrottlerRedisCloser,
+  ],
+  exports: [THROTTLER_REDIS],
+})
+class ThrottlerRedisModule {}
+
 @Module({})
 export class AccessModule {
   static forApi(): DynamicModule {
@@ -38,21 +76,24 @@ export class AccessModule {
         DiscoveryModule,
         TypeOrmModule.forFeature(ACCESS_ENTITIES),
         ThrottlerModule.forRootAsync({
-          inject: [AppConfig, REDIS],
+          imports: [ThrottlerRedisModule],
+          inject: [AppConfig, THROTTLER_REDIS],
           useFactory: (config: AppConfig, redis: Redis) => ({
             storage: new RedisThrottlerStorage(redis, config.REDIS_PREFIX),
             throttlers: [
-              { name: 'api', ttl: MINUTE_MS, limit: config.API_RATE_PER_ADDRESS },
+              { name: 'api', ttl: MINUTE_MS, limit: config.API_RATE_PER_ADDRESS, generateKey: keyPerTracker },
               {
                 name: 'login-address',
                 ttl: MINUTE_MS,
                 limit: config.LOGIN_RATE_PER_ADDRESS,
+                generateKey: keyPerTracker,
                 skipIf: (context) => !isLoginThrottled(context),
               },
               {
                 name: 'login-account',
                 ttl: MINUTE_MS,
                 limit: config.LOGIN_RATE_PER_ACCOUNT,
+                generateKey: keyPerTracker,
                 skipIf: (context) =>
                   !isLoginThrottled(context) ||
                   attemptedAccount(context.switchToHttp().getRequest<{ body?: unknown }>().body) === null,

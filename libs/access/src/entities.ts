@@ -62,6 +62,10 @@ export class AppUser {
   @Column({ name: 'totp_last_step', type: 'bigint', nullable: true })
   totpLastStep: string | null;
 
+  /** The sign-in in progress: the id of the only MFA step token that may complete it. */
+  @Column({ name: 'mfa_challenge', type: 'uuid', nullable: true })
+  mfaChallenge: string | null;
+
   @Column({ name: 'failed_login_count', type: 'integer' })
   failedLoginCount: number;
 

@@ -11,6 +11,8 @@ export interface Principal {
   readonly siteIds: readonly string[];
   /** How the audit trail names this caller: `user:<uuid>` or `api_key:<uuid>`. */
   readonly actor: string;
+  /** The sign-in (refresh-token family) an access token belongs to; none for an API key. */
+  readonly sessionId?: string;
 }
 
 /**
@@ -25,9 +27,10 @@ export class SiteScope {
     readonly siteIds: readonly string[],
   ) {}
 
+  /** All sites only for a registry-wide role; otherwise the principal's sites (none without a role). */
   static of(principal: Principal): SiteScope {
-    const siteBound = principal.roles.length > 0 && principal.roles.every(isSiteRole);
-    return siteBound ? new SiteScope(false, [...principal.siteIds]) : new SiteScope(true, []);
+    const registryWide = principal.roles.some((role) => !isSiteRole(role));
+    return registryWide ? new SiteScope(true, []) : new SiteScope(false, [...principal.siteIds]);
   }
 
   includes(siteId: string): boolean {

@@ -58,11 +58,18 @@ export function routeTable(
   return routes.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
 }
 
-/** Routes that would be closed to everyone by accident: neither public nor with declared roles. */
+/**
+ * Routes whose access is not what it seems: neither public nor with declared roles (closed to everyone by
+ * accident), or both (a controller's @Public() would silently open a method's @Roles()).
+ */
 export function routeProblems(routes: readonly RouteAccess[]): string[] {
-  return routes
-    .filter((r) => !r.isPublic && (!r.roles || r.roles.length === 0))
-    .map((r) => `${r.method} ${r.path} (${r.handler}) declares no roles: add @Roles(...) or @Public()`);
+  return routes.flatMap((r) => {
+    const name = `${r.method} ${r.path} (${r.handler})`;
+    const hasRoles = (r.roles?.length ?? 0) > 0;
+    if (!r.isPublic && !hasRoles) return [`${name} declares no roles: add @Roles(...) or @Public()`];
+    if (r.isPublic && hasRoles) return [`${name} is both @Public() and @Roles(...): choose one`];
+    return [];
+  });
 }
 
 export class UndeclaredRouteAccess extends StartupRefusal {}

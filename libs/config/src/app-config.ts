@@ -17,6 +17,19 @@ const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/;
 const REDIS_URL = /^rediss?:\/\/\S+$/;
 // BullMQ joins its key parts with ':', so a prefix must not contain one.
 const REDIS_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+const TRUST_PROXY = /^(false|[1-9]|[0-9a-fA-F:.]+(\/\d{1,3})?(\s*,\s*[0-9a-fA-F:.]+(\/\d{1,3})?)*)$/;
+
+/** Fastify's trustProxy from TRUST_PROXY: none, the nearest `n` hops, or the listed proxy addresses. */
+export function trustProxySetting(
+  value: string,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value.split(',').map((part) => part.trim());
+}
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
@@ -108,10 +121,13 @@ export class AppConfig {
   @IsBoolean()
   API_DOCS_ENABLED = true;
 
-  @EnvVar('Trust X-Forwarded-For from a reverse proxy for the client address recorded in the audit trail.')
-  @Transform(toBoolean)
-  @IsBoolean()
-  TRUST_PROXY = false;
+  @EnvVar(
+    'Reverse proxies whose X-Forwarded-For gives the client address (audit trail, rate limits): `false` (none, the default), a hop count, or a comma-separated list of proxy addresses or CIDR ranges. `true` is refused: trusting every hop lets any client choose its address.',
+  )
+  @Matches(TRUST_PROXY, {
+    message: 'must be false, a hop count (1-9), or a comma-separated list of IP addresses or CIDR ranges',
+  })
+  TRUST_PROXY = 'false';
 
   @EnvVar(
     'Milliseconds a process waits for in-flight requests and running jobs on shutdown before it gives up.',
@@ -162,12 +178,21 @@ export class AppConfig {
   @Max(3600)
   ACCESS_TOKEN_TTL_SECONDS = 900;
 
-  @EnvVar('Seconds a refresh token is valid (each use rotates it); the longest a session lasts idle.')
+  @EnvVar('Seconds a refresh token is valid (each use rotates it): how long a session may stay idle.')
   @Transform(toInt)
   @IsInt()
   @Min(60)
   @Max(2592000)
-  REFRESH_TOKEN_TTL_SECONDS = 43200;
+  REFRESH_TOKEN_TTL_SECONDS = 1800;
+
+  @EnvVar(
+    'Seconds a session lasts from its sign-in however often it is refreshed (a clinical shift); then sign in again.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(300)
+  @Max(2592000)
+  SESSION_MAX_SECONDS = 43200;
 
   @EnvVar('Seconds a password reset (or first password) token issued by an administrator is valid.')
   @Transform(toInt)

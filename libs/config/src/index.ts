@@ -1,4 +1,4 @@
-export { AppConfig } from './app-config.js';
+export { AppConfig, trustProxySetting } from './app-config.js';
 export { ConfigModule } from './config.module.js';
 export { documentedEnvVars, type EnvVarDoc } from './env-var.decorator.js';
 export { ConfigError, environmentTable, loadConfig, loadConfigOrExit } from './load-config.js';

@@ -1,3 +1,4 @@
+import { trustProxySetting } from './app-config.js';
 import { ConfigError, loadConfig } from './load-config.js';
 
 describe('loadConfig', () => {
@@ -14,6 +15,8 @@ describe('loadConfig', () => {
     [{ API_DOCS_ENABLED: '0' }, 'API_DOCS_ENABLED', false],
     [{ LOG_LEVEL: 'debug' }, 'LOG_LEVEL', 'debug'],
     [{ PORT: '' }, 'PORT', 3000],
+    [{ TRUST_PROXY: '1' }, 'TRUST_PROXY', '1'],
+    [{ TRUST_PROXY: '10.0.0.0/8, 192.168.1.10' }, 'TRUST_PROXY', '10.0.0.0/8, 192.168.1.10'],
   ])('reads %j', (env, key, expected) => {
     expect((loadConfig(env) as unknown as Record<string, unknown>)[key]).toBe(expected);
   });
@@ -24,6 +27,11 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of the following values/],
     [{ REDIS_PREFIX: 'a:b' }, /^REDIS_PREFIX must be 1-64 letters.*no colon/],
     [{ API_DOCS_ENABLED: 'perhaps' }, /^API_DOCS_ENABLED must be a boolean value/],
+    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY must be false, a hop count/],
+    [
+      { JWT_SECRET: 'short' },
+      /^JWT_SECRET must be longer than or equal to 32 characters \(got \(value hidden\)\)/,
+    ],
   ])('refuses %j with a line naming the variable', (env, message) => {
     try {
       loadConfig(env);
@@ -32,6 +40,27 @@ describe('loadConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toEqual([expect.stringMatching(message)]);
     }
+  });
+
+  it('requires both secrets in production (they have no default)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        expect.stringMatching(/^JWT_SECRET must be longer than or equal to 32 characters/),
+        expect.stringMatching(/^MFA_ENCRYPTION_KEY must be longer than or equal to 32 characters/),
+      ]);
+    }
+    const secrets = { JWT_SECRET: 'j'.repeat(32), MFA_ENCRYPTION_KEY: 'm'.repeat(32) };
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).JWT_SECRET).toBe(secrets.JWT_SECRET);
+  });
+
+  it('turns TRUST_PROXY into what Fastify expects: none, the nearest hops, or the listed proxies', () => {
+    expect(trustProxySetting('false')).toBe(false);
+    const hops = trustProxySetting('2') as (address: string, hop: number) => boolean;
+    expect([0, 1, 2].map((hop) => hops('10.0.0.1', hop))).toEqual([true, true, false]);
+    expect(trustProxySetting('10.0.0.0/8, 192.168.1.10')).toEqual(['10.0.0.0/8', '192.168.1.10']);
   });
 
   it('never prints the value of a sensitive variable', () => {

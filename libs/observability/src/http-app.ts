@@ -2,7 +2,7 @@ import { ValidationPipe, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import type { AppConfig } from '../../config/src/index.js';
+import { trustProxySetting, type AppConfig } from '../../config/src/index.js';
 import { Metrics } from './metrics.js';
 import { flattenValidationErrors, ProblemDetailsFilter, ValidationProblem } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
@@ -22,7 +22,7 @@ export async function createHttpApp(
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxySetting(config.TRUST_PROXY),
     bodyLimit: 1024 * 1024,
     genReqId: requestIdFor,
     requestIdHeader: false,

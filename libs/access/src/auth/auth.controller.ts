@@ -131,6 +131,7 @@ export class AuthController {
   @Post('password')
   @ApiBearerAuth()
   @AnyRole()
+  @LoginThrottle()
   @HttpCode(204)
   async changePassword(
     @Body() dto: ChangePasswordDto,
@@ -138,6 +139,12 @@ export class AuthController {
     @RequestAudit() context: AuditContext,
   ): Promise<void> {
     if (principal.kind !== 'user') throw new ForbiddenException('An API key has no password');
-    await this.auth.changePassword(principal.id, dto.currentPassword, dto.newPassword, context);
+    await this.auth.changePassword(
+      principal.id,
+      principal.sessionId,
+      dto.currentPassword,
+      dto.newPassword,
+      context,
+    );
   }
 }

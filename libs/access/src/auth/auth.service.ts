@@ -88,7 +88,7 @@ export class AuthService {
         });
         return { ok: false, message: BAD_CREDENTIALS };
       }
-      const refusal = await this.refuseInactive(em, context, user, passwordOk);
+      const refusal = await this.refuseInactive(em, context, user);
       if (refusal) return refusal;
       if (!passwordOk) return this.failAttempt(em, context, user, 'wrong_password');
 
@@ -100,12 +100,18 @@ export class AuthService {
       let pendingSecret: string | null = null;
       if (!enrolled) {
         pendingSecret = newTotpSecret();
-        user.totpPendingSecret = encrypt(this.totpKey, pendingSecret);
+        user.totpPendingSecret = encrypt(this.totpKey, pendingSecret, user.id);
       }
+      // One sign-in at a time: this challenge replaces any earlier one, and only its token completes it.
+      user.mfaChallenge = randomUUID();
       await em.save(user);
-      const { token } = await this.signer.sign('mfa', user.id, MFA_STEP_TTL_SECONDS, {
-        stage: enrolled ? 'verify' : 'enrol',
-      });
+      const { token } = await this.signer.sign(
+        'mfa',
+        user.id,
+        MFA_STEP_TTL_SECONDS,
+        { stage: enrolled ? 'verify' : 'enrol' },
+        user.mfaChallenge,
+      );
       await this.audit.record(em, context, userEvent('login.password_accepted', user));
       if (enrolled) return { ok: true, value: { status: 'mfa_required', mfaToken: token } };
       return {
@@ -123,16 +129,18 @@ export class AuthService {
 
   /** Second step: a TOTP code or an unused recovery code. */
   async verifySecondFactor(mfaToken: string, code: string, context: AuditContext): Promise<TokenPair> {
-    const userId = await this.mfaSubject(mfaToken, 'verify');
+    const { userId, challenge } = await this.mfaSubject(mfaToken, 'verify');
     const outcome = await this.transactions.run(context, async (em): Promise<Outcome<TokenPair>> => {
       const user = await em.findOne(AppUser, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
-      if (!user || user.totpSecret === null) return { ok: false, message: BAD_CREDENTIALS };
-      const refusal = await this.refuseInactive(em, context, user, true);
+      if (!user || user.totpSecret === null || user.mfaChallenge !== challenge) {
+        return { ok: false, message: 'This sign-in is over: start again with your password' };
+      }
+      const refusal = await this.refuseInactive(em, context, user);
       if (refusal) return refusal;
 
       let method: 'totp' | 'recovery_code';
       const step = acceptTotp(
-        decrypt(this.totpKey, user.totpSecret),
+        decrypt(this.totpKey, user.totpSecret, user.id),
         code.trim(),
         numberOrNull(user.totpLastStep),
       );
@@ -160,7 +168,7 @@ export class AuthService {
     code: string,
     context: AuditContext,
   ): Promise<TokenPair & { recoveryCodes: string[] }> {
-    const userId = await this.mfaSubject(mfaToken, 'enrol');
+    const { userId, challenge } = await this.mfaSubject(mfaToken, 'enrol');
     const outcome = await this.transactions.run(
       context,
       async (em): Promise<Outcome<TokenPair & { recoveryCodes: string[] }>> => {
@@ -168,13 +176,20 @@ export class AuthService {
           where: { id: userId },
           lock: { mode: 'pessimistic_write' },
         });
-        if (!user || user.totpPendingSecret === null || user.totpSecret !== null) {
-          return { ok: false, message: BAD_CREDENTIALS };
+        if (
+          !user ||
+          user.totpPendingSecret === null ||
+          user.totpSecret !== null ||
+          user.mfaChallenge !== challenge
+        ) {
+          return { ok: false, message: 'This sign-in is over: start again with your password' };
         }
-        const refusal = await this.refuseInactive(em, context, user, true);
+        const refusal = await this.refuseInactive(em, context, user);
         if (refusal) return refusal;
-        const step = acceptTotp(decrypt(this.totpKey, user.totpPendingSecret), code.trim(), null);
+        const step = acceptTotp(decrypt(this.totpKey, user.totpPendingSecret, user.id), code.trim(), null);
         if (step === null) return this.failAttempt(em, context, user, 'wrong_enrolment_code');
+        // Both factors proved: what follows is the user's own doing.
+        await applyAuditContext(em, { ...context, actor: `user:${user.id}` });
 
         user.totpSecret = user.totpPendingSecret;
         user.totpPendingSecret = null;
@@ -207,11 +222,10 @@ export class AuthService {
       if (!row || row.userId !== verified.subject || row.revokedAt !== null) {
         return { ok: false, message: 'Refresh token revoked or unknown' };
       }
-      const ctx = { ...context, actor: `user:${row.userId}` };
-      await applyAuditContext(em, ctx);
       if (row.usedAt !== null) {
+        // Whoever presents a used token may be the thief: the revocation is recorded as the caller's (anonymous).
         await this.revokeFamily(em, row.familyId, 'reuse_detected');
-        await this.audit.record(em, ctx, {
+        await this.audit.record(em, context, {
           action: 'token.reuse_detected',
           entityType: 'app_user',
           entityId: row.userId,
@@ -223,9 +237,14 @@ export class AuthService {
       if (!user || user.disabledAt !== null || user.lockedAt !== null) {
         return { ok: false, message: 'Account disabled or locked' };
       }
+      const authTime = verified.claims.auth_time;
+      if (typeof authTime !== 'number' || authTime + this.config.SESSION_MAX_SECONDS <= Date.now() / 1000) {
+        return { ok: false, message: 'The session reached its maximum length: sign in again' };
+      }
+      await applyAuditContext(em, { ...context, actor: `user:${user.id}` });
       row.usedAt = new Date();
       await em.save(row);
-      const pair = await this.issuePair(em, user.id, row.familyId);
+      const pair = await this.issuePair(em, user.id, row.familyId, authTime);
       return { ok: true, value: pair };
     });
     return unwrap(outcome);
@@ -271,6 +290,7 @@ export class AuthService {
       user.passwordChangedAt = new Date();
       user.failedLoginCount = 0;
       user.lockedAt = null;
+      user.mfaChallenge = null;
       await em.save(user);
       // Every other outstanding token of the user is spent too: one reset, one way in.
       await em.update(PasswordResetToken, { userId: user.id, usedAt: IsNull() }, { usedAt: new Date() });
@@ -285,25 +305,37 @@ export class AuthService {
     }
   }
 
-  /** A signed-in user changes their own password (knowing the current one); other sessions end. */
+  /**
+   * A signed-in user changes their own password, proving the current one. A wrong current password counts
+   * as a failed sign-in (towards the lockout), so a stolen session cannot be used to guess the password;
+   * every other session of the user ends, this one goes on.
+   */
   async changePassword(
     userId: string,
+    sessionId: string | undefined,
     currentPassword: string,
     newPassword: string,
     context: AuditContext,
   ): Promise<void> {
-    await this.transactions.run(context, async (em) => {
-      const user = await em.findOneByOrFail(AppUser, { id: userId });
+    const outcome = await this.transactions.run(context, async (em): Promise<Outcome<void>> => {
+      const user = await em.findOne(AppUser, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) return { ok: false, message: 'currentPassword' };
       if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
-        throw new ValidationProblem([{ field: 'currentPassword', reason: 'is not your current password' }]);
+        return this.failAttempt(em, context, user, 'wrong_current_password');
       }
       assertPasswordPolicy(newPassword, user.email, 'newPassword');
       user.passwordHash = await this.passwords.hash(newPassword);
       user.passwordChangedAt = new Date();
+      user.failedLoginCount = 0;
+      user.mfaChallenge = null;
       await em.save(user);
-      await this.revokeAllSessions(em, context, user.id, 'password_changed');
+      await this.revokeAllSessions(em, context, user.id, 'password_changed', sessionId);
       await this.audit.record(em, context, userEvent('password.changed', user));
+      return { ok: true, value: undefined };
     });
+    if (!outcome.ok) {
+      throw new ValidationProblem([{ field: 'currentPassword', reason: 'is not your current password' }]);
+    }
   }
 
   /** Revokes every live refresh token of a user (and so their access tokens); returns how many. */
@@ -312,14 +344,9 @@ export class AuthService {
     context: AuditContext,
     userId: string,
     reason: string,
+    exceptSessionId?: string,
   ): Promise<number> {
-    const result = await em
-      .createQueryBuilder()
-      .update(RefreshToken)
-      .set({ revokedAt: () => 'now()', revokedReason: reason })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId })
-      .execute();
-    const count = result.affected ?? 0;
+    const count = await revokeLiveTokens(em, { userId, exceptSessionId }, reason);
     if (count > 0) {
       await this.audit.record(em, context, {
         action: 'token.revoked',
@@ -340,21 +367,39 @@ export class AuthService {
     // From here on the changes are the user's own: they have proved both factors.
     const ctx = { ...context, actor: `user:${user.id}` };
     await applyAuditContext(em, ctx);
+    user.mfaChallenge = null;
     user.failedLoginCount = 0;
     user.lastLoginAt = new Date();
     await em.save(user);
-    const pair = await this.issuePair(em, user.id, randomUUID());
+    const pair = await this.issuePair(em, user.id, randomUUID(), Math.floor(Date.now() / 1000));
     await this.audit.record(em, ctx, userEvent('login.succeeded', user, { method }));
     return pair;
   }
 
-  private async issuePair(em: EntityManager, userId: string, familyId: string): Promise<TokenPair> {
-    const access = await this.signer.sign('access', userId, this.config.ACCESS_TOKEN_TTL_SECONDS, {
-      sid: familyId,
-    });
-    const refresh = await this.signer.sign('refresh', userId, this.config.REFRESH_TOKEN_TTL_SECONDS, {
-      sid: familyId,
-    });
+  /**
+   * A pair for a sign-in (family) that began at `authTime` (epoch seconds). The refresh token never outlives
+   * SESSION_MAX_SECONDS after the sign-in, however often it is used (ASVS V3.3: an absolute session limit).
+   */
+  private async issuePair(
+    em: EntityManager,
+    userId: string,
+    familyId: string,
+    authTime: number,
+  ): Promise<TokenPair> {
+    const now = Math.floor(Date.now() / 1000);
+    const sessionLeft = authTime + this.config.SESSION_MAX_SECONDS - now;
+    const access = await this.signer.sign(
+      'access',
+      userId,
+      Math.min(this.config.ACCESS_TOKEN_TTL_SECONDS, sessionLeft),
+      { sid: familyId },
+    );
+    const refresh = await this.signer.sign(
+      'refresh',
+      userId,
+      Math.min(this.config.REFRESH_TOKEN_TTL_SECONDS, sessionLeft),
+      { sid: familyId, auth_time: authTime },
+    );
     await em.insert(RefreshToken, {
       id: refresh.tokenId,
       familyId,
@@ -370,22 +415,18 @@ export class AuthService {
     };
   }
 
-  private async revokeFamily(em: EntityManager, familyId: string, reason: string): Promise<number> {
-    const result = await em
-      .createQueryBuilder()
-      .update(RefreshToken)
-      .set({ revokedAt: () => 'now()', revokedReason: reason })
-      .where('family_id = :familyId AND revoked_at IS NULL', { familyId })
-      .execute();
-    return result.affected ?? 0;
+  private revokeFamily(em: EntityManager, familyId: string, reason: string): Promise<number> {
+    return revokeLiveTokens(em, { familyId }, reason);
   }
 
-  /** Disabled and locked accounts get no further; a locked one is told so only with its right password. */
+  /**
+   * Disabled and locked accounts get no further, with the same answer as a wrong password: telling a locked
+   * account's right password apart would let guessing go on after the lock.
+   */
   private async refuseInactive(
     em: EntityManager,
     context: AuditContext,
     user: AppUser,
-    credentialOk: boolean,
   ): Promise<Outcome<never> | null> {
     if (user.disabledAt !== null) {
       await this.audit.record(em, context, userEvent('login.failed', user, { reason: 'disabled' }));
@@ -393,12 +434,7 @@ export class AuthService {
     }
     if (user.lockedAt !== null) {
       await this.audit.record(em, context, userEvent('login.failed', user, { reason: 'locked' }));
-      return {
-        ok: false,
-        message: credentialOk
-          ? 'Account locked after repeated failures: ask an administrator to unlock it'
-          : BAD_CREDENTIALS,
-      };
+      return { ok: false, message: BAD_CREDENTIALS };
     }
     return null;
   }
@@ -457,14 +493,17 @@ export class AuthService {
     return codes;
   }
 
-  private async mfaSubject(mfaToken: string, stage: 'verify' | 'enrol'): Promise<string> {
+  private async mfaSubject(
+    mfaToken: string,
+    stage: 'verify' | 'enrol',
+  ): Promise<{ userId: string; challenge: string }> {
     const verified = await this.verifyOr401('mfa', mfaToken);
     if (verified.claims.stage !== stage) {
       throw new UnauthorizedException(
         stage === 'enrol' ? 'This sign-in needs a code, not enrolment' : 'Enrol an authenticator first',
       );
     }
-    return verified.subject;
+    return { userId: verified.subject, challenge: verified.tokenId };
   }
 
   private async verifyOr401(kind: 'refresh' | 'mfa', token: string) {
@@ -475,6 +514,27 @@ export class AuthService {
       throw error;
     }
   }
+}
+
+/** Revokes the live refresh tokens of a user or of a sign-in (family); returns how many. */
+async function revokeLiveTokens(
+  em: EntityManager,
+  owner: { userId: string; exceptSessionId?: string } | { familyId: string },
+  reason: string,
+): Promise<number> {
+  const query = em
+    .createQueryBuilder()
+    .update(RefreshToken)
+    .set({ revokedAt: () => 'now()', revokedReason: reason })
+    .where('userId' in owner ? 'user_id = :id' : 'family_id = :id', {
+      id: 'userId' in owner ? owner.userId : owner.familyId,
+    })
+    .andWhere('revoked_at IS NULL');
+  if ('userId' in owner && owner.exceptSessionId) {
+    query.andWhere('family_id <> :keep', { keep: owner.exceptSessionId });
+  }
+  const result = await query.execute();
+  return result.affected ?? 0;
 }
 
 function userEvent(action: string, user: AppUser, details: Record<string, unknown> = {}) {

@@ -67,6 +67,7 @@ export class Authenticator {
       roles: [user.role],
       siteIds: user.site_ids,
       actor: `user:${subject}`,
+      sessionId,
     };
   }
 

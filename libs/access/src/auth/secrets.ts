@@ -31,20 +31,25 @@ export function deriveKey(secret: string, purpose: string): Buffer {
 
 const VERSION = 'v1';
 
-/** AES-256-GCM, `v1.<iv>.<tag>.<ciphertext>` (base64url): the version leaves room for key rotation. */
-export function encrypt(key: Buffer, plaintext: string): string {
+/**
+ * AES-256-GCM, `v1.<iv>.<tag>.<ciphertext>` (base64url): the version leaves room for key rotation. The
+ * owner's id is bound in as associated data, so a ciphertext copied into another row does not decrypt.
+ */
+export function encrypt(key: Buffer, plaintext: string, owner: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(owner, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [VERSION, iv, cipher.getAuthTag(), body]
     .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
     .join('.');
 }
 
-export function decrypt(key: Buffer, sealed: string): string {
+export function decrypt(key: Buffer, sealed: string, owner: string): string {
   const [version, iv, tag, body] = sealed.split('.');
   if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('unknown ciphertext format');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  decipher.setAAD(Buffer.from(owner, 'utf8'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }

@@ -212,7 +212,7 @@ export class UsersService {
         await em.update(
           AppUser,
           { id: userId },
-          { disabledAt: disabled ? new Date() : null, updatedAt: () => 'now()' },
+          { disabledAt: disabled ? new Date() : null, mfaChallenge: null, updatedAt: () => 'now()' },
         );
         await this.audit.record(em, context, {
           action: disabled ? 'user.disabled' : 'user.enabled',
@@ -264,6 +264,7 @@ export class UsersService {
           totpPendingSecret: null,
           totpEnrolledAt: null,
           totpLastStep: null,
+          mfaChallenge: null,
           updatedAt: () => 'now()',
         },
       );
