@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Get, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import argon2 from 'argon2';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import type pg from 'pg';
 import { ApiModule } from '../../apps/api/src/api.module.js';
@@ -484,6 +485,39 @@ describe('access: a new deployment, as its first users meet it', () => {
       payload: { email: user.email, password: newPassword },
     });
     expect(stillNew.statusCode).toBe(200);
+  });
+
+  it('upgrades a password hash made with older argon2 parameters at the next sign-in', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const weak = await argon2.hash(PASSWORD, {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 1,
+      parallelism: 1,
+    });
+    const owner = await connect('owner');
+    try {
+      await owner.query(`SELECT set_config('registry.actor', 'test:old-hash', false)`);
+      await owner.query(`UPDATE app_user SET password_hash = $1 WHERE id = $2`, [weak, user.id]);
+    } finally {
+      await owner.end();
+    }
+    const login = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: PASSWORD },
+    });
+    expect(login.statusCode).toBe(200);
+    const { rows } = await db.query<{ password_hash: string }>(
+      `SELECT password_hash FROM app_user WHERE id = $1`,
+      [user.id],
+    );
+    const owasp = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+    expect(argon2.needsRehash(weak, owasp)).toBe(true);
+    expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
+    expect(argon2.needsRehash(rows[0].password_hash, owasp)).toBe(false);
+    expect(await argon2.verify(rows[0].password_hash, PASSWORD)).toBe(true);
+    expect(await auditActions(user.id)).toContain('password.rehashed');
   });
 
   it('refuses a weak new password with the field and the reason, and changes nothing', async () => {
