@@ -28,7 +28,17 @@ describe('api platform: health, docs, metrics, errors, request ids', () => {
     expect(json.statusCode).toBe(200);
     const document = json.json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(document.openapi).toMatch(/^3\./);
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/health/live', '/health/ready', '/auth/login', '/sites/{siteId}', '/users']),
+    );
+    // Request bodies are described, so clients (the data-entry application to come) can be generated.
+    const schemas = (
+      document as unknown as { components: { schemas: Record<string, { properties: object }> } }
+    ).components.schemas;
+    expect(Object.keys(schemas.LoginDto.properties)).toEqual(['email', 'password']);
+    expect(schemas.CreateUserDto.properties).toMatchObject({
+      role: { enum: expect.arrayContaining(['admin']) },
+    });
     const page = await app.inject({ method: 'GET', url: '/api/docs' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Injectable, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Length } from 'class-validator';
 import type { DataSource } from 'typeorm';
@@ -16,10 +16,12 @@ import { API_KEY_ROLES, type ApiKeyRole } from '../roles.js';
 
 export class CreateApiKeyDto {
   /** What the key is for, e.g. "NICE audit exporter". */
+  @ApiProperty({ example: 'NICE audit exporter' })
   @IsString()
   @Length(1, 200)
   name: string;
 
+  @ApiProperty({ enum: API_KEY_ROLES, isArray: true })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()

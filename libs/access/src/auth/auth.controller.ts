@@ -1,5 +1,5 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsEmail, IsJWT, IsString, Length, MaxLength } from 'class-validator';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import type { Principal } from '../principal.js';
@@ -16,45 +16,57 @@ import {
 } from './request-context.js';
 
 export class LoginDto {
+  @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
   @IsEmail()
   @MaxLength(254)
   email: string;
 
+  @ApiProperty({ format: 'password' })
   @IsString()
   @Length(1, 1024)
   password: string;
 }
 
 export class SecondFactorDto {
+  @ApiProperty({ description: 'The mfaToken from POST /auth/login' })
   @IsJWT()
   mfaToken: string;
 
   /** A 6-digit code from the authenticator app, or one of the recovery codes. */
+  @ApiProperty({
+    example: '123456',
+    description: 'A TOTP code, or a recovery code such as abcd-efgh-jkmn-pqrs',
+  })
   @IsString()
   @Length(6, 40)
   code: string;
 }
 
 export class RefreshDto {
+  @ApiProperty()
   @IsJWT()
   refreshToken: string;
 }
 
 export class ResetPasswordDto {
+  @ApiProperty({ description: 'The one-time token an administrator (or create-admin) issued' })
   @IsString()
   @Length(20, 200)
   token: string;
 
+  @ApiProperty({ format: 'password', minLength: 12, maxLength: 128 })
   @IsString()
   @Length(1, 1024)
   newPassword: string;
 }
 
 export class ChangePasswordDto {
+  @ApiProperty({ format: 'password' })
   @IsString()
   @Length(1, 1024)
   currentPassword: string;
 
+  @ApiProperty({ format: 'password', minLength: 12, maxLength: 128 })
   @IsString()
   @Length(1, 1024)
   newPassword: string;

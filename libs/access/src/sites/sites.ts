@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, IsUUID, Length, Matches } from 'class-validator';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { TransactionService } from '../../../database/src/index.js';
@@ -23,17 +23,20 @@ import { isUniqueViolation } from '../unique-violation.js';
 
 export class CreateSiteDto {
   /** 2–10 upper-case letters and digits, starting with a letter: the prefix of the site's registry IDs. */
+  @ApiProperty({ example: 'NGH', pattern: '^[A-Z][A-Z0-9]{1,9}$' })
   @Matches(/^[A-Z][A-Z0-9]{1,9}$/, {
     message: 'must be 2-10 upper-case letters or digits, starting with a letter',
   })
   code: string;
 
+  @ApiProperty({ example: 'Northern General Hospital', maxLength: 200 })
   @IsString()
   @Length(1, 200)
   name: string;
 }
 
 export class RenameSiteDto {
+  @ApiProperty({ example: 'Northern General Hospital', maxLength: 200 })
   @IsString()
   @Length(1, 200)
   name: string;

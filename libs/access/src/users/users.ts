@@ -10,7 +10,7 @@ import {
   Patch,
   Post,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ArrayUnique, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { In, type DataSource, type EntityManager } from 'typeorm';
@@ -29,18 +29,26 @@ import { isSiteRole, ROLES, type Role } from '../roles.js';
 import { isUniqueViolation } from '../unique-violation.js';
 
 export class CreateUserDto {
+  @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
   @IsEmail()
   @Length(3, 254)
   email: string;
 
+  @ApiProperty({ example: 'Nina Nurse' })
   @IsString()
   @Length(1, 200)
   displayName: string;
 
+  @ApiProperty({ enum: ROLES })
   @IsIn(ROLES)
   role: Role;
 
   /** Required (one or more) for research_nurse and site_investigator; absent for registry-wide roles. */
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description: 'One or more for site roles; none for registry-wide roles',
+  })
   @IsOptional()
   @IsArray()
   @IsUUID('all', { each: true })
@@ -49,15 +57,22 @@ export class CreateUserDto {
 }
 
 export class UpdateUserDto {
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @Length(1, 200)
   displayName?: string;
 
+  @ApiPropertyOptional({ enum: ROLES })
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
 
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description: 'One or more for site roles; none for registry-wide roles',
+  })
   @IsOptional()
   @IsArray()
   @IsUUID('all', { each: true })
