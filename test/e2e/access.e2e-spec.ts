@@ -367,7 +367,9 @@ describe('access: a new deployment, as its first users meet it', () => {
       payload: { refreshToken: user.refreshToken },
     });
     expect(refresh.statusCode).toBe(401);
-    expect(await auditActions(user.id)).toContain('token.revoked');
+    expect(await auditActions(user.id)).toEqual(
+      expect.arrayContaining(['token.revoked', 'token.refresh_refused']),
+    );
   });
 
   it('locks an account after repeated failures, and an administrator unlocks it', async () => {
@@ -442,6 +444,7 @@ describe('access: a new deployment, as its first users meet it', () => {
     });
     expect(again.statusCode).toBe(400);
     expect(again.json()).toMatchObject({ errors: [{ field: 'token' }] });
+    expect(await auditActions(user.id)).toContain('password_reset.refused');
     // The new password works, the old one does not.
     const old = await app.inject({
       method: 'POST',

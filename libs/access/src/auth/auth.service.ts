@@ -220,6 +220,13 @@ export class AuthService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!row || row.userId !== verified.subject || row.revokedAt !== null) {
+        // A validly signed token that is no longer good: a stale client, or someone replaying a stolen one.
+        await this.audit.record(em, context, {
+          action: 'token.refresh_refused',
+          entityType: 'app_user',
+          entityId: verified.subject,
+          details: { reason: row ? 'revoked' : 'unknown', tokenId: verified.tokenId },
+        });
         return { ok: false, message: 'Refresh token revoked or unknown' };
       }
       if (row.usedAt !== null) {
@@ -280,6 +287,13 @@ export class AuthService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!row || row.usedAt !== null || row.expiresAt.getTime() <= Date.now()) {
+        const reason = !row ? 'unknown' : row.usedAt !== null ? 'used' : 'expired';
+        await this.audit.record(em, context, {
+          action: 'password_reset.refused',
+          entityType: row ? 'app_user' : undefined,
+          entityId: row?.userId,
+          details: { reason },
+        });
         return { ok: false, message: 'token' };
       }
       const user = await em.findOneByOrFail(AppUser, { id: row.userId });
