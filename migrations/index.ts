@@ -1,9 +1,15 @@
 import { Foundation1795460000000 } from './1795460000000-Foundation.js';
 import { Access1795470000000 } from './1795470000000-Access.js';
 import { MfaChallenge1795480000000 } from './1795480000000-MfaChallenge.js';
+import { ValueSets1795490000000 } from './1795490000000-ValueSets.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
  * start when one is missing; a unit test fails when a file in this folder is not listed here.
  */
-export const MIGRATIONS = [Foundation1795460000000, Access1795470000000, MfaChallenge1795480000000];
+export const MIGRATIONS = [
+  Foundation1795460000000,
+  Access1795470000000,
+  MfaChallenge1795480000000,
+  ValueSets1795490000000,
+];

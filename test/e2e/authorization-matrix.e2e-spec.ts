@@ -156,6 +156,11 @@ const FIXTURES: Record<string, Fixture> = {
     siteScoped: false,
     request: async (world, side) => ({ url: `/users/${await freshUser(world, side)}/mfa-reset` }),
   },
+  'GET /value-sets': { siteScoped: false, request: () => Promise.resolve({ url: '/value-sets' }) },
+  'GET /value-sets/:name': {
+    siteScoped: false,
+    request: () => Promise.resolve({ url: '/value-sets/complication' }),
+  },
   'GET /api-keys': { siteScoped: false, request: () => Promise.resolve({ url: '/api-keys' }) },
   'POST /api-keys': {
     siteScoped: false,

@@ -5,6 +5,7 @@ import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
+import { RegistryModule } from '../../../libs/registry/src/index.js';
 
 /** The HTTP api: controllers and guards composing the libs. It enqueues jobs but never processes them. */
 @Module({})
@@ -19,6 +20,7 @@ export class ApiModule {
         QueueModule.forProducer(),
         AccessModule.forApi(),
         AuditModule,
+        RegistryModule,
         HealthModule,
         MetricsModule,
       ],
