@@ -5,7 +5,7 @@ import argon2 from 'argon2';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import type pg from 'pg';
 import { ApiModule } from '../../apps/api/src/api.module.js';
-import { deriveKey } from '../../libs/access/src/auth/secrets.js';
+import { deriveKey } from '../../libs/crypto/src/index.js';
 import { createHttpApp } from '../../libs/observability/src/index.js';
 import {
   bearer,

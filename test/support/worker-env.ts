@@ -15,6 +15,8 @@ process.env.NODE_ENV = 'test';
 // Secrets with no default (production sets them; `setup` writes them to .env on a developer's machine).
 process.env.JWT_SECRET = randomBytes(32).toString('base64url');
 process.env.MFA_ENCRYPTION_KEY = randomBytes(32).toString('base64url');
+process.env.IDENTITY_MASTER_KEYS = `test1:${randomBytes(32).toString('base64url')}`;
+process.env.IDENTITY_LOOKUP_KEY = randomBytes(32).toString('base64url');
 // Every in-process request comes from 127.0.0.1 and test files share the run's Redis prefix: limits high
 // enough that they never trip by accident; the rate-limit tests set low ones and their own client addresses.
 process.env.API_RATE_PER_ADDRESS = '100000';

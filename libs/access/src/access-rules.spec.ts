@@ -1,5 +1,5 @@
 import { acceptTotp, newRecoveryCodes, newTotpSecret, normaliseRecoveryCode, totpCode } from './auth/totp.js';
-import { decrypt, deriveKey, encrypt } from './auth/secrets.js';
+import { decrypt, deriveKey, encrypt } from '../../crypto/src/index.js';
 import { SiteScope, type Principal } from './principal.js';
 import { routeProblems, type RouteAccess } from './route-table.js';
 

@@ -17,6 +17,7 @@ const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/;
 const REDIS_URL = /^rediss?:\/\/\S+$/;
 // BullMQ joins its key parts with ':', so a prefix must not contain one.
 const REDIS_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+const MASTER_KEYS = /^[a-z0-9-]{1,32}:[^\s,:]{32,}(,[a-z0-9-]{1,32}:[^\s,:]{32,})*$/;
 const TRUST_PROXY = /^(false|[1-9]|[0-9a-fA-F:.]+(\/\d{1,3})?(\s*,\s*[0-9a-fA-F:.]+(\/\d{1,3})?)*)$/;
 
 /** Fastify's trustProxy from TRUST_PROXY: none, the nearest `n` hops, or the listed proxy addresses. */
@@ -162,6 +163,25 @@ export class AppConfig {
   @IsString()
   @MinLength(32)
   MFA_ENCRYPTION_KEY?: string;
+
+  @EnvVar(
+    'Master keys that wrap each patient’s identity data key: `id:secret` pairs (secret 32+ characters) separated by commas, the first one wrapping new keys, the others only unwrapping until `rotate-identity-keys` has re-wrapped every data key. Required in production (`setup` writes one to .env on a development machine).',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.NODE_ENV === 'production' || c.IDENTITY_MASTER_KEYS !== undefined)
+  @Matches(MASTER_KEYS, {
+    message: 'must be id:secret pairs (id: 1-32 of a-z 0-9 -; secret: 32+ characters) separated by commas',
+  })
+  IDENTITY_MASTER_KEYS?: string;
+
+  @EnvVar(
+    'Key of the keyed hashes (HMAC-SHA256) that find a patient by exact NHS number and refuse duplicates without decrypting anything, 32+ characters. Required in production (`setup` writes one to .env on a development machine); changing it means re-hashing every identity.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.NODE_ENV === 'production' || c.IDENTITY_LOOKUP_KEY !== undefined)
+  @IsString()
+  @MinLength(32)
+  IDENTITY_LOOKUP_KEY?: string;
 
   @EnvVar('Issuer (iss) of the tokens this deployment signs, and the only one it accepts.')
   @IsString()

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
+const random = (): string => randomBytes(32).toString('base64url');
+
 /** Secrets without a default: production must set them; a developer's machine gets random ones in .env. */
-export const GENERATED_SECRETS = ['JWT_SECRET', 'MFA_ENCRYPTION_KEY'] as const;
+export const GENERATED_SECRETS: Record<string, () => string> = {
+  JWT_SECRET: random,
+  MFA_ENCRYPTION_KEY: random,
+  IDENTITY_MASTER_KEYS: () => `dev1:${random()}`,
+  IDENTITY_LOOKUP_KEY: random,
+};
 
 /**
  * On a development or test machine, writes a random value to `.env` for each secret that is set neither in
@@ -12,12 +19,12 @@ export const GENERATED_SECRETS = ['JWT_SECRET', 'MFA_ENCRYPTION_KEY'] as const;
 export function ensureDevelopmentSecrets(env: NodeJS.ProcessEnv = process.env, file = '.env'): string[] {
   if ((env.NODE_ENV ?? 'development') === 'production') return [];
   const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const missing = GENERATED_SECRETS.filter(
+  const missing = Object.keys(GENERATED_SECRETS).filter(
     (name) => !env[name] && !new RegExp(`^\\s*${name}\\s*=\\s*\\S`, 'm').test(existing),
   );
   if (missing.length === 0) return [];
   const lines = missing.map((name) => {
-    const value = randomBytes(32).toString('base64url');
+    const value = GENERATED_SECRETS[name]();
     env[name] = value;
     return `${name}=${value}`;
   });

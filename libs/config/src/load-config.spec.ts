@@ -42,7 +42,7 @@ describe('loadConfig', () => {
     }
   });
 
-  it('requires both secrets in production (they have no default)', () => {
+  it('requires every secret in production (they have no default)', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     try {
       loadConfig({ NODE_ENV: 'production' });
@@ -50,9 +50,16 @@ describe('loadConfig', () => {
       expect((error as ConfigError).problems).toEqual([
         expect.stringMatching(/^JWT_SECRET must be longer than or equal to 32 characters/),
         expect.stringMatching(/^MFA_ENCRYPTION_KEY must be longer than or equal to 32 characters/),
+        expect.stringMatching(/^IDENTITY_MASTER_KEYS must be id:secret pairs/),
+        expect.stringMatching(/^IDENTITY_LOOKUP_KEY must be longer than or equal to 32 characters/),
       ]);
     }
-    const secrets = { JWT_SECRET: 'j'.repeat(32), MFA_ENCRYPTION_KEY: 'm'.repeat(32) };
+    const secrets = {
+      JWT_SECRET: 'j'.repeat(32),
+      MFA_ENCRYPTION_KEY: 'm'.repeat(32),
+      IDENTITY_MASTER_KEYS: `k1:${'a'.repeat(32)},k0:${'b'.repeat(32)}`,
+      IDENTITY_LOOKUP_KEY: 'l'.repeat(32),
+    };
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).JWT_SECRET).toBe(secrets.JWT_SECRET);
   });
 

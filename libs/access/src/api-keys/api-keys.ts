@@ -8,7 +8,7 @@ import type { AuditContext } from '../../../database/src/audit-context.js';
 import { TransactionService } from '../../../database/src/index.js';
 import { API_KEY_PREFIX } from '../auth/authenticator.js';
 import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
-import { digest, randomToken } from '../auth/secrets.js';
+import { digest, randomToken } from '../../../crypto/src/index.js';
 import { ApiKey } from '../entities.js';
 import type { Principal } from '../principal.js';
 import { Roles } from '../roles.decorator.js';

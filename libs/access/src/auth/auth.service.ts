@@ -9,7 +9,7 @@ import { applyAuditContext, TransactionService } from '../../../database/src/ind
 import { ValidationProblem } from '../../../observability/src/index.js';
 import { AppUser, MfaRecoveryCode, PasswordResetToken, RefreshToken } from '../entities.js';
 import { PasswordHasher, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-hasher.js';
-import { decrypt, deriveKey, digest, encrypt } from './secrets.js';
+import { decrypt, deriveKey, digest, encrypt } from '../../../crypto/src/index.js';
 import { InvalidToken, TokenSigner } from './token-signer.js';
 import { acceptTotp, newRecoveryCodes, newTotpSecret, normaliseRecoveryCode, totpUri } from './totp.js';
 

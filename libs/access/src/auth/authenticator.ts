@@ -7,7 +7,7 @@ import type { Principal } from '../principal.js';
 import type { Role } from '../roles.js';
 import { AuthService } from './auth.service.js';
 import type { AuthenticatedRequest } from './request-context.js';
-import { digest } from './secrets.js';
+import { digest } from '../../../crypto/src/index.js';
 import { InvalidToken } from './token-signer.js';
 
 /** API keys carry this prefix, so the guard tells them from JWTs and secret scanners can find leaked ones. */

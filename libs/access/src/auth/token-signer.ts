@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { deriveKey } from './secrets.js';
+import { deriveKey } from '../../../crypto/src/index.js';
 
 /**
  * The three kinds of token the api signs, told apart by the JOSE `typ` header (RFC 8725 §3.11), so that one

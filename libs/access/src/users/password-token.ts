@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../../../audit/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
-import { digest, randomToken } from '../auth/secrets.js';
+import { digest, randomToken } from '../../../crypto/src/index.js';
 import { PasswordResetToken } from '../entities.js';
 
 /** A one-time token for setting a password: given to the user out of band, shown once. */

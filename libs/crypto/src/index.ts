@@ -1,0 +1,1 @@
+export { decrypt, deriveKey, digest, encrypt, randomToken, sameDigest } from './secrets.js';
