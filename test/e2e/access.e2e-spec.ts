@@ -37,6 +37,13 @@ describe('access: a new deployment, as its first users meet it', () => {
     await app.close();
   });
 
+  async function meStatus(accessToken: string): Promise<number> {
+    return (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(accessToken) })).statusCode;
+  }
+
+  const refreshWith = (refreshToken: string) =>
+    app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } });
+
   async function auditActions(entityId: string): Promise<string[]> {
     const { rows } = await db.query<{ action: string }>(
       `SELECT action FROM audit_event WHERE entity_id = $1 ORDER BY id`,
@@ -177,12 +184,8 @@ describe('access: a new deployment, as its first users meet it', () => {
     expect(rows[0].failed_login_count).toBe(1);
 
     expect((await change(PASSWORD)).statusCode).toBe(204);
-    expect(
-      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,
-    ).toBe(200);
-    expect(
-      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(other.accessToken) })).statusCode,
-    ).toBe(401);
+    expect(await meStatus(user.accessToken)).toBe(200);
+    expect(await meStatus(other.accessToken)).toBe(401);
   });
 
   it('ends a session at SESSION_MAX_SECONDS after its sign-in, however often it was refreshed', async () => {
@@ -207,21 +210,22 @@ describe('access: a new deployment, as its first users meet it', () => {
         .setIssuedAt(now - 60)
         .setExpirationTime(now + 600)
         .sign(deriveKey(config.JWT_SECRET!, 'ecmo-registry jwt hs256'));
-    const tooOld = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: await aged(now - config.SESSION_MAX_SECONDS - 1) },
-    });
+    const tooOld = await refreshWith(await aged(now - config.SESSION_MAX_SECONDS - 1));
     expect(tooOld.statusCode).toBe(401);
     expect(tooOld.json<{ detail: string }>().detail).toMatch(/maximum length/);
-    // Control: the same token within the limit is exchanged.
-    const fine = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: await aged(now - 60) },
-    });
+    // Control: the same token two minutes before the limit is exchanged, for tokens that end with the session.
+    const authTime = now - config.SESSION_MAX_SECONDS + 120;
+    const fine = await refreshWith(await aged(authTime));
     expect(fine.statusCode).toBe(200);
-    expect(payload.exp - payload.auth_time).toBeLessThanOrEqual(config.REFRESH_TOKEN_TTL_SECONDS);
+    const claims = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
+        exp: number;
+        auth_time?: number;
+      };
+    const pair = fine.json<{ accessToken: string; refreshToken: string }>();
+    expect(claims(pair.refreshToken)).toMatchObject({ auth_time: authTime });
+    expect(claims(pair.refreshToken).exp).toBeLessThanOrEqual(authTime + config.SESSION_MAX_SECONDS);
+    expect(claims(pair.accessToken).exp).toBeLessThanOrEqual(authTime + config.SESSION_MAX_SECONDS);
   });
 
   describe('JWT handling (RFC 8725)', () => {
@@ -240,7 +244,7 @@ describe('access: a new deployment, as its first users meet it', () => {
     });
 
     async function status(token: string): Promise<number> {
-      return (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) })).statusCode;
+      return await meStatus(token);
     }
 
     const rightKey = () => deriveKey(config.JWT_SECRET!, 'ecmo-registry jwt hs256');
@@ -308,45 +312,25 @@ describe('access: a new deployment, as its first users meet it', () => {
       });
       expect(disable.statusCode).toBe(200);
       expect(await status(nurse.accessToken)).toBe(401);
-      const refresh = await app.inject({
-        method: 'POST',
-        url: '/auth/refresh',
-        payload: { refreshToken: nurse.refreshToken },
-      });
-      expect(refresh.statusCode).toBe(401);
+      const refreshed = await refreshWith(nurse.refreshToken);
+      expect(refreshed.statusCode).toBe(401);
     });
   });
 
   it('rotates refresh tokens, and a reused one revokes its whole family', async () => {
     const user = await createUser(app, admin.accessToken, 'auditor');
-    const first = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: user.refreshToken },
-    });
+    const first = await refreshWith(user.refreshToken);
     expect(first.statusCode).toBe(200);
     const rotated = first.json<{ accessToken: string; refreshToken: string }>();
     expect(rotated.refreshToken).not.toBe(user.refreshToken);
-    expect(
-      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(rotated.accessToken) })).statusCode,
-    ).toBe(200);
+    expect(await meStatus(rotated.accessToken)).toBe(200);
 
     // Someone replays the old token: refused, and every token of this sign-in dies with it.
-    const replay = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: user.refreshToken },
-    });
+    const replay = await refreshWith(user.refreshToken);
     expect(replay.statusCode).toBe(401);
-    const next = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: rotated.refreshToken },
-    });
+    const next = await refreshWith(rotated.refreshToken);
     expect(next.statusCode).toBe(401);
-    expect(
-      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(rotated.accessToken) })).statusCode,
-    ).toBe(401);
+    expect(await meStatus(rotated.accessToken)).toBe(401);
     expect(await auditActions(user.id)).toContain('token.reuse_detected');
   });
 
@@ -358,15 +342,9 @@ describe('access: a new deployment, as its first users meet it', () => {
       payload: { refreshToken: user.refreshToken },
     });
     expect(out.statusCode).toBe(204);
-    expect(
-      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,
-    ).toBe(401);
-    const refresh = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: user.refreshToken },
-    });
-    expect(refresh.statusCode).toBe(401);
+    expect(await meStatus(user.accessToken)).toBe(401);
+    const refreshed = await refreshWith(user.refreshToken);
+    expect(refreshed.statusCode).toBe(401);
     expect(await auditActions(user.id)).toEqual(
       expect.arrayContaining(['token.revoked', 'token.refresh_refused']),
     );
@@ -397,9 +375,7 @@ describe('access: a new deployment, as its first users meet it', () => {
     );
     expect(rows[0].locked).toBe(true);
     // Sessions of a locked account end too.
-    expect(
-      (await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(user.accessToken) })).statusCode,
-    ).toBe(401);
+    expect(await meStatus(user.accessToken)).toBe(401);
 
     const unlock = await app.inject({
       method: 'POST',
@@ -430,12 +406,8 @@ describe('access: a new deployment, as its first users meet it', () => {
       payload: { token, newPassword },
     });
     expect(reset.statusCode).toBe(204);
-    const refresh = await app.inject({
-      method: 'POST',
-      url: '/auth/refresh',
-      payload: { refreshToken: user.refreshToken },
-    });
-    expect(refresh.statusCode).toBe(401);
+    const refreshed = await refreshWith(user.refreshToken);
+    expect(refreshed.statusCode).toBe(401);
     // Single use.
     const again = await app.inject({
       method: 'POST',
@@ -666,6 +638,32 @@ describe('access: a new deployment, as its first users meet it', () => {
     expect(trail).toContain('[redacted');
     expect(trail).not.toMatch(/\$argon2id\$/);
     expect(trail).not.toContain(nurse.totpSecret);
+  });
+
+  it('takes the client address from X-Forwarded-For only when the listed proxy sends it', async () => {
+    const proxied = await startApi({ TRUST_PROXY: '127.0.0.1' });
+    try {
+      const attempt = async (remoteAddress: string, forwardedFor: string) => {
+        const response = await proxied.inject({
+          method: 'POST',
+          url: '/auth/login',
+          remoteAddress,
+          headers: { 'x-forwarded-for': forwardedFor },
+          payload: { email: uniqueEmail('nobody'), password: 'not a password' },
+        });
+        expect(response.statusCode).toBe(401);
+        const { rows } = await db.query<{ address: string }>(
+          `SELECT host(client_address) AS address FROM audit_event WHERE request_id = $1 AND action = 'login.failed'`,
+          [response.headers['x-request-id']],
+        );
+        return rows[0]?.address;
+      };
+      expect(await attempt('127.0.0.1', '203.0.113.9')).toBe('203.0.113.9');
+      // A client that is not the proxy cannot choose its address.
+      expect(await attempt('198.51.100.7', '203.0.113.10')).toBe('198.51.100.7');
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('throttles sign-in per address and per account, across api processes (Redis)', async () => {

@@ -76,6 +76,15 @@ describe('secret encryption', () => {
     expect(() => decrypt(key, sealed, 'user-2')).toThrow();
     const tampered = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'BB' : 'AA');
     expect(() => decrypt(key, tampered, 'user-1')).toThrow();
+    // A truncated authentication tag is refused, not checked on its first bytes only.
+    const [version, iv, tag, body] = sealed.split('.');
+    const short = [
+      version,
+      iv,
+      Buffer.from(tag, 'base64url').subarray(0, 4).toString('base64url'),
+      body,
+    ].join('.');
+    expect(() => decrypt(key, short, 'user-1')).toThrow('malformed ciphertext');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -38,8 +39,10 @@ class ThrottlerRedisCloser implements OnApplicationShutdown {
 }
 
 // One counter per throttler and tracker, not per route (the guard's default): the api-wide limit covers the
-// whole api, and the sign-in limits cover every sign-in step together.
-const keyPerTracker = (_context: unknown, tracker: string, name: string): string => `${name}:${tracker}`;
+// whole api, and the sign-in limits cover every sign-in step together. Hashed: the tracker may be an e-mail
+// address (no personal data in Redis) of any length (the guard runs before body validation).
+const keyPerTracker = (_context: unknown, tracker: string, name: string): string =>
+  `${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
 
 /**
  * Who may do what. `forApi()`: sign-in, tokens, users, sites, API keys, rate limits shared through Redis, and

@@ -9,8 +9,10 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { isIP } from 'node:net';
 import { EnvVar } from './env-var.decorator.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/;
@@ -18,18 +20,30 @@ const REDIS_URL = /^rediss?:\/\/\S+$/;
 // BullMQ joins its key parts with ':', so a prefix must not contain one.
 const REDIS_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 const MASTER_KEYS = /^[a-z0-9-]{1,32}:[^\s,:]{32,}(,[a-z0-9-]{1,32}:[^\s,:]{32,})*$/;
-const TRUST_PROXY = /^(false|[1-9]|[0-9a-fA-F:.]+(\/\d{1,3})?(\s*,\s*[0-9a-fA-F:.]+(\/\d{1,3})?)*)$/;
 
-/** Fastify's trustProxy from TRUST_PROXY: none, the nearest `n` hops, or the listed proxy addresses. */
-export function trustProxySetting(
-  value: string,
-): false | string[] | ((address: string, hop: number) => boolean) {
-  if (value === 'false') return false;
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value);
-    return (_address, hop) => hop < hops;
+/**
+ * TRUST_PROXY's problem, or null: `false`, or a comma-separated list of proxy addresses or CIDR ranges, each
+ * narrow enough to name proxies (IPv4 /8 or longer, IPv6 /32 or longer). Hop counts are refused: a hop
+ * count trusts whatever address connects, so a client reaching the api directly could choose its address.
+ */
+export function trustProxyProblem(value: string): string | null {
+  if (value === 'false') return null;
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
+    if (prefix !== undefined) {
+      const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+      const [min, max] = family === 4 ? [8, 32] : [32, 128];
+      if (!(bits >= min && bits <= max)) return `"${entry}" must have a prefix from /${min} to /${max}`;
+    }
   }
-  return value.split(',').map((part) => part.trim());
+  return null;
+}
+
+/** Fastify's trustProxy from a valid TRUST_PROXY: none, or the listed proxy addresses and ranges. */
+export function trustProxySetting(value: string): false | string[] {
+  return value === 'false' ? false : value.split(',').map((part) => part.trim());
 }
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
@@ -123,10 +137,15 @@ export class AppConfig {
   API_DOCS_ENABLED = true;
 
   @EnvVar(
-    'Reverse proxies whose X-Forwarded-For gives the client address (audit trail, rate limits): `false` (none, the default), a hop count, or a comma-separated list of proxy addresses or CIDR ranges. `true` is refused: trusting every hop lets any client choose its address.',
+    'Reverse proxies whose X-Forwarded-For gives the client address (audit trail, rate limits): `false` (none, the default) or a comma-separated list of the proxies’ addresses or CIDR ranges. `true` and hop counts are refused: they let a client that reaches the api directly choose its address.',
   )
-  @Matches(TRUST_PROXY, {
-    message: 'must be false, a hop count (1-9), or a comma-separated list of IP addresses or CIDR ranges',
+  @ValidateBy({
+    name: 'trustedProxies',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && trustProxyProblem(value) === null,
+      defaultMessage: (args) =>
+        `must be false or a list of proxy addresses or CIDR ranges: ${trustProxyProblem(String(args?.value))}`,
+    },
   })
   TRUST_PROXY = 'false';
 

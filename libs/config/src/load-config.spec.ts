@@ -15,7 +15,6 @@ describe('loadConfig', () => {
     [{ API_DOCS_ENABLED: '0' }, 'API_DOCS_ENABLED', false],
     [{ LOG_LEVEL: 'debug' }, 'LOG_LEVEL', 'debug'],
     [{ PORT: '' }, 'PORT', 3000],
-    [{ TRUST_PROXY: '1' }, 'TRUST_PROXY', '1'],
     [{ TRUST_PROXY: '10.0.0.0/8, 192.168.1.10' }, 'TRUST_PROXY', '10.0.0.0/8, 192.168.1.10'],
   ])('reads %j', (env, key, expected) => {
     expect((loadConfig(env) as unknown as Record<string, unknown>)[key]).toBe(expected);
@@ -27,7 +26,15 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of the following values/],
     [{ REDIS_PREFIX: 'a:b' }, /^REDIS_PREFIX must be 1-64 letters.*no colon/],
     [{ API_DOCS_ENABLED: 'perhaps' }, /^API_DOCS_ENABLED must be a boolean value/],
-    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY must be false, a hop count/],
+    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY must be false or a list .*"true" is not an IP address/],
+    [{ TRUST_PROXY: '1' }, /^TRUST_PROXY must be false or a list .*"1" is not an IP address/],
+    [{ TRUST_PROXY: '99' }, /^TRUST_PROXY .*"99" is not an IP address/],
+    [
+      { TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1' },
+      /^TRUST_PROXY .*"0.0.0.0\/1" must have a prefix from \/8 to \/32/,
+    ],
+    [{ TRUST_PROXY: '::/1' }, /^TRUST_PROXY .*"::\/1" must have a prefix from \/32 to \/128/],
+    [{ TRUST_PROXY: '10.0.0.0/8/1' }, /^TRUST_PROXY .*is not an IP address or CIDR range/],
     [
       { JWT_SECRET: 'short' },
       /^JWT_SECRET must be longer than or equal to 32 characters \(got \(value hidden\)\)/,
@@ -63,11 +70,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).JWT_SECRET).toBe(secrets.JWT_SECRET);
   });
 
-  it('turns TRUST_PROXY into what Fastify expects: none, the nearest hops, or the listed proxies', () => {
+  it('turns TRUST_PROXY into what Fastify expects: none, or the listed proxies', () => {
     expect(trustProxySetting('false')).toBe(false);
-    const hops = trustProxySetting('2') as (address: string, hop: number) => boolean;
-    expect([0, 1, 2].map((hop) => hops('10.0.0.1', hop))).toEqual([true, true, false]);
-    expect(trustProxySetting('10.0.0.0/8, 192.168.1.10')).toEqual(['10.0.0.0/8', '192.168.1.10']);
+    expect(trustProxySetting('10.0.0.0/8, 192.168.1.10, fd00::/64')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.10',
+      'fd00::/64',
+    ]);
   });
 
   it('never prints the value of a sensitive variable', () => {

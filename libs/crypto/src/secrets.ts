@@ -48,8 +48,12 @@ export function encrypt(key: Buffer, plaintext: string, owner: string): string {
 export function decrypt(key: Buffer, sealed: string, owner: string): string {
   const [version, iv, tag, body] = sealed.split('.');
   if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('unknown ciphertext format');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  const nonce = Buffer.from(iv, 'base64url');
+  const authTag = Buffer.from(tag, 'base64url');
+  // A full 16-byte tag only: GCM would otherwise accept a truncated one, which is far easier to forge.
+  if (nonce.length !== 12 || authTag.length !== 16) throw new Error('malformed ciphertext');
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+  decipher.setAuthTag(authTag);
   decipher.setAAD(Buffer.from(owner, 'utf8'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }

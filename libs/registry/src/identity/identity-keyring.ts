@@ -28,6 +28,9 @@ export type LookupKind = 'nhs_number' | 'name_dob';
  *   unreadable, the audit trail's included, which only ever holds ciphertext;
  * - keyed hashes (HMAC-SHA256 under a separate key) find a patient by exact NHS number, and refuse a duplicate
  *   at any site, without decrypting anything.
+ * An NHS number has only about 10^9 values, so whoever holds the lookup key can invert its hash by trying them
+ * all: the hashes therefore live beside the wrapped data key in the key table, which has no audit trigger
+ * (its changes are recorded as events without key material), and shredding a patient deletes both.
  */
 export class IdentityKeyring {
   private readonly masters: ReadonlyMap<string, Buffer>;
@@ -39,9 +42,12 @@ export class IdentityKeyring {
     const entries = masterKeys.split(',').map((pair) => {
       const separator = pair.indexOf(':');
       const id = pair.slice(0, separator);
-      return [id, deriveKey(pair.slice(separator + 1), `ecmo-registry identity master key ${id}`)] as const;
+      const secret = pair.slice(separator + 1);
+      if (separator < 1 || secret.length < 32)
+        throw new Error('a master key must be id:secret, 32+ characters');
+      return [id, deriveKey(secret, `ecmo-registry identity master key ${id}`)] as const;
     });
-    if (entries.length === 0 || entries.some(([id]) => id === '')) throw new Error('no identity master key');
+    if (lookupKey.length < 32) throw new Error('the lookup key must have 32+ characters');
     if (new Set(entries.map(([id]) => id)).size !== entries.length)
       throw new Error('duplicate master key id');
     this.masters = new Map(entries);

@@ -2,7 +2,7 @@
  * Eligibility for the VA-ECMO postcardiotomy registry (domain guide §3 item 2), derived from recorded facts,
  * never typed in as a flag. Pure functions: every instant is a parameter, nothing reads the clock.
  */
-import { assertInstant, DAY_MS, HOUR_MS } from './instant.js';
+import { assertInstant, type CalendarDate, DAY_MS, HOUR_MS, londonCalendarDate } from './instant.js';
 
 export type EcmoMode = 'VA' | 'VV' | 'VAV';
 export type EcmoStartLocation = 'theatre' | 'icu' | 'elsewhere';
@@ -16,17 +16,17 @@ export interface EligibilityFacts {
   ecmoMode: EcmoMode;
   startLocation: EcmoStartLocation;
   startedFor: EcmoStartedFor;
-  /** The index operation's date-time (its start, as recorded). */
-  operationDate: Date;
+  /** Calendar date of the index operation, `YYYY-MM-DD` (a date: its time is not recorded). */
+  operationDate: string;
   /** When the MDT selection decision was recorded, or null when none is. */
   mdtDecisionAt: Date | null;
 }
 
 /** Configurable limits (the guide's "configurable" values, validated where the settings are loaded). */
 export interface EligibilityOptions {
-  /** Post-operative shock: ECMO must start within this many days (× 24 h) after the operation. */
+  /** Post-operative shock: ECMO must start at most this many calendar days after the operation day. */
   pccsLimitDays: number;
-  /** Emergency start in theatre for failure to wean: the MDT decision may follow within this many hours. */
+  /** Emergency start (in theatre, whatever for): the MDT decision may follow within this many hours. */
   mdtEmergencyGraceHours: number;
 }
 
@@ -36,13 +36,16 @@ export const DEFAULT_ELIGIBILITY_OPTIONS: Readonly<EligibilityOptions> = Object.
 });
 
 /**
- * Failure to wean from bypass happens at the end of the index operation: ECMO must start within this many
- * hours after the operation's recorded date-time ("on the day of the operation", read as elapsed time so an
- * operation that runs past midnight still qualifies; a start in theatre days later is a new operation).
+ * Failure to wean from bypass happens at the end of the index operation: ECMO must start on the operation
+ * day or at most this many calendar days after it (an operation that runs past midnight; a start in theatre
+ * days later is a new operation). Days are London calendar days of the ECMO start.
  */
-export const FAILURE_TO_WEAN_WINDOW_HOURS = 24;
+export const FAILURE_TO_WEAN_MAX_DAYS_AFTER = 1;
 
-/** Adults only: NICE's guidance covers adults; age is counted in whole years at the ECMO start date. */
+/**
+ * Adults only: NICE's guidance covers adults; age is counted in whole years on the London calendar date of
+ * the ECMO start.
+ */
 export const ADULT_AGE_YEARS = 18;
 
 export type EligibilityRule = 'adult' | 'va_mode' | 'pccs_timing' | 'mdt_decision';
@@ -56,12 +59,6 @@ export interface EligibilityFailure {
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-interface CalendarDate {
-  year: number;
-  month: number; // 1..12
-  day: number;
-}
-
 /** A real calendar date in strict `YYYY-MM-DD` form, or null (2023-02-29, 2024-13-01, 2024-1-1 are null). */
 function parseIsoDate(value: string): CalendarDate | null {
   const match = ISO_DATE.exec(value);
@@ -74,11 +71,18 @@ function parseIsoDate(value: string): CalendarDate | null {
   return { year, month, day };
 }
 
+/** Days since 1970-01-01 of a calendar date, so that subtracting two gives whole calendar days. */
+function dayNumber(date: CalendarDate): number {
+  return Date.UTC(date.year, date.month - 1, date.day) / DAY_MS;
+}
+
 /**
- * Age in whole years on the UTC calendar date of `on`, from the calendar date of birth: a person attains an
- * age at the start of the anniversary of their birth date (Family Law Reform Act 1969 s.9), so they are 18 on
- * their 18th birthday. The registry's choice for 29 February births: in a non-leap year the anniversary is
- * 1 March (on 28 February they are still a year younger). Negative when `on` precedes the birth date.
+ * Age in whole years on the Europe/London calendar date of `on` (the registry is in England: ECMO started at
+ * 00:30 BST on someone's 18th birthday, 23:30 UTC the day before, is on the birthday), from the calendar
+ * date of birth: a person attains an age at the start of the anniversary of their birth date (Family Law
+ * Reform Act 1969 s.9), so they are 18 on their 18th birthday. The registry's choice for 29 February births:
+ * in a non-leap year the anniversary is 1 March (on 28 February they are still a year younger). Negative when
+ * `on` precedes the birth date.
  * Throws a RangeError for a malformed or impossible date of birth or an invalid instant.
  */
 export function ageInYears(dateOfBirth: string, on: Date): number {
@@ -86,7 +90,7 @@ export function ageInYears(dateOfBirth: string, on: Date): number {
   if (!birth)
     throw new RangeError(`Date of birth must be a real YYYY-MM-DD date, got ${JSON.stringify(dateOfBirth)}`);
   assertInstant(on, 'on');
-  const [year, month, day] = [on.getUTCFullYear(), on.getUTCMonth() + 1, on.getUTCDate()];
+  const { year, month, day } = londonCalendarDate(on);
   const beforeBirthday = month < birth.month || (month === birth.month && day < birth.day);
   return year - birth.year - (beforeBirthday ? 1 : 0);
 }
@@ -140,7 +144,6 @@ function vaModeFailures(facts: EligibilityFacts): EligibilityFailure[] {
 }
 
 function pccsTimingFailures(facts: EligibilityFacts, options: EligibilityOptions): EligibilityFailure[] {
-  const sinceOperation = facts.ecmoStart.getTime() - facts.operationDate.getTime();
   const failures: EligibilityFailure[] = [];
   if (facts.startedFor === 'failure_to_wean' && facts.startLocation !== 'theatre') {
     failures.push({
@@ -149,34 +152,38 @@ function pccsTimingFailures(facts: EligibilityFacts, options: EligibilityOptions
       message: `ECMO for failure to wean from bypass must start in theatre, not ${facts.startLocation}`,
     });
   }
-  if (sinceOperation < 0) {
+  const operation = parseIsoDate(facts.operationDate);
+  if (!operation) {
+    failures.push({
+      rule: 'pccs_timing',
+      field: 'operationDate',
+      message: 'operation date is not a real YYYY-MM-DD date',
+    });
+    return failures;
+  }
+  // Whole London calendar days from the operation day to the ECMO start day (0: the same day).
+  const daysAfter = dayNumber(londonCalendarDate(facts.ecmoStart)) - dayNumber(operation);
+  if (daysAfter < 0) {
     failures.push({
       rule: 'pccs_timing',
       field: 'ecmoStart',
       message: 'ECMO started before the index operation',
     });
   } else if (facts.startedFor === 'failure_to_wean') {
-    if (sinceOperation > FAILURE_TO_WEAN_WINDOW_HOURS * HOUR_MS) {
+    if (daysAfter > FAILURE_TO_WEAN_MAX_DAYS_AFTER) {
       failures.push({
         rule: 'pccs_timing',
         field: 'ecmoStart',
-        message: `ECMO for failure to wean from bypass must start on the day of the operation (within ${FAILURE_TO_WEAN_WINDOW_HOURS} hours of it)`,
+        message:
+          'ECMO for failure to wean from bypass must start on the day of the operation or the next day (an operation that runs past midnight)',
       });
     }
-  } else {
-    if (sinceOperation === 0) {
-      failures.push({
-        rule: 'pccs_timing',
-        field: 'ecmoStart',
-        message: 'ECMO for post-operative shock must start after the operation, not at its start',
-      });
-    } else if (sinceOperation > options.pccsLimitDays * DAY_MS) {
-      failures.push({
-        rule: 'pccs_timing',
-        field: 'ecmoStart',
-        message: `ECMO for post-operative shock must start within ${options.pccsLimitDays} days of the operation`,
-      });
-    }
+  } else if (daysAfter > options.pccsLimitDays) {
+    failures.push({
+      rule: 'pccs_timing',
+      field: 'ecmoStart',
+      message: `ECMO for post-operative shock must start within ${options.pccsLimitDays} days of the operation`,
+    });
   }
   return failures;
 }
@@ -187,7 +194,8 @@ function mdtDecisionFailures(facts: EligibilityFacts, options: EligibilityOption
   }
   const afterStart = facts.mdtDecisionAt.getTime() - facts.ecmoStart.getTime();
   if (afterStart <= 0) return [];
-  const emergency = facts.startedFor === 'failure_to_wean' && facts.startLocation === 'theatre';
+  // An emergency start is one in theatre, whatever it was started for (domain guide §3 item 2).
+  const emergency = facts.startLocation === 'theatre';
   if (emergency && afterStart <= options.mdtEmergencyGraceHours * HOUR_MS) return [];
   return [
     {
@@ -203,13 +211,17 @@ function mdtDecisionFailures(facts: EligibilityFacts, options: EligibilityOption
 /**
  * The eligibility rules a patient's recorded facts break (empty when eligible), domain guide §3 item 2 after
  * NICE's 2025 evidence-generation recommendations for VA ECMO in postcardiotomy cardiogenic shock:
- * - `adult`: 18 or over on the (UTC) calendar date of ECMO start;
+ * - `adult`: 18 or over on the Europe/London calendar date of ECMO start;
  * - `va_mode`: veno-arterial ECMO (VV and hybrid VAV runs are not);
- * - `pccs_timing`: started for PCCS: failure to wean from bypass in theatre, not before the operation and
- *   within {@link FAILURE_TO_WEAN_WINDOW_HOURS} hours of it; or post-operative shock after the operation and
- *   within `pccsLimitDays` × 24 hours of it (inclusive). A start before the operation always fails;
+ * - `pccs_timing`: started for PCCS, compared in whole calendar days between the operation date and the
+ *   London calendar date of ECMO start (the operation's time is not recorded): failure to wean from bypass
+ *   in theatre, on the operation day or up to {@link FAILURE_TO_WEAN_MAX_DAYS_AFTER} day after it (an
+ *   operation that runs past midnight); or post-operative shock from the operation day (a start later that
+ *   day is after the operation) up to `pccsLimitDays` days after it (inclusive). A start on a day before the
+ *   operation always fails; a malformed operation date fails on `operationDate`;
  * - `mdt_decision`: an MDT selection decision recorded at or before ECMO start or, for an emergency start
- *   (in theatre for failure to wean), within `mdtEmergencyGraceHours` after it (inclusive); none fails.
+ *   (in theatre, whatever it was started for), within `mdtEmergencyGraceHours` after it (inclusive); none
+ *   fails.
  * Every rule is evaluated, so all the failures are reported at once, in the order above.
  * Throws a RangeError for an invalid instant or option.
  */
@@ -220,7 +232,6 @@ export function eligibilityFailures(
   const settings: EligibilityOptions = { ...DEFAULT_ELIGIBILITY_OPTIONS, ...options };
   checkOptions(settings);
   assertInstant(facts.ecmoStart, 'ecmoStart');
-  assertInstant(facts.operationDate, 'operationDate');
   if (facts.mdtDecisionAt !== null) assertInstant(facts.mdtDecisionAt, 'mdtDecisionAt');
   return [
     ...adultFailures(facts),
