@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ACCESS_ENTITIES, createAdministrator } from '../../../libs/access/src/index.js';
 import {
@@ -42,6 +43,10 @@ const commands: Record<string, () => Promise<void>> = {
       );
     }
     await commands.migrate();
+    if (!(await hasActiveAdministrator(config.DATABASE_MIGRATION_URL))) {
+      log('no administrator yet: create the first one (it prints a one-time token to set the password) with');
+      log('  npm run create-admin -- --email <address> --name "<full name>"');
+    }
   },
   async migrate() {
     const config = loadConfigOrExit();
@@ -91,6 +96,20 @@ const commands: Record<string, () => Promise<void>> = {
     return Promise.resolve();
   },
 };
+
+/** Whether the registry has an administrator who can sign in (read as the owner role, before the apps run). */
+async function hasActiveAdministrator(ownerUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM app_user WHERE role = 'admin' AND disabled_at IS NULL) AS found`,
+    );
+    return rows[0]?.found === true;
+  } finally {
+    await client.end();
+  }
+}
 
 function log(line: string): void {
   console.log(`[cli] ${line}`);
