@@ -495,6 +495,28 @@ describe('access: a new deployment, as its first users meet it', () => {
     expect(await auditActions(user.id)).toContain('password.rehashed');
   });
 
+  it('lets only the latest reset token work when an administrator issues another', async () => {
+    const user = await createUser(app, admin.accessToken, 'auditor');
+    const issue = async () =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: `/users/${user.id}/password-reset`,
+          headers: bearer(admin.accessToken),
+        })
+      ).json<{ token: string }>().token;
+    const first = await issue();
+    const second = await issue();
+    const reset = (token: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/auth/password/reset',
+        payload: { token, newPassword: 'the latest passphrase' },
+      });
+    expect((await reset(first)).statusCode).toBe(400);
+    expect((await reset(second)).statusCode).toBe(204);
+  });
+
   it('refuses a weak new password with the field and the reason, and changes nothing', async () => {
     const user = await createUser(app, admin.accessToken, 'auditor');
     const issued = await app.inject({

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { IsNull, type EntityManager } from 'typeorm';
 import type { AuditService } from '../../../audit/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
@@ -12,7 +12,7 @@ export interface PasswordToken {
 
 /**
  * Issues a one-time, expiring token with which a user sets their password (the first one, or after
- * forgetting it). Only its digest is stored; the audit trail records who issued it and when it expires.
+ * forgetting it); earlier tokens of the user that are still outstanding stop working. Only its digest is stored; the audit trail records who issued it and when it expires.
  */
 export async function issuePasswordToken(
   em: EntityManager,
@@ -22,6 +22,8 @@ export async function issuePasswordToken(
   purpose: 'first_password' | 'password_reset',
   ttlSeconds: number,
 ): Promise<PasswordToken> {
+  // A new token supersedes any earlier one still outstanding: only the latest one handed out works.
+  await em.update(PasswordResetToken, { userId, usedAt: IsNull() }, { usedAt: new Date() });
   const token = randomToken();
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
   const { identifiers } = await em.insert(PasswordResetToken, {
