@@ -614,6 +614,12 @@ describe('access: a new deployment, as its first users meet it', () => {
     const a = await createSite(app, admin.accessToken, 'Audit A');
     const b = await createSite(app, admin.accessToken, 'Audit B');
     const nurse = await createUser(app, admin.accessToken, 'research_nurse', [a.id]);
+    // Signing in (password set, TOTP enrolled) saved the row: its updated_at moved without anyone setting it.
+    const stamps = await db.query<{ moved: boolean }>(
+      `SELECT updated_at > created_at AS moved FROM app_user WHERE id = $1`,
+      [nurse.id],
+    );
+    expect(stamps.rows[0].moved).toBe(true);
     const change = await app.inject({
       method: 'PATCH',
       url: `/users/${nurse.id}`,

@@ -8,6 +8,7 @@ import {
   ensureDevelopmentSecrets,
   environmentTable,
   loadConfigOrExit,
+  loadDotEnv,
 } from '../../../libs/config/src/index.js';
 import {
   canAdminister,
@@ -23,7 +24,8 @@ import {
  */
 const commands: Record<string, () => Promise<void>> = {
   async setup() {
-    loadConfigOrExit();
+    // .env first: NODE_ENV may be set there, and a production .env never gets development secrets.
+    loadDotEnv();
     const written = ensureDevelopmentSecrets();
     if (written.length > 0) log(`wrote random ${written.join(' and ')} to .env (development machine)`);
     const config = loadConfigOrExit();

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { ApiKeyRole, Role } from './roles.js';
 
 // The tables, their checks, triggers and grants are defined in SQL (migration Access); TypeORM only maps
@@ -20,7 +20,8 @@ export class Site {
   @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
+  /** Set by TypeORM on every save and update (update(), query builder), never by hand. */
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }
 
@@ -81,7 +82,8 @@ export class AppUser {
   @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
+  /** Set by TypeORM on every save and update (update(), query builder), never by hand. */
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }
 

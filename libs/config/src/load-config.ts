@@ -38,12 +38,17 @@ function describe(error: ValidationError, raw: Record<string, string>): string {
   return `${name} ${reasons} (got ${shown})`;
 }
 
+/** Loads `.env` from the working directory into process.env, when there is one (set variables win). */
+export function loadDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
 /**
  * Loads `.env` from the working directory when there is one (variables already set in the environment win),
  * then the configuration; on error prints one line per bad variable and ends the process with status 1.
  */
 export function loadConfigOrExit(): AppConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  loadDotEnv();
   try {
     return loadConfig();
   } catch (error) {

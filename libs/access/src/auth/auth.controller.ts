@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsEmail, IsJWT, IsString, Length, MaxLength } from 'class-validator';
 import type { AuditContext } from '../../../database/src/audit-context.js';
@@ -8,12 +8,7 @@ import { AnyRole } from '../roles.decorator.js';
 import { UsersService, type UserView } from '../users/users.js';
 import { AuthService, type PasswordStepResult, type TokenPair } from './auth.service.js';
 import { LoginThrottle } from './login-throttle.js';
-import {
-  CurrentPrincipal,
-  RequestAudit,
-  auditContextOf,
-  type AuthenticatedRequest,
-} from './request-context.js';
+import { CurrentPrincipal, RequestAudit } from './request-context.js';
 
 export class LoginDto {
   @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
@@ -88,46 +83,46 @@ export class AuthController {
   @Public()
   @LoginThrottle()
   @HttpCode(200)
-  login(@Body() dto: LoginDto, @Req() request: AuthenticatedRequest): Promise<PasswordStepResult> {
-    return this.auth.passwordStep(dto.email, dto.password, auditContextOf(request));
+  login(@Body() dto: LoginDto, @RequestAudit() context: AuditContext): Promise<PasswordStepResult> {
+    return this.auth.passwordStep(dto.email, dto.password, context);
   }
 
   @Post('mfa/verify')
   @Public()
   @LoginThrottle()
   @HttpCode(200)
-  verify(@Body() dto: SecondFactorDto, @Req() request: AuthenticatedRequest): Promise<TokenPair> {
-    return this.auth.verifySecondFactor(dto.mfaToken, dto.code, auditContextOf(request));
+  verify(@Body() dto: SecondFactorDto, @RequestAudit() context: AuditContext): Promise<TokenPair> {
+    return this.auth.verifySecondFactor(dto.mfaToken, dto.code, context);
   }
 
   @Post('mfa/enrol')
   @Public()
   @LoginThrottle()
   @HttpCode(200)
-  enrol(@Body() dto: SecondFactorDto, @Req() request: AuthenticatedRequest) {
-    return this.auth.enrolSecondFactor(dto.mfaToken, dto.code, auditContextOf(request));
+  enrol(@Body() dto: SecondFactorDto, @RequestAudit() context: AuditContext) {
+    return this.auth.enrolSecondFactor(dto.mfaToken, dto.code, context);
   }
 
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  refresh(@Body() dto: RefreshDto, @Req() request: AuthenticatedRequest): Promise<TokenPair> {
-    return this.auth.refresh(dto.refreshToken, auditContextOf(request));
+  refresh(@Body() dto: RefreshDto, @RequestAudit() context: AuditContext): Promise<TokenPair> {
+    return this.auth.refresh(dto.refreshToken, context);
   }
 
   @Post('logout')
   @Public()
   @HttpCode(204)
-  async logout(@Body() dto: RefreshDto, @Req() request: AuthenticatedRequest): Promise<void> {
-    await this.auth.signOut(dto.refreshToken, auditContextOf(request));
+  async logout(@Body() dto: RefreshDto, @RequestAudit() context: AuditContext): Promise<void> {
+    await this.auth.signOut(dto.refreshToken, context);
   }
 
   @Post('password/reset')
   @Public()
   @LoginThrottle()
   @HttpCode(204)
-  async resetPassword(@Body() dto: ResetPasswordDto, @Req() request: AuthenticatedRequest): Promise<void> {
-    await this.auth.resetPassword(dto.token, dto.newPassword, auditContextOf(request));
+  async resetPassword(@Body() dto: ResetPasswordDto, @RequestAudit() context: AuditContext): Promise<void> {
+    await this.auth.resetPassword(dto.token, dto.newPassword, context);
   }
 
   @Get('me')

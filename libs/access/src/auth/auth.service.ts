@@ -188,20 +188,15 @@ export class AuthService {
         if (refusal) return refusal;
         const step = acceptTotp(decrypt(this.totpKey, user.totpPendingSecret, user.id), code.trim(), null);
         if (step === null) return this.failAttempt(em, context, user, 'wrong_enrolment_code');
-        // Both factors proved: what follows is the user's own doing.
-        await applyAuditContext(em, { ...context, actor: `user:${user.id}` });
+        const asUser = await actAsUser(em, context, user.id);
 
         user.totpSecret = user.totpPendingSecret;
         user.totpPendingSecret = null;
         user.totpEnrolledAt = new Date();
         user.totpLastStep = String(step);
         const recoveryCodes = await this.replaceRecoveryCodes(em, user.id);
-        const pair = await this.completeSignIn(em, context, user, 'totp');
-        await this.audit.record(
-          em,
-          { ...context, actor: `user:${user.id}` },
-          userEvent('mfa.enrolled', user),
-        );
+        const pair = await this.completeSignIn(em, asUser, user, 'totp');
+        await this.audit.record(em, asUser, userEvent('mfa.enrolled', user));
         return { ok: true, value: { ...pair, recoveryCodes } };
       },
     );
@@ -248,7 +243,7 @@ export class AuthService {
       if (typeof authTime !== 'number' || authTime + this.config.SESSION_MAX_SECONDS <= Date.now() / 1000) {
         return { ok: false, message: 'The session reached its maximum length: sign in again' };
       }
-      await applyAuditContext(em, { ...context, actor: `user:${user.id}` });
+      await actAsUser(em, context, user.id);
       row.usedAt = new Date();
       await em.save(row);
       const pair = await this.issuePair(em, user.id, row.familyId, authTime);
@@ -260,21 +255,18 @@ export class AuthService {
   /** Sign-out: revokes the refresh token's family, which also ends its access tokens (see the guard). */
   async signOut(refreshToken: string, context: AuditContext): Promise<void> {
     const verified = await this.verifyOr401('refresh', refreshToken);
-    await this.transactions.run({ ...context, actor: `user:${verified.subject}` }, async (em) => {
+    const asUser = { ...context, actor: `user:${verified.subject}` };
+    await this.transactions.run(asUser, async (em) => {
       const row = await em.findOneBy(RefreshToken, { id: verified.tokenId });
       if (!row || row.userId !== verified.subject) return;
       const revoked = await this.revokeFamily(em, row.familyId, 'logout');
       if (revoked > 0) {
-        await this.audit.record(
-          em,
-          { ...context, actor: `user:${row.userId}` },
-          {
-            action: 'token.revoked',
-            entityType: 'app_user',
-            entityId: row.userId,
-            details: { reason: 'logout', familyId: row.familyId },
-          },
-        );
+        await this.audit.record(em, asUser, {
+          action: 'token.revoked',
+          entityType: 'app_user',
+          entityId: row.userId,
+          details: { reason: 'logout', familyId: row.familyId },
+        });
       }
     });
   }
@@ -298,8 +290,7 @@ export class AuthService {
       }
       const user = await em.findOneByOrFail(AppUser, { id: row.userId });
       assertPasswordPolicy(newPassword, user.email, 'newPassword');
-      const ctx = { ...context, actor: `user:${user.id}` };
-      await applyAuditContext(em, ctx);
+      const ctx = await actAsUser(em, context, user.id);
       user.passwordHash = await this.passwords.hash(newPassword);
       user.passwordChangedAt = new Date();
       user.failedLoginCount = 0;
@@ -378,9 +369,7 @@ export class AuthService {
     user: AppUser,
     method: 'totp' | 'recovery_code',
   ): Promise<TokenPair> {
-    // From here on the changes are the user's own: they have proved both factors.
-    const ctx = { ...context, actor: `user:${user.id}` };
-    await applyAuditContext(em, ctx);
+    const ctx = await actAsUser(em, context, user.id);
     user.mfaChallenge = null;
     user.failedLoginCount = 0;
     user.lastLoginAt = new Date();
@@ -549,6 +538,16 @@ async function revokeLiveTokens(
   }
   const result = await query.execute();
   return result.affected ?? 0;
+}
+
+/**
+ * From here on the transaction's changes are the user's own (they proved their credentials): the audit
+ * context, for the trigger and for explicit events, names them.
+ */
+async function actAsUser(em: EntityManager, context: AuditContext, userId: string): Promise<AuditContext> {
+  const asUser = { ...context, actor: `user:${userId}` };
+  await applyAuditContext(em, asUser);
+  return asUser;
 }
 
 function userEvent(action: string, user: AppUser, details: Record<string, unknown> = {}) {

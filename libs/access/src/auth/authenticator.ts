@@ -2,11 +2,11 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
-import { applyAuditContext } from '../../../database/src/index.js';
+import { TransactionService } from '../../../database/src/index.js';
 import type { Principal } from '../principal.js';
 import type { Role } from '../roles.js';
 import { AuthService } from './auth.service.js';
-import type { AuthenticatedRequest } from './request-context.js';
+import { auditContextOf, type AuthenticatedRequest } from './request-context.js';
 import { digest } from '../../../crypto/src/index.js';
 import { InvalidToken } from './token-signer.js';
 
@@ -23,6 +23,7 @@ export class Authenticator {
   constructor(
     private readonly auth: AuthService,
     private readonly audit: AuditService,
+    private readonly transactions: TransactionService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -73,22 +74,21 @@ export class Authenticator {
 
   /** A service account's key: looked up by its digest; every use is recorded with the route it called. */
   private async apiKey(key: string, request: AuthenticatedRequest): Promise<Principal> {
-    return this.dataSource.transaction(async (em) => {
-      const rows: { id: string; roles: Role[] }[] = await em.query(
-        `SELECT id, roles FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL`,
-        [digest(key)],
-      );
-      const row = rows[0];
-      if (!row) throw new UnauthorizedException('Unknown or revoked API key');
-      const principal: Principal = {
-        kind: 'api_key',
-        id: row.id,
-        roles: row.roles,
-        siteIds: [],
-        actor: `api_key:${row.id}`,
-      };
-      const context = { actor: principal.actor, requestId: String(request.id), clientAddress: request.ip };
-      await applyAuditContext(em, context);
+    const rows: { id: string; roles: Role[] }[] = await this.dataSource.query(
+      `SELECT id, roles FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL`,
+      [digest(key)],
+    );
+    const row = rows[0];
+    if (!row) throw new UnauthorizedException('Unknown or revoked API key');
+    const principal: Principal = {
+      kind: 'api_key',
+      id: row.id,
+      roles: row.roles,
+      siteIds: [],
+      actor: `api_key:${row.id}`,
+    };
+    const context = auditContextOf(request, principal);
+    await this.transactions.run(context, async (em) => {
       await em.query(`UPDATE api_key SET last_used_at = now() WHERE id = $1`, [row.id]);
       await this.audit.record(em, context, {
         action: 'api_key.used',
@@ -96,8 +96,8 @@ export class Authenticator {
         entityId: row.id,
         details: { method: request.method, route: request.routeOptions.url },
       });
-      return principal;
     });
+    return principal;
   }
 }
 

@@ -8,13 +8,18 @@ export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 export const ANONYMOUS_ACTOR = 'anonymous';
 
-/** Who, from where, in which request: the audit context of the caller (anonymous on public routes). */
-export function auditContextOf(request: AuthenticatedRequest, reason?: string): AuditContext {
+/**
+ * Who, from where, in which request: the audit context of the caller (anonymous on public routes). The
+ * principal defaults to the one the guard set on the request.
+ */
+export function auditContextOf(
+  request: FastifyRequest,
+  principal: Principal | undefined = (request as AuthenticatedRequest).principal,
+): AuditContext {
   return {
-    actor: request.principal?.actor ?? ANONYMOUS_ACTOR,
+    actor: principal?.actor ?? ANONYMOUS_ACTOR,
     requestId: String(request.id),
     clientAddress: request.ip,
-    reason,
   };
 }
 

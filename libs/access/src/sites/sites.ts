@@ -10,7 +10,7 @@ import {
   Post,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, IsUUID, Length, Matches } from 'class-validator';
 import type { AuditContext } from '../../../database/src/audit-context.js';
@@ -90,7 +90,7 @@ export class SitesService {
   }
 
   async get(scope: SiteScope, siteId: string): Promise<SiteView> {
-    return view(await this.findInScope(scope, siteId));
+    return view(await this.findInScope(this.dataSource.manager, scope, siteId));
   }
 
   async rename(
@@ -100,16 +100,16 @@ export class SitesService {
     context: AuditContext,
   ): Promise<SiteView> {
     return this.transactions.run(context, async (em) => {
-      const site = await this.findInScope(scope, siteId);
-      site.name = dto.name.trim();
-      await em.update(Site, { id: site.id }, { name: site.name, updatedAt: () => 'now()' });
-      return view(site);
+      const site = await this.findInScope(em, scope, siteId);
+      await em.update(Site, { id: site.id }, { name: dto.name.trim() });
+      return view(await em.findOneByOrFail(Site, { id: site.id }));
     });
   }
 
-  private async findInScope(scope: SiteScope, siteId: string): Promise<Site> {
+  /** Read in the caller's transaction (when writing), so the row checked is the row changed. */
+  private async findInScope(em: EntityManager, scope: SiteScope, siteId: string): Promise<Site> {
     const where = scope.where('site.id');
-    const site = await this.dataSource
+    const site = await em
       .createQueryBuilder(Site, 'site')
       .where('site.id = :siteId', { siteId })
       .andWhere(where.sql, where.params)

@@ -2,7 +2,7 @@ import { AuditService } from '../../../audit/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
 import type { DataSource } from 'typeorm';
 import { AppUser } from '../entities.js';
-import { issuePasswordToken, type PasswordToken } from './password-token.js';
+import { createUserWithPasswordToken, type PasswordToken } from './password-token.js';
 
 export class AdminExists extends Error {}
 
@@ -23,26 +23,12 @@ export async function createAdministrator(
   return new TransactionService(dataSource).run(context, async (em) => {
     if (await em.existsBy(AppUser, { email }))
       throw new AdminExists(`a user with e-mail ${email} already exists`);
-    const { identifiers } = await em.insert(AppUser, {
-      email,
-      displayName: input.displayName.trim(),
-      role: 'admin',
-    });
-    const userId = identifiers[0].id as string;
-    await audit.record(em, context, {
-      action: 'user.created',
-      entityType: 'app_user',
-      entityId: userId,
-      details: { role: 'admin', siteIds: [], via: 'create-admin' },
-    });
-    const passwordSetup = await issuePasswordToken(
+    return createUserWithPasswordToken(
       em,
       audit,
       context,
-      userId,
-      'first_password',
+      { email, displayName: input.displayName, role: 'admin', siteIds: [], via: 'create-admin' },
       input.ttlSeconds,
     );
-    return { userId, passwordSetup };
   });
 }

@@ -2,7 +2,8 @@ import { IsNull, type EntityManager } from 'typeorm';
 import type { AuditService } from '../../../audit/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
-import { PasswordResetToken } from '../entities.js';
+import { AppUser, PasswordResetToken, UserSite } from '../entities.js';
+import type { Role } from '../roles.js';
 
 /** A one-time token for setting a password: given to the user out of band, shown once. */
 export interface PasswordToken {
@@ -39,4 +40,38 @@ export async function issuePasswordToken(
     details: { purpose, tokenId: identifiers[0].id as string, expiresAt: expiresAt.toISOString() },
   });
   return { token, expiresAt: expiresAt.toISOString() };
+}
+
+/**
+ * A new user with no password, at their sites, recorded in the audit trail, and the one-time token with which
+ * they set their password: the one way users come to exist (the api's POST /users and the create-admin
+ * command). The caller checks the role and the sites; a duplicate e-mail fails on the unique index.
+ */
+export async function createUserWithPasswordToken(
+  em: EntityManager,
+  audit: AuditService,
+  context: AuditContext,
+  input: { email: string; displayName: string; role: Role; siteIds: readonly string[]; via?: string },
+  ttlSeconds: number,
+): Promise<{ userId: string; passwordSetup: PasswordToken }> {
+  const { identifiers } = await em.insert(AppUser, {
+    email: input.email.trim().toLowerCase(),
+    displayName: input.displayName.trim(),
+    role: input.role,
+  });
+  const userId = identifiers[0].id as string;
+  if (input.siteIds.length > 0) {
+    await em.insert(
+      UserSite,
+      input.siteIds.map((siteId) => ({ userId, siteId })),
+    );
+  }
+  await audit.record(em, context, {
+    action: 'user.created',
+    entityType: 'app_user',
+    entityId: userId,
+    details: { role: input.role, siteIds: [...input.siteIds], ...(input.via ? { via: input.via } : {}) },
+  });
+  const passwordSetup = await issuePasswordToken(em, audit, context, userId, 'first_password', ttlSeconds);
+  return { userId, passwordSetup };
 }

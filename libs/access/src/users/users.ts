@@ -22,7 +22,7 @@ import { ValidationProblem } from '../../../observability/src/index.js';
 import { AuthService } from '../auth/auth.service.js';
 import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
 import { AppUser, Site, UserSite } from '../entities.js';
-import { issuePasswordToken, type PasswordToken } from './password-token.js';
+import { createUserWithPasswordToken, issuePasswordToken, type PasswordToken } from './password-token.js';
 import type { Principal } from '../principal.js';
 import { Roles } from '../roles.decorator.js';
 import { isSiteRole, ROLES, type Role } from '../roles.js';
@@ -119,24 +119,13 @@ export class UsersService {
     try {
       return await this.transactions.run(context, async (em) => {
         await assertSitesExist(em, siteIds);
-        const { identifiers } = await em.insert(AppUser, {
-          email: dto.email.trim().toLowerCase(),
-          displayName: dto.displayName.trim(),
-          role: dto.role,
-        });
-        const userId = identifiers[0].id as string;
-        if (siteIds.length > 0)
-          await em.insert(
-            UserSite,
-            siteIds.map((siteId) => ({ userId, siteId })),
-          );
-        const passwordSetup = await this.issueToken(em, context, userId, 'first_password');
-        await this.audit.record(em, context, {
-          action: 'user.created',
-          entityType: 'app_user',
-          entityId: userId,
-          details: { role: dto.role, siteIds },
-        });
+        const { userId, passwordSetup } = await createUserWithPasswordToken(
+          em,
+          this.audit,
+          context,
+          { email: dto.email, displayName: dto.displayName, role: dto.role, siteIds },
+          this.config.PASSWORD_RESET_TTL_SECONDS,
+        );
         return { user: await this.view(em, userId), passwordSetup };
       });
     } catch (error) {
@@ -148,13 +137,11 @@ export class UsersService {
 
   async list(): Promise<UserView[]> {
     const users = await this.dataSource.manager.find(AppUser, { order: { email: 'ASC' } });
-    const sites = await this.dataSource.manager.find(UserSite);
-    return users.map((u) =>
-      toView(
-        u,
-        sites.filter((s) => s.userId === u.id).map((s) => s.siteId),
-      ),
-    );
+    const sitesOf = new Map<string, string[]>();
+    for (const { userId, siteId } of await this.dataSource.manager.find(UserSite)) {
+      sitesOf.set(userId, [...(sitesOf.get(userId) ?? []), siteId]);
+    }
+    return users.map((u) => toView(u, sitesOf.get(u.id) ?? []));
   }
 
   async get(userId: string): Promise<UserView> {
@@ -188,11 +175,7 @@ export class UsersService {
         });
         user.role = role;
       }
-      await em.update(
-        AppUser,
-        { id: userId },
-        { displayName: user.displayName, role, updatedAt: () => 'now()' },
-      );
+      await em.update(AppUser, { id: userId }, { displayName: user.displayName, role });
       const removed = current.filter((s) => !siteIds.includes(s));
       const added = siteIds.filter((s) => !current.includes(s));
       if (removed.length > 0) await em.delete(UserSite, { userId, siteId: In(removed) });
@@ -227,7 +210,7 @@ export class UsersService {
         await em.update(
           AppUser,
           { id: userId },
-          { disabledAt: disabled ? new Date() : null, mfaChallenge: null, updatedAt: () => 'now()' },
+          { disabledAt: disabled ? new Date() : null, mfaChallenge: null },
         );
         await this.audit.record(em, context, {
           action: disabled ? 'user.disabled' : 'user.enabled',
@@ -244,11 +227,7 @@ export class UsersService {
     return this.transactions.run(context, async (em) => {
       const user = await this.lockUser(em, userId);
       if (user.lockedAt !== null || user.failedLoginCount > 0) {
-        await em.update(
-          AppUser,
-          { id: userId },
-          { lockedAt: null, failedLoginCount: 0, updatedAt: () => 'now()' },
-        );
+        await em.update(AppUser, { id: userId }, { lockedAt: null, failedLoginCount: 0 });
         await this.audit.record(em, context, {
           action: 'account.unlocked',
           entityType: 'app_user',
@@ -280,7 +259,6 @@ export class UsersService {
           totpEnrolledAt: null,
           totpLastStep: null,
           mfaChallenge: null,
-          updatedAt: () => 'now()',
         },
       );
       await em.query(
