@@ -2,6 +2,7 @@ import { Foundation1795460000000 } from './1795460000000-Foundation.js';
 import { Access1795470000000 } from './1795470000000-Access.js';
 import { MfaChallenge1795480000000 } from './1795480000000-MfaChallenge.js';
 import { ValueSets1795490000000 } from './1795490000000-ValueSets.js';
+import { RegistryCore1795500000000 } from './1795500000000-RegistryCore.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Access1795470000000,
   MfaChallenge1795480000000,
   ValueSets1795490000000,
+  RegistryCore1795500000000,
 ];

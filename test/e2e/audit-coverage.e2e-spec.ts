@@ -6,6 +6,8 @@ import { connect } from '../support/apps.js';
  * today's and every later migration's, must have one (issue 4: the audit trigger on every clinical table).
  */
 const UNAUDITED: Record<string, string> = {
+  patient_key:
+    'wrapped data keys and lookup hashes: its changes are audit events without key material, so shredding leaves nothing',
   audit_event: 'the audit trail itself (append-only, guarded by its own triggers)',
   schema_migrations: 'TypeORM bookkeeping, written by the owner role during migrations',
   worker_heartbeat: 'operational liveness rows, not registry data (pruned by the worker)',

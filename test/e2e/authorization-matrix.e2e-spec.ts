@@ -11,6 +11,7 @@ import {
   uniqueEmail,
 } from '../support/access.js';
 import { startApi } from '../support/apps.js';
+import { enrol, enrolment } from '../support/patients.js';
 
 /**
  * The authorization matrix: every route of the api (read from the app's own route table, so a new route is
@@ -24,9 +25,22 @@ type Caller = Role | 'auditor_key' | 'data_manager_key';
 
 const KEY_ROLES: Partial<Record<Caller, Role>> = { auditor_key: 'auditor', data_manager_key: 'data_manager' };
 
+/** A patient at a site with one record of every kind, for the read routes. */
+interface PatientFixture {
+  readonly id: string;
+  readonly nhsNumber: string;
+  readonly runId: string;
+  readonly operationId: string;
+  readonly complicationId: string;
+  readonly outcomeId: string;
+}
+
 interface World {
   readonly ownSite: string;
   readonly otherSite: string;
+  /** A nurse's token at each site: records at a site are made by its own staff. */
+  readonly nurseToken: Record<Side, string>;
+  readonly patient: Record<Side, PatientFixture>;
   /** A user at each site, for routes about users. */
   readonly userAt: Record<Side, string>;
   /** An admin's access token, for fixtures that need a fresh record per request. */
@@ -34,10 +48,16 @@ interface World {
   readonly app: NestFastifyApplication;
 }
 
+interface FixtureRequest {
+  readonly url: string;
+  readonly payload?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+}
+
 interface Fixture {
   /** The route answers 404 to a site role asking for another site's record. */
   readonly siteScoped: boolean;
-  request(world: World, side: Side): Promise<{ url: string; payload?: Record<string, unknown> }>;
+  request(world: World, side: Side): Promise<FixtureRequest>;
   /** The status when access is granted (default: any 2xx). */
   readonly granted?: (caller: Caller) => number;
   /** Further checks on a granted answer (lists: never another site's rows). */
@@ -71,7 +91,228 @@ async function freshApiKey(world: World): Promise<string> {
   return response.json<{ apiKey: { id: string } }>().apiKey.id;
 }
 
+const HOUR = 3_600_000;
+
+/**
+ * A patient enrolled by the side's own nurse, their first run ended (weaned at 48 h) so that further runs,
+ * complications and an outcome fit the timeline; `with` adds records through the API.
+ */
+async function freshPatient(
+  world: World,
+  side: Side,
+  add: Array<'run' | 'complication' | 'outcome' | 'consent'> = [],
+): Promise<{ id: string; start: number; recordId: string }> {
+  const start = Date.now() - 20 * 24 * HOUR;
+  const base = enrolment();
+  const patient = await enrol(world.app, world.nurseToken[side], {
+    ...base,
+    operation: { ...(base.operation as object), operationDate: new Date(start).toISOString().slice(0, 10) },
+    mdtDecision: { decidedAt: new Date(start - HOUR).toISOString(), decidedBy: 'MDT' },
+    ecmoRun: {
+      ...(base.ecmoRun as object),
+      startedAt: new Date(start).toISOString(),
+      endedAt: new Date(start + 48 * HOUR).toISOString(),
+      endReason: 'weaned',
+    },
+    consent: {
+      kind: 'emergency_enrolment',
+      occurredAt: new Date(start).toISOString(),
+      independentDoctor: 'Dr I',
+    },
+  });
+  let recordId = '';
+  for (const kind of add) {
+    const [path, payload] = RECORD_PAYLOADS[kind](start);
+    const response = await world.app.inject({
+      method: 'POST',
+      url: `/patients/${patient.id}/${path}`,
+      headers: bearer(world.nurseToken[side]),
+      payload,
+    });
+    if (response.statusCode !== 201) throw new Error(`${kind}: ${response.statusCode} ${response.body}`);
+    recordId = response.json<{ id: string }>().id;
+  }
+  return { id: patient.id, start, recordId };
+}
+
+const RECORD_PAYLOADS: Record<string, (start: number) => [string, Record<string, unknown>]> = {
+  run: (start) => [
+    'ecmo-runs',
+    {
+      startedAt: new Date(start + 72 * HOUR).toISOString(),
+      mode: 'VA',
+      startLocation: 'icu',
+      startedFor: 'post_operative_shock',
+    },
+  ],
+  complication: (start) => [
+    'complications',
+    { code: 'sepsis', onsetAt: new Date(start + 10 * HOUR).toISOString(), grade: 2 },
+  ],
+  outcome: (start) => [
+    'outcome',
+    { kind: 'discharge', occurredAt: new Date(start + 240 * HOUR).toISOString(), destination: 'home' },
+  ],
+  consent: (start) => [
+    'consent-events',
+    { kind: 'patient_consent', occurredAt: new Date(start + 96 * HOUR).toISOString() },
+  ],
+};
+
+const IF_MATCH_1 = { 'if-match': '"1"' };
+const REASON = 'authorization matrix check';
+
+/** Patients of a list answer that a site role may not see: those of the other site. */
+function otherSitePatients(body: unknown, world: World, caller: Caller): string | null {
+  if (KEY_ROLES[caller] || !isSiteRole(caller as Role)) return null;
+  const ids = (body as Array<{ id: string }>).map((p) => p.id);
+  return ids.includes(world.patient.other.id) ? 'lists a patient of another site' : null;
+}
+
+/** The fixtures of a clinical record kind: read the shared patient's, change a fresh patient's. */
+function recordFixtures(
+  path: string,
+  kind: 'run' | 'complication' | 'outcome',
+  sharedId: (p: PatientFixture) => string,
+  correction: Record<string, unknown>,
+): Record<string, Fixture> {
+  return {
+    [`POST /patients/:patientId/${path}`]: {
+      siteScoped: true,
+      request: async (world, side) => {
+        const patient = await freshPatient(world, side);
+        const [, payload] = RECORD_PAYLOADS[kind](patient.start);
+        return { url: `/patients/${patient.id}/${path}`, payload };
+      },
+    },
+    [`GET /patients/:patientId/${path}/:recordId`]: {
+      siteScoped: true,
+      request: (world, side) =>
+        Promise.resolve({
+          url: `/patients/${world.patient[side].id}/${path}/${sharedId(world.patient[side])}`,
+        }),
+    },
+    [`PATCH /patients/:patientId/${path}/:recordId`]: {
+      siteScoped: true,
+      request: async (world, side) => {
+        const patient = await freshPatient(world, side, [kind]);
+        return {
+          url: `/patients/${patient.id}/${path}/${patient.recordId}`,
+          payload: { ...correction, reason: REASON },
+          headers: IF_MATCH_1,
+        };
+      },
+    },
+    [`POST /patients/:patientId/${path}/:recordId/void`]: {
+      siteScoped: true,
+      request: async (world, side) => {
+        const patient = await freshPatient(world, side, [kind]);
+        return {
+          url: `/patients/${patient.id}/${path}/${patient.recordId}/void`,
+          payload: { reason: REASON },
+          headers: IF_MATCH_1,
+        };
+      },
+    },
+  };
+}
+
 const FIXTURES: Record<string, Fixture> = {
+  'POST /patients': {
+    siteScoped: false,
+    request: () => Promise.resolve({ url: '/patients', payload: enrolment() }),
+  },
+  'GET /patients': {
+    siteScoped: false,
+    request: () => Promise.resolve({ url: '/patients?limit=200' }),
+    check: otherSitePatients,
+  },
+  'POST /patients/search': {
+    siteScoped: false,
+    request: (world, side) =>
+      Promise.resolve({ url: '/patients/search', payload: { nhsNumber: world.patient[side].nhsNumber } }),
+    check: otherSitePatients,
+  },
+  'GET /patients/:patientId': {
+    siteScoped: true,
+    request: (world, side) => Promise.resolve({ url: `/patients/${world.patient[side].id}` }),
+  },
+  'PATCH /patients/:patientId': {
+    siteScoped: true,
+    request: async (world, side) => ({
+      url: `/patients/${(await freshPatient(world, side)).id}`,
+      payload: { sex: 'male', reason: REASON },
+      headers: IF_MATCH_1,
+    }),
+  },
+  'GET /patients/:patientId/identity': {
+    siteScoped: true,
+    request: (world, side) => Promise.resolve({ url: `/patients/${world.patient[side].id}/identity` }),
+  },
+  'PATCH /patients/:patientId/identity': {
+    siteScoped: true,
+    request: async (world, side) => ({
+      url: `/patients/${(await freshPatient(world, side)).id}/identity`,
+      payload: { givenName: 'Sam', reason: REASON },
+      headers: IF_MATCH_1,
+    }),
+  },
+  'GET /patients/:patientId/history': {
+    siteScoped: true,
+    request: (world, side) => Promise.resolve({ url: `/patients/${world.patient[side].id}/history` }),
+  },
+  'POST /patients/:patientId/transfer': {
+    siteScoped: true,
+    request: async (world, side) => ({
+      url: `/patients/${(await freshPatient(world, side)).id}/transfer`,
+      payload: { siteId: SITE(world, side === 'own' ? 'other' : 'own'), reason: REASON },
+    }),
+  },
+  'POST /patients/:patientId/consent-events': {
+    siteScoped: true,
+    request: async (world, side) => {
+      const patient = await freshPatient(world, side);
+      const [, payload] = RECORD_PAYLOADS.consent(patient.start);
+      return { url: `/patients/${patient.id}/consent-events`, payload };
+    },
+  },
+  'POST /patients/:patientId/consent-events/:recordId/void': {
+    siteScoped: true,
+    request: async (world, side) => {
+      const patient = await freshPatient(world, side, ['consent']);
+      return {
+        url: `/patients/${patient.id}/consent-events/${patient.recordId}/void`,
+        payload: { reason: REASON },
+        headers: IF_MATCH_1,
+      };
+    },
+  },
+  'GET /patients/:patientId/operation/:recordId': {
+    siteScoped: true,
+    request: (world, side) =>
+      Promise.resolve({
+        url: `/patients/${world.patient[side].id}/operation/${world.patient[side].operationId}`,
+      }),
+  },
+  'PATCH /patients/:patientId/operation/:recordId': {
+    siteScoped: true,
+    request: async (world, side) => {
+      const patient = await freshPatient(world, side);
+      const summary = await world.app.inject({
+        method: 'GET',
+        url: `/patients/${patient.id}`,
+        headers: bearer(world.nurseToken[side]),
+      });
+      return {
+        url: `/patients/${patient.id}/operation/${summary.json<{ operation: { id: string } }>().operation.id}`,
+        payload: { bypassMinutes: 150, reason: REASON },
+        headers: IF_MATCH_1,
+      };
+    },
+  },
+  ...recordFixtures('ecmo-runs', 'run', (p) => p.runId, { preLactate: 5 }),
+  ...recordFixtures('complications', 'complication', (p) => p.complicationId, { grade: 3 }),
+  ...recordFixtures('outcome', 'outcome', (p) => p.outcomeId, { destination: 'rehabilitation' }),
   'GET /auth/me': { siteScoped: false, request: () => Promise.resolve({ url: '/auth/me' }) },
   'POST /auth/password': {
     siteScoped: false,
@@ -173,6 +414,42 @@ const FIXTURES: Record<string, Fixture> = {
   },
 };
 
+/** The read routes' patient at a site: one record of every kind. */
+async function sharedPatient(world: Omit<World, 'patient'>, side: Side): Promise<PatientFixture> {
+  const full = world as World;
+  const { id } = await freshPatient(full, side);
+  const ids: Record<string, string> = {};
+  for (const kind of ['complication', 'outcome'] as const) {
+    const [path, payload] = RECORD_PAYLOADS[kind](Date.now() - 20 * 24 * HOUR);
+    const response = await world.app.inject({
+      method: 'POST',
+      url: `/patients/${id}/${path}`,
+      headers: bearer(world.nurseToken[side]),
+      payload,
+    });
+    ids[kind] = response.json<{ id: string }>().id;
+  }
+  const summary = await world.app.inject({
+    method: 'GET',
+    url: `/patients/${id}`,
+    headers: bearer(world.nurseToken[side]),
+  });
+  const body = summary.json<{ operation: { id: string }; ecmoRuns: Array<{ id: string }> }>();
+  const identity = await world.app.inject({
+    method: 'GET',
+    url: `/patients/${id}/identity`,
+    headers: bearer(world.nurseToken[side]),
+  });
+  return {
+    id,
+    nhsNumber: identity.json<{ nhsNumber: string }>().nhsNumber,
+    runId: body.ecmoRuns[0].id,
+    operationId: body.operation.id,
+    complicationId: ids.complication,
+    outcomeId: ids.outcome,
+  };
+}
+
 /** Routes open without a token: operational ones and the sign-in steps that check their own credential. */
 const PUBLIC_ROUTES = [
   'GET /health/live',
@@ -217,12 +494,17 @@ describe('authorization matrix: every route × every role × own site / other si
     // The other site has its own nurse, and its records answer 2xx to them (see the last test).
     const otherNurse = await createUser(app, admin.accessToken, 'research_nurse', [other.id]);
     const ownNurse = await createUser(app, admin.accessToken, 'research_nurse', [own.id]);
-    world = {
+    const partial = {
       app,
       ownSite: own.id,
       otherSite: other.id,
       userAt: { own: ownNurse.id, other: otherNurse.id },
       adminToken: admin.accessToken,
+      nurseToken: { own: ownNurse.accessToken, other: otherNurse.accessToken },
+    };
+    world = {
+      ...partial,
+      patient: { own: await sharedPatient(partial, 'own'), other: await sharedPatient(partial, 'other') },
     };
     tokens['other-site nurse' as Caller] = otherNurse.accessToken;
   });
@@ -262,6 +544,7 @@ describe('authorization matrix: every route × every role × own site / other si
         method: route.method as 'GET',
         url: anonymous.url,
         payload: anonymous.payload,
+        headers: anonymous.headers,
       });
       if (unauthenticated.statusCode !== 401)
         mismatches.push(`${name} without a token: ${unauthenticated.statusCode}`);
@@ -271,12 +554,12 @@ describe('authorization matrix: every route × every role × own site / other si
         const roles: readonly Role[] = keyRole ? [keyRole] : [caller as Role];
         const allowed = roles.some((r) => route.roles!.includes(r));
         for (const side of ['own', 'other'] as const) {
-          const { url, payload } = await fixture.request(world, side);
+          const { url, payload, headers } = await fixture.request(world, side);
           const response = await app.inject({
             method: route.method as 'GET',
             url,
             payload,
-            headers: bearer(tokens[caller]),
+            headers: { ...headers, ...bearer(tokens[caller]) },
           });
           const siteBound = !keyRole && isSiteRole(caller as Role);
           const expected = !allowed
@@ -305,14 +588,19 @@ describe('authorization matrix: every route × every role × own site / other si
     for (const [name, fixture] of Object.entries(FIXTURES).filter(([, f]) => f.siteScoped)) {
       const route = routes.find((r) => `${r.method} ${r.path}` === name)!;
       if (!route.roles?.includes('research_nurse')) continue;
-      const { url, payload } = await fixture.request(world, 'other');
+      const { url, payload, headers } = await fixture.request(world, 'other');
       const response = await app.inject({
         method: route.method as 'GET',
         url,
         payload,
-        headers: bearer(otherNurse),
+        headers: { ...headers, ...bearer(otherNurse) },
       });
-      expect({ name, status: response.statusCode }).toEqual({ name, status: 200 });
+      const granted = response.statusCode >= 200 && response.statusCode < 300;
+      expect({ name, granted, body: granted ? '' : response.body }).toEqual({
+        name,
+        granted: true,
+        body: '',
+      });
     }
   });
 });

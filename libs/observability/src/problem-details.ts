@@ -43,6 +43,20 @@ export class ValidationProblem extends BadRequestException {
   }
 }
 
+/**
+ * A request that is well-formed but breaks a registry rule (a cross-field or timeline rule, an unknown code,
+ * a consent state): 422 with each field and the rule it breaks, or another 4xx (409) given by the caller.
+ */
+export class RuleProblem extends HttpException {
+  constructor(
+    detail: string,
+    readonly fieldErrors: readonly FieldError[] = [],
+    status: number = HttpStatus.UNPROCESSABLE_ENTITY,
+  ) {
+    super(detail, status);
+  }
+}
+
 export function flattenValidationErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
@@ -76,6 +90,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         status: 400,
         detail: exception.message,
         errors: exception.fieldErrors,
+        ...base,
+      };
+    }
+    if (exception instanceof RuleProblem) {
+      const status = exception.getStatus();
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Error',
+        status,
+        detail: exception.message,
+        ...(exception.fieldErrors.length > 0 ? { errors: exception.fieldErrors } : {}),
         ...base,
       };
     }

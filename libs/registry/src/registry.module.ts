@@ -1,13 +1,31 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { REGISTRY_ENTITIES } from './patients/entities.js';
+import { PatientHistory } from './patients/history.js';
+import { PatientChanges } from './patients/patient-changes.js';
+import { PatientIdentities } from './patients/patient-identities.js';
+import { PatientsController } from './patients/patients.controller.js';
+import { PatientsService } from './patients/patients.service.js';
+import { ClinicalRecordsController } from './patients/records.controller.js';
+import { ClinicalRecordsService } from './patients/records.service.js';
 import { VALUE_SET_ENTITIES } from './value-sets/value-set.entities.js';
 import { ValueSets, ValueSetsController } from './value-sets/value-sets.js';
 
-/** The registry's clinical core (issue 4): today its value sets; patients, consent, runs and outcomes next. */
+/**
+ * The registry's clinical core (issue 4): value sets, patients with their identities kept apart, the
+ * consent timeline, operation, ECMO runs, complications, hospital outcome, and their history.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature(VALUE_SET_ENTITIES)],
-  controllers: [ValueSetsController],
-  providers: [ValueSets],
-  exports: [ValueSets],
+  imports: [TypeOrmModule.forFeature([...VALUE_SET_ENTITIES, ...REGISTRY_ENTITIES])],
+  controllers: [ValueSetsController, PatientsController, ClinicalRecordsController],
+  providers: [
+    ValueSets,
+    PatientIdentities,
+    PatientChanges,
+    PatientsService,
+    ClinicalRecordsService,
+    PatientHistory,
+  ],
+  exports: [ValueSets, PatientIdentities, PatientsService, ClinicalRecordsService],
 })
 export class RegistryModule {}

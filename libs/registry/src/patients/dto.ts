@@ -1,0 +1,511 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { CONSENT_EVENT_KINDS, type ConsentEventKind, type WithdrawalLevel } from '../rules/consent.js';
+import { IsCalendarDate, IsInstant, IsMissingReasons, IsNhsNumber } from './validation.js';
+
+/** Missing reasons as sent: a code per field, or null (in a correction) to remove that field's reason. */
+export type MissingReasonChanges = Record<string, string | null>;
+
+/** The reasons to store from a request (a null only means something in a correction). */
+export function reasonsOf(missing: MissingReasonChanges | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(missing ?? {}).filter((entry): entry is [string, string] => entry[1] !== null),
+  );
+}
+
+// Coded fields (`category`, `mode`, `code`, …) are checked against the current value sets by the service,
+// which answers 422 naming the field and the set: the sets are data, not enums compiled in here.
+
+const MISSING_DOC =
+  'Why a field has no value: `{ "preLactate": "not_done" }` (value set missing_reason), kept apart from the value.';
+
+export class IdentityDto {
+  @ApiProperty({ example: '999 000 0018', description: 'Validated by the Modulus 11 check.' })
+  @IsNhsNumber()
+  nhsNumber: string;
+
+  @ApiProperty({ example: 'Smith', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  familyName: string;
+
+  @ApiProperty({ example: 'Alex', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  givenName: string;
+
+  @ApiProperty({ example: '1961-04-12' })
+  @IsCalendarDate()
+  dateOfBirth: string;
+
+  @ApiPropertyOptional({ example: '+44 7700 900123' })
+  @IsOptional()
+  @Matches(/^\+?[0-9][0-9 ]{6,19}$/, { message: 'must be a telephone number of digits and spaces' })
+  phone?: string | null;
+
+  @ApiPropertyOptional({ example: 'alex@example.org' })
+  @IsOptional()
+  @IsEmail({}, { message: 'must be an e-mail address' })
+  email?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  address?: string | null;
+
+  @ApiProperty({ enum: ['sms', 'email', 'none'], description: 'How follow-up reminders reach the patient.' })
+  @IsIn(['sms', 'email', 'none'])
+  reminderChannel: 'sms' | 'email' | 'none';
+}
+
+export class MdtDecisionDto {
+  @ApiProperty({ example: '2026-03-01T13:00:00Z' })
+  @IsInstant()
+  decidedAt: string;
+
+  @ApiProperty({ example: 'Cardiac MDT (Dr Jones, Mr Patel)', maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  decidedBy: string;
+}
+
+export class OperationDto {
+  @ApiProperty({ example: '2026-03-01', description: 'A date: the time is not recorded.' })
+  @IsCalendarDate()
+  operationDate: string;
+
+  @ApiProperty({ example: 'cabg', description: 'Value set operation_category.' })
+  @IsString()
+  category: string;
+
+  @ApiPropertyOptional({ description: 'Required when the category is `other`.', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  categoryDetail?: string | null;
+
+  @ApiPropertyOptional({ example: 'urgent', description: 'Value set operation_urgency.' })
+  @IsOptional()
+  @IsString()
+  urgency?: string | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  redo?: boolean | null;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2000)
+  bypassMinutes?: number | null;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  crossClampMinutes?: number | null;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'EuroSCORE II, percent.' })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 2 })
+  @Min(0)
+  @Max(100)
+  euroscoreIi?: number | null;
+
+  @ApiPropertyOptional({ description: MISSING_DOC, example: { euroscoreIi: 'unknown' } })
+  @IsOptional()
+  @IsMissingReasons()
+  missing?: MissingReasonChanges;
+}
+
+export class EcmoRunDto {
+  @ApiProperty({ example: '2026-03-01T16:20:00Z' })
+  @IsInstant()
+  startedAt: string;
+
+  @ApiPropertyOptional({ example: '2026-03-05T10:00:00Z', description: 'Decannulation; with an end reason.' })
+  @IsOptional()
+  @IsInstant()
+  endedAt?: string | null;
+
+  @ApiProperty({ example: 'VA', description: 'Value set ecmo_mode.' })
+  @IsString()
+  mode: string;
+
+  @ApiProperty({ example: 'theatre', description: 'Value set ecmo_start_location.' })
+  @IsString()
+  startLocation: string;
+
+  @ApiProperty({ example: 'failure_to_wean', description: 'Value set ecmo_started_for.' })
+  @IsString()
+  startedFor: string;
+
+  @ApiPropertyOptional({ example: 'peripheral', description: 'Value set cannulation.' })
+  @IsOptional()
+  @IsString()
+  cannulation?: string | null;
+
+  @ApiPropertyOptional({ example: 'femoral', description: 'Value set cannula_site.' })
+  @IsOptional()
+  @IsString()
+  drainageSite?: string | null;
+
+  @ApiPropertyOptional({ example: 'femoral', description: 'Value set cannula_site.' })
+  @IsOptional()
+  @IsString()
+  returnSite?: string | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  distalPerfusion?: boolean | null;
+
+  @ApiPropertyOptional({ example: 'iabp', description: 'Value set lv_unloading.' })
+  @IsOptional()
+  @IsString()
+  lvUnloading?: string | null;
+
+  @ApiPropertyOptional({ description: 'Cardiac arrest before ECMO.' })
+  @IsOptional()
+  @IsBoolean()
+  preCardiacArrest?: boolean | null;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 30, description: 'Lactate before ECMO, mmol/L.' })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 1 })
+  @Min(0)
+  @Max(30)
+  preLactate?: number | null;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: 'Vasoactive-inotropic score before ECMO.' })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 1 })
+  @Min(0)
+  @Max(1000)
+  preVis?: number | null;
+
+  @ApiPropertyOptional({ minimum: 6.5, maximum: 8, description: 'Arterial pH before ECMO.' })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 2 })
+  @Min(6.5)
+  @Max(8)
+  prePh?: number | null;
+
+  @ApiPropertyOptional({ example: 'weaned', description: 'Value set ecmo_end_reason; with the end instant.' })
+  @IsOptional()
+  @IsString()
+  endReason?: string | null;
+
+  @ApiPropertyOptional({ description: MISSING_DOC, example: { preVis: 'not_done' } })
+  @IsOptional()
+  @IsMissingReasons()
+  missing?: MissingReasonChanges;
+}
+
+export class ComplicationDto {
+  @ApiProperty({ example: 'bleeding_cannulation_site', description: 'Value set complication.' })
+  @IsString()
+  code: string;
+
+  @ApiPropertyOptional({ description: 'Required for the code `other`.', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  description?: string | null;
+
+  @ApiProperty({ example: '2026-03-02T08:00:00Z' })
+  @IsInstant()
+  onsetAt: string;
+
+  @ApiPropertyOptional({ description: 'The ECMO run it happened on, if on ECMO.' })
+  @IsOptional()
+  @IsUUID()
+  ecmoRunId?: string | null;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 5, description: '5 = fatal.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  grade?: number | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  serious?: boolean | null;
+
+  @ApiPropertyOptional({ example: 'related', description: 'Value set complication_relation.' })
+  @IsOptional()
+  @IsString()
+  relation?: string | null;
+
+  @ApiPropertyOptional({ example: 'resolved', description: 'Value set complication_outcome.' })
+  @IsOptional()
+  @IsString()
+  outcome?: string | null;
+
+  @ApiPropertyOptional({ description: MISSING_DOC })
+  @IsOptional()
+  @IsMissingReasons()
+  missing?: MissingReasonChanges;
+}
+
+export class OutcomeDto {
+  @ApiProperty({ enum: ['discharge', 'death'] })
+  @IsIn(['discharge', 'death'])
+  kind: 'discharge' | 'death';
+
+  @ApiProperty({ example: '2026-03-20T11:00:00Z' })
+  @IsInstant()
+  occurredAt: string;
+
+  @ApiPropertyOptional({ example: 'home', description: 'Value set discharge_destination (discharge only).' })
+  @IsOptional()
+  @IsString()
+  destination?: string | null;
+
+  @ApiPropertyOptional({ example: 'cardiac', description: 'Value set cause_of_death (death only).' })
+  @IsOptional()
+  @IsString()
+  causeOfDeath?: string | null;
+
+  @ApiPropertyOptional({ description: 'Required for the cause `other`.', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  causeDetail?: string | null;
+
+  @ApiPropertyOptional({ description: MISSING_DOC })
+  @IsOptional()
+  @IsMissingReasons()
+  missing?: MissingReasonChanges;
+}
+
+export class ConsentEventDto {
+  @ApiProperty({ enum: CONSENT_EVENT_KINDS })
+  @IsIn(CONSENT_EVENT_KINDS)
+  kind: ConsentEventKind;
+
+  @ApiProperty({ example: '2026-03-01T17:00:00Z' })
+  @IsInstant()
+  occurredAt: string;
+
+  @ApiPropertyOptional({
+    description: 'Emergency enrolment: the doctor independent of the registry who agreed.',
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  independentDoctor?: string;
+
+  @ApiPropertyOptional({ enum: ['personal', 'nominated'], description: 'Consultee advice: who advised.' })
+  @IsOptional()
+  @IsIn(['personal', 'nominated'])
+  consulteeType?: 'personal' | 'nominated';
+
+  @ApiPropertyOptional({ description: 'Consultee advice: whether they agreed.' })
+  @IsOptional()
+  @IsBoolean()
+  consulteeAgreed?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['a', 'b', 'c'],
+    description: 'Withdrawal: (a) no contact, (b) no further data, (c) no future exports.',
+  })
+  @IsOptional()
+  @IsIn(['a', 'b', 'c'])
+  withdrawalLevel?: WithdrawalLevel;
+
+  @ApiPropertyOptional({ maxLength: 1000 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  note?: string;
+}
+
+export class EnrolPatientDto {
+  @ApiPropertyOptional({ description: 'The enrolling site; required only when you work at several.' })
+  @IsOptional()
+  @IsUUID()
+  siteId?: string;
+
+  @ApiProperty({ type: IdentityDto })
+  @ValidateNested()
+  @Type(() => IdentityDto)
+  identity: IdentityDto;
+
+  @ApiProperty({ example: 'female', description: 'Value set sex.' })
+  @IsString()
+  sex: string;
+
+  @ApiPropertyOptional({ type: MdtDecisionDto, description: 'Eligibility needs it (refused without).' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MdtDecisionDto)
+  mdtDecision?: MdtDecisionDto;
+
+  @ApiProperty({ type: OperationDto })
+  @ValidateNested()
+  @Type(() => OperationDto)
+  operation: OperationDto;
+
+  @ApiProperty({ type: EcmoRunDto, description: 'The first (index) ECMO run.' })
+  @ValidateNested()
+  @Type(() => EcmoRunDto)
+  ecmoRun: EcmoRunDto;
+
+  @ApiProperty({
+    type: ConsentEventDto,
+    description: 'The first consent event: emergency enrolment or patient consent.',
+  })
+  @ValidateNested()
+  @Type(() => ConsentEventDto)
+  consent: ConsentEventDto;
+}
+
+/** Every change to a saved record says why (it lands in the audit row as the reason). */
+export class ReasonDto {
+  @ApiProperty({ example: 'transcription error: lactate was 8.4 on the blood gas', maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class CorrectOperationDto extends PartialType(OperationDto) {
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class CorrectEcmoRunDto extends PartialType(EcmoRunDto) {
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class CorrectComplicationDto extends PartialType(ComplicationDto) {
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class CorrectOutcomeDto extends PartialType(OutcomeDto) {
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class CorrectIdentityDto extends PartialType(IdentityDto) {
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class CorrectPatientDto {
+  @ApiPropertyOptional({ example: 'female', description: 'Value set sex.' })
+  @IsOptional()
+  @IsString()
+  sex?: string;
+
+  @ApiPropertyOptional({ type: MdtDecisionDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MdtDecisionDto)
+  mdtDecision?: MdtDecisionDto | null;
+
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+export class TransferDto {
+  @ApiProperty({ description: 'The site taking over the patient.' })
+  @IsUUID()
+  siteId: string;
+
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @Length(3, 500)
+  reason: string;
+}
+
+/**
+ * Find by exact NHS number, or by family name and date of birth. A POST body, not a query string, so that
+ * identifiers never appear in URLs (access logs, proxies, browser history).
+ */
+export class PatientSearchDto {
+  @ApiPropertyOptional({ example: '999 000 0018' })
+  @IsOptional()
+  @IsNhsNumber()
+  nhsNumber?: string;
+
+  @ApiPropertyOptional({ example: 'Smith', description: 'With dateOfBirth; case and spacing ignored.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  familyName?: string;
+
+  @ApiPropertyOptional({ example: '1961-04-12' })
+  @IsOptional()
+  @IsCalendarDate()
+  dateOfBirth?: string;
+}
+
+export class PatientParams {
+  @IsUUID()
+  patientId: string;
+}
+
+export class RecordParams {
+  @IsUUID()
+  patientId: string;
+
+  @IsUUID()
+  recordId: string;
+}
+
+export class PatientListQuery {
+  @ApiPropertyOptional({ example: 'LHB-0007', description: 'Exact registry ID.' })
+  @IsOptional()
+  @Matches(/^[A-Z][A-Z0-9]{1,9}-[0-9]{4,}$/, { message: 'must be a registry ID such as LHB-0007' })
+  registryId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Registry ID after which to continue (keyset paging).' })
+  @IsOptional()
+  @Matches(/^[A-Z][A-Z0-9]{1,9}-[0-9]{4,}$/, { message: 'must be a registry ID such as LHB-0007' })
+  after?: string;
+}

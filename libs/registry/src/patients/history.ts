@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { SiteScope } from '../../../access/src/index.js';
+import { findPatient } from './patient-changes.js';
+
+/** The clinical tables whose rows belong to a patient through `patient_id`. */
+const RECORD_TABLES = ['consent_event', 'index_operation', 'ecmo_run', 'complication', 'hospital_outcome'];
+
+/** Bookkeeping columns that change with every write and say nothing a reader needs. */
+const NOISE = new Set(['updated_at', 'version']);
+
+export interface FieldChange {
+  readonly field: string;
+  /** The values before and after; for the identity table, never shown (ciphertext): `changed: true` only. */
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly encrypted?: true;
+}
+
+export interface HistoryEntry {
+  readonly at: string;
+  readonly actor: string;
+  readonly actorName: string | null;
+  /** `insert`, `update`, `delete` for row changes; an event name (`identifier.read`, …) otherwise. */
+  readonly action: string;
+  readonly record: string | null;
+  readonly recordId: string | null;
+  readonly reason: string | null;
+  readonly requestId: string | null;
+  readonly changes: readonly FieldChange[];
+  /** What an event (not a row change) concerned: key ids, fields read, sites of a transfer. */
+  readonly details: unknown;
+}
+
+interface AuditRow {
+  occurred_at: Date;
+  actor: string;
+  display_name: string | null;
+  action: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  old_values: Record<string, unknown> | null;
+  new_values: Record<string, unknown> | null;
+  reason: string | null;
+  request_id: string | null;
+}
+
+const camel = (column: string): string => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The fields a row change touched, old and new value each (all fields of an insert). */
+export function fieldChanges(
+  row: Pick<AuditRow, 'entity_type' | 'old_values' | 'new_values'>,
+): FieldChange[] {
+  if (!row.old_values && !row.new_values) return [];
+  const before = row.old_values ?? {};
+  const after = row.new_values ?? {};
+  const encrypted = row.entity_type === 'patient_identity';
+  const columns = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (c) => !NOISE.has(c) && c !== 'id' && c !== 'created_at',
+  );
+  return columns
+    .filter((c) => JSON.stringify(before[c] ?? null) !== JSON.stringify(after[c] ?? null))
+    .map((c) =>
+      encrypted && c !== 'reminder_channel'
+        ? { field: camel(c), encrypted: true as const }
+        : { field: camel(c), from: before[c] ?? null, to: after[c] ?? null },
+    );
+}
+
+/**
+ * The history of a patient's record, read from the audit trail (issue 4): every change to the patient, their
+ * identity and each clinical record (voided ones included) with who, when, why, and from which value to
+ * which; and the events about them (identifier reads, key creation and destruction, transfers). Identity
+ * values are never shown: their audit rows hold ciphertext, and a destroyed key leaves them unreadable.
+ */
+@Injectable()
+export class PatientHistory {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async of(scope: SiteScope, patientId: string): Promise<HistoryEntry[]> {
+    const patient = await findPatient(this.dataSource.manager, scope, patientId);
+    const records = await this.dataSource.query<Array<{ entity_type: string; id: string }>>(
+      RECORD_TABLES.map(
+        (t) => `SELECT '${t}' AS entity_type, id::text AS id FROM ${t} WHERE patient_id = $1`,
+      ).join(' UNION ALL '),
+      [patient.id],
+    );
+    const types = ['patient', 'patient_identity', 'patient_key', ...records.map((r) => r.entity_type)];
+    const ids = [patient.id, patient.id, patient.id, ...records.map((r) => r.id)];
+    const rows = await this.dataSource.query<AuditRow[]>(
+      `SELECT e.occurred_at, e.actor, u.display_name, e.action, e.entity_type, e.entity_id,
+              e.old_values, e.new_values, e.reason, e.request_id
+         FROM audit_event e
+         JOIN unnest($1::text[], $2::text[]) AS r (entity_type, entity_id)
+           ON e.entity_type = r.entity_type AND e.entity_id = r.entity_id
+         LEFT JOIN app_user u ON e.actor = 'user:' || u.id::text
+        ORDER BY e.id`,
+      [types, ids],
+    );
+    return rows.map((row) => {
+      const rowChange = ['insert', 'update', 'delete'].includes(row.action);
+      return {
+        at: new Date(row.occurred_at).toISOString(),
+        actor: row.actor,
+        actorName: row.display_name,
+        action: row.action,
+        record: row.entity_type,
+        recordId: row.entity_id,
+        reason: row.reason,
+        requestId: row.request_id,
+        changes: rowChange ? fieldChanges(row) : [],
+        details: rowChange ? null : row.new_values,
+      };
+    });
+  }
+}

@@ -1,0 +1,230 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { IsNull } from 'typeorm';
+import type { SiteScope } from '../../../access/src/index.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { TransactionService } from '../../../database/src/index.js';
+import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
+import { missingReasonProblems, type RecordKind } from '../rules/completeness.js';
+import { ageInYears, eligibilityFailures, type EligibilityFacts } from '../rules/eligibility.js';
+import { datedAfterWithdrawal, timelineProblems } from '../rules/timeline.js';
+import { ValueSets } from '../value-sets/value-sets.js';
+import {
+  Complication,
+  EcmoRun,
+  HospitalOutcome,
+  IndexOperation,
+  Patient,
+  type MissingReasons,
+} from './entities.js';
+import { PatientIdentities } from './patient-identities.js';
+
+/** The non-voided clinical records of one patient, as the rules read them. */
+export interface PatientRecords {
+  readonly operation: IndexOperation | null;
+  readonly runs: EcmoRun[];
+  readonly complications: Complication[];
+  readonly outcome: HospitalOutcome | null;
+}
+
+/** Maps an eligibility fact to the request field a nurse corrects. */
+const ELIGIBILITY_FIELDS: Record<keyof EligibilityFacts, string> = {
+  dateOfBirth: 'identity.dateOfBirth',
+  ecmoStart: 'ecmoRun.startedAt',
+  ecmoMode: 'ecmoRun.mode',
+  startLocation: 'ecmoRun.startLocation',
+  startedFor: 'ecmoRun.startedFor',
+  operationDate: 'operation.operationDate',
+  mdtDecisionAt: 'mdtDecision.decidedAt',
+};
+
+export function eligibilityFieldOf(fact: keyof EligibilityFacts): string {
+  return ELIGIBILITY_FIELDS[fact];
+}
+
+/** The index run: the first non-voided run by start (eligibility and age are derived from it). */
+export function indexRun(runs: readonly EcmoRun[]): EcmoRun | null {
+  return [...runs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())[0] ?? null;
+}
+
+/**
+ * The frame of every change to a patient's clinical record: one transaction that locks the patient row (so
+ * changes to one patient are serialised and the rules see a settled record), refuses a patient kept only as
+ * a count, runs the change, then checks the whole timeline and re-derives eligibility before committing. A
+ * rule the result breaks rolls everything back.
+ */
+@Injectable()
+export class PatientChanges {
+  constructor(
+    private readonly transactions: TransactionService,
+    private readonly identities: PatientIdentities,
+    private readonly valueSets: ValueSets,
+  ) {}
+
+  change<T>(
+    scope: SiteScope,
+    patientId: string,
+    context: AuditContext,
+    work: (em: EntityManager, patient: Patient) => Promise<T>,
+  ): Promise<T> {
+    return this.transactions.run(context, async (em) => {
+      const patient = await lockPatient(em, scope, patientId);
+      if (patient.countingOnlySince) {
+        throw new ConflictException(
+          'The patient (or their consultee) declined: the record is kept only as a count and takes no new data',
+        );
+      }
+      const result = await work(em, patient);
+      await this.settle(em, patient);
+      return result;
+    });
+  }
+
+  /** Withdrawal level (b): 409 for clinical data dated after the withdrawal. */
+  assertCollectable(patient: Patient, dated: ReadonlyArray<Date | string | null | undefined>): void {
+    const withdrawnAt = patient.dataCollectionWithdrawnAt;
+    if (!withdrawnAt) return;
+    if (dated.some((d) => d !== null && d !== undefined && datedAfterWithdrawal(d, withdrawnAt))) {
+      throw new ConflictException(
+        `The patient withdrew from data collection on ${withdrawnAt.toISOString()} (level b): no clinical data dated after the withdrawal may be recorded`,
+      );
+    }
+  }
+
+  /** 422 for codes that are not in their value set, and for missing reasons that do not fit the record. */
+  assertCodes(
+    kind: RecordKind | null,
+    prefix: string,
+    values: object,
+    codes: Readonly<Record<string, string>>,
+    missing: MissingReasons | undefined,
+  ): void {
+    const problems: FieldError[] = [];
+    for (const [field, valueSet] of Object.entries(codes)) {
+      const value = (values as Record<string, unknown>)[field];
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'string' || !this.valueSets.find(valueSet, value)) {
+        problems.push({ field: `${prefix}${field}`, reason: `is not a code of the value set ${valueSet}` });
+      }
+    }
+    if (kind && missing) {
+      for (const [field, reason] of Object.entries(missing)) {
+        if (!this.valueSets.find('missing_reason', reason)) {
+          problems.push({
+            field: `${prefix}missing.${field}`,
+            reason: 'is not a code of the value set missing_reason',
+          });
+        }
+      }
+      for (const p of missingReasonProblems(kind, values as Record<string, unknown>, missing)) {
+        problems.push({ field: `${prefix}${p.field}`, reason: p.reason });
+      }
+    }
+    if (problems.length > 0) throw new RuleProblem('The record breaks the registry’s coding rules', problems);
+  }
+
+  /** Whether the code needs a free-text description (the taxonomy's `other`). */
+  requiresText(valueSet: string, code: string): boolean {
+    return this.valueSets.find(valueSet, code)?.requiresText ?? false;
+  }
+
+  /**
+   * After a change: the timeline must hold (422 otherwise, rolled back), and eligibility is re-derived from
+   * the recorded facts; a correction that breaks a rule flags the patient rather than refusing the truth.
+   */
+  async settle(em: EntityManager, patient: Patient): Promise<void> {
+    const records = await loadRecords(em, patient.id);
+    const problems = timelineProblems(
+      {
+        operationDate: records.operation?.operationDate ?? null,
+        runs: records.runs,
+        complications: records.complications,
+        outcome: records.outcome,
+      },
+      new Date(),
+    );
+    if (problems.length > 0) {
+      throw new RuleProblem(
+        'The change breaks the order of the patient’s timeline',
+        problems.map((p) => ({ field: p.field, reason: p.reason })),
+      );
+    }
+    const current = await em.findOneByOrFail(Patient, { id: patient.id });
+    // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
+    if (current.countingOnlySince) return;
+    const run = indexRun(records.runs);
+    if (!run || !records.operation) {
+      throw new RuleProblem('A patient keeps an index operation and at least one ECMO run', [
+        {
+          field: run ? 'operation' : 'ecmoRun',
+          reason: 'the last one may not be voided: correct it instead',
+        },
+      ]);
+    }
+    const { identity } = await this.identities.read(em, patient.id);
+    const facts = eligibilityFactsOf(identity.dateOfBirth, current, records.operation, run);
+    const failures = eligibilityFailures(facts);
+    const age = ageInYears(identity.dateOfBirth, run.startedAt);
+    if (
+      JSON.stringify(failures) !== JSON.stringify(current.eligibilityFailures) ||
+      age !== current.ageAtEcmoStart
+    ) {
+      // Derived columns: no version bump, the nurse's ETag stays valid for what she changed.
+      await em.update(Patient, { id: patient.id }, { eligibilityFailures: failures, ageAtEcmoStart: age });
+    }
+  }
+}
+
+export function eligibilityFactsOf(
+  dateOfBirth: string,
+  patient: Pick<Patient, 'mdtDecisionAt'>,
+  operation: Pick<IndexOperation, 'operationDate'>,
+  run: Pick<EcmoRun, 'startedAt' | 'mode' | 'startLocation' | 'startedFor'>,
+): EligibilityFacts {
+  return {
+    dateOfBirth,
+    ecmoStart: run.startedAt,
+    ecmoMode: run.mode as EligibilityFacts['ecmoMode'],
+    startLocation: run.startLocation as EligibilityFacts['startLocation'],
+    startedFor: run.startedFor as EligibilityFacts['startedFor'],
+    operationDate: operation.operationDate,
+    mdtDecisionAt: patient.mdtDecisionAt,
+  };
+}
+
+/**
+ * The patient row in the caller's scope, locked for the transaction; another site's patient answers as a
+ * missing one (404): its existence is not disclosed.
+ */
+export async function lockPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
+  const where = scope.where('patient.site_id');
+  const patient = await em
+    .createQueryBuilder(Patient, 'patient')
+    .where('patient.id = :patientId', { patientId })
+    .andWhere(where.sql, where.params)
+    .setLock('pessimistic_write')
+    .getOne();
+  if (!patient) throw new NotFoundException('Patient not found');
+  return patient;
+}
+
+export async function findPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
+  const where = scope.where('patient.site_id');
+  const patient = await em
+    .createQueryBuilder(Patient, 'patient')
+    .where('patient.id = :patientId', { patientId })
+    .andWhere(where.sql, where.params)
+    .getOne();
+  if (!patient) throw new NotFoundException('Patient not found');
+  return patient;
+}
+
+export async function loadRecords(em: EntityManager, patientId: string): Promise<PatientRecords> {
+  const live = { patientId, voidedAt: IsNull() };
+  // One after the other: a transaction is one connection, which runs one statement at a time anyway.
+  const operation = await em.findOneBy(IndexOperation, live);
+  const runs = await em.find(EcmoRun, { where: live, order: { startedAt: 'ASC' } });
+  const complications = await em.find(Complication, { where: live, order: { onsetAt: 'ASC' } });
+  const outcome = await em.findOneBy(HospitalOutcome, live);
+  return { operation, runs, complications, outcome };
+}

@@ -1,0 +1,448 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AuditService } from '../../../audit/src/index.js';
+import { IdentifierReadLog, Site, SiteScope } from '../../../access/src/index.js';
+import { isUniqueViolation } from '../../../access/src/unique-violation.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { TransactionService } from '../../../database/src/index.js';
+import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
+import { consentEventProblem, consentStatus } from '../rules/consent.js';
+import { ageInYears, eligibilityFailures } from '../rules/eligibility.js';
+import { timelineProblems } from '../rules/timeline.js';
+import type {
+  CorrectIdentityDto,
+  CorrectPatientDto,
+  EnrolPatientDto,
+  PatientListQuery,
+  PatientSearchDto,
+  TransferDto,
+} from './dto.js';
+import { reasonsOf } from './dto.js';
+import { Complication, ConsentEvent, EcmoRun, HospitalOutcome, IndexOperation, Patient } from './entities.js';
+import {
+  eligibilityFactsOf,
+  eligibilityFieldOf,
+  findPatient,
+  lockPatient,
+  loadRecords,
+  PatientChanges,
+} from './patient-changes.js';
+import { PatientIdentities, type Identity } from './patient-identities.js';
+import { RUN_CODES, OPERATION_CODES, consentFields, runFields, operationFields } from './record-fields.js';
+import {
+  completeness,
+  complicationView,
+  consentEventView,
+  countingSetView,
+  derivedFacts,
+  listItem,
+  operationView,
+  outcomeView,
+  runView,
+  type PatientListItem,
+} from './views.js';
+import { assertStaleFree } from './versioning.js';
+
+export interface EnrolOptions {
+  /** Marks a synthetic (demonstration) patient; only the synthetic cohort command sets it. */
+  readonly synthetic?: boolean;
+  /** The enrolling site, when the caller works at several. */
+  readonly siteId?: string;
+}
+
+/** The latest instant a summary derives from: "now", or a recorded instant within the clock tolerance. */
+function derivationInstant(records: Awaited<ReturnType<typeof loadRecords>>): Date {
+  const instants = [
+    Date.now(),
+    ...records.runs.flatMap((r) => [r.startedAt.getTime(), r.endedAt?.getTime() ?? 0]),
+    records.outcome?.occurredAt.getTime() ?? 0,
+  ];
+  return new Date(Math.max(...instants));
+}
+
+@Injectable()
+export class PatientsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionService,
+    private readonly identities: PatientIdentities,
+    private readonly changes: PatientChanges,
+    private readonly audit: AuditService,
+    private readonly identifierReads: IdentifierReadLog,
+  ) {}
+
+  /**
+   * Enrols a patient at a site of the caller (domain guide §3): identity, index operation, first ECMO run,
+   * MDT decision and the first consent event, in one transaction. Eligibility is derived from those facts:
+   * an ineligible patient is refused (422) with every rule that failed. The registry ID is the site code and
+   * the next number of that site, allocated under a lock on the site row.
+   */
+  async enrol(
+    scope: SiteScope,
+    dto: EnrolPatientDto,
+    context: AuditContext,
+    options: EnrolOptions = {},
+  ): Promise<{ id: string; registryId: string }> {
+    const siteId = this.enrolmentSite(scope, options.siteId);
+    this.changes.assertCodes(null, '', dto, { sex: 'sex' }, undefined);
+    this.changes.assertCodes(
+      'operation',
+      'operation.',
+      dto.operation,
+      OPERATION_CODES,
+      reasonsOf(dto.operation.missing),
+    );
+    this.changes.assertCodes('ecmoRun', 'ecmoRun.', dto.ecmoRun, RUN_CODES, reasonsOf(dto.ecmoRun.missing));
+    const problems: FieldError[] = [
+      ...this.recordProblems(dto),
+      ...identityProblems(dto.identity, 'identity.'),
+    ];
+    const consent = consentFields(dto.consent);
+    const consentProblem = consentEventProblem(consentStatus([]), consent);
+    if (consentProblem) problems.push({ field: 'consent.kind', reason: consentProblem });
+    if (problems.length > 0) throw new RuleProblem('The enrolment breaks the registry’s rules', problems);
+
+    const operation = operationFields(dto.operation);
+    const run = runFields(dto.ecmoRun);
+    const mdtDecisionAt = dto.mdtDecision ? new Date(dto.mdtDecision.decidedAt) : null;
+    const failures = eligibilityFailures(
+      eligibilityFactsOf(dto.identity.dateOfBirth, { mdtDecisionAt }, operation, run),
+    );
+    if (failures.length > 0) {
+      throw new RuleProblem(
+        `Not eligible for the registry: ${failures.map((f) => f.message).join('; ')}`,
+        failures.map((f) => ({ field: eligibilityFieldOf(f.field), reason: `${f.rule}: ${f.message}` })),
+      );
+    }
+    const timeline = timelineProblems(
+      {
+        operationDate: operation.operationDate,
+        runs: [{ id: 'new', ...run }],
+        complications: [],
+        outcome: null,
+      },
+      new Date(),
+    );
+    if (timeline.length > 0) {
+      throw new RuleProblem(
+        'The enrolment breaks the order of the timeline',
+        timeline.map((p) => ({ field: p.field, reason: p.reason })),
+      );
+    }
+
+    try {
+      return await this.transactions.run(context, async (em) => {
+        const site = await em
+          .createQueryBuilder(Site, 'site')
+          .where('site.id = :siteId', { siteId })
+          .setLock('pessimistic_write')
+          .getOne();
+        if (!site) throw new NotFoundException('Site not found');
+        const [{ next }] = await em.query<Array<{ next: number }>>(
+          `SELECT coalesce(max(registry_number), 0) + 1 AS next FROM patient WHERE enrolment_site_id = $1`,
+          [siteId],
+        );
+        const registryId = `${site.code}-${String(next).padStart(4, '0')}`;
+        const status = consentStatus([consent]);
+        const inserted = await em.insert(Patient, {
+          siteId,
+          enrolmentSiteId: siteId,
+          registryNumber: next,
+          registryId,
+          sex: dto.sex,
+          ageAtEcmoStart: ageInYears(dto.identity.dateOfBirth, run.startedAt),
+          mdtDecisionAt,
+          mdtDecisionBy: dto.mdtDecision?.decidedBy ?? null,
+          eligibilityFailures: [],
+          consentState: status.state,
+          synthetic: options.synthetic ?? false,
+          missing: {},
+          version: 1,
+        });
+        const patientId = inserted.identifiers[0].id as string;
+        await this.identities.create(em, context, patientId, identityOf(dto.identity));
+        await em.insert(IndexOperation, {
+          patientId,
+          ...operation,
+          missing: reasonsOf(dto.operation.missing),
+          version: 1,
+        });
+        await em.insert(EcmoRun, { patientId, ...run, missing: reasonsOf(dto.ecmoRun.missing), version: 1 });
+        await em.insert(ConsentEvent, { patientId, ...consent, missing: {}, version: 1 });
+        return { id: patientId, registryId };
+      });
+    } catch (error) {
+      // Two enrolments of one NHS number at the same moment: the unique index on its hash decides.
+      if (isUniqueViolation(error)) {
+        throw new ConflictException('A patient with this NHS number is already enrolled in the registry');
+      }
+      throw error;
+    }
+  }
+
+  /** Patients in scope, by registry ID order (keyset paging), optionally one exact registry ID. */
+  async list(scope: SiteScope, query: PatientListQuery): Promise<PatientListItem[]> {
+    const where = scope.where('patient.site_id');
+    const qb = this.dataSource
+      .createQueryBuilder(Patient, 'patient')
+      .where(where.sql, where.params)
+      .orderBy('patient.registry_id')
+      .limit(query.limit ?? 50);
+    if (query.registryId) qb.andWhere('patient.registry_id = :registryId', { registryId: query.registryId });
+    if (query.after) qb.andWhere('patient.registry_id > :after', { after: query.after });
+    return (await qb.getMany()).map(listItem);
+  }
+
+  /**
+   * Finds patients in scope by exact NHS number, or by family name and date of birth, through the keyed
+   * hashes (nothing is decrypted). The search is an identifier read: it is logged, with what was searched
+   * by and which patients it found (none included), in the same transaction as the answer.
+   */
+  async search(scope: SiteScope, dto: PatientSearchDto, context: AuditContext): Promise<PatientListItem[]> {
+    const byName = dto.familyName !== undefined || dto.dateOfBirth !== undefined;
+    if (dto.nhsNumber === undefined && !byName) {
+      throw new BadRequestException('Search by nhsNumber, or by familyName and dateOfBirth');
+    }
+    if (dto.nhsNumber !== undefined && byName) {
+      throw new BadRequestException('Search by nhsNumber or by familyName and dateOfBirth, not both');
+    }
+    if (byName && (dto.familyName === undefined || dto.dateOfBirth === undefined)) {
+      throw new BadRequestException('A search by name needs both familyName and dateOfBirth');
+    }
+    return this.transactions.run(context, async (em) => {
+      const ids = dto.nhsNumber
+        ? await this.identities.findByNhsNumber(em, dto.nhsNumber)
+        : await this.identities.findByNameAndDateOfBirth(em, dto.familyName!, dto.dateOfBirth!);
+      const where = scope.where('patient.site_id');
+      const found =
+        ids.length === 0
+          ? []
+          : await em
+              .createQueryBuilder(Patient, 'patient')
+              .where('patient.id = ANY(:ids)', { ids })
+              .andWhere(where.sql, where.params)
+              .orderBy('patient.registry_id')
+              .getMany();
+      const fields = dto.nhsNumber ? ['nhsNumber'] : ['familyName', 'dateOfBirth'];
+      await this.audit.record(em, context, {
+        action: 'patient.search',
+        entityType: 'patient',
+        details: { by: fields, found: found.map((p) => p.id) },
+      });
+      await this.identifierReads.record(
+        em,
+        context,
+        'patient_identity',
+        found.map((p) => p.id),
+        fields,
+        'search',
+      );
+      return found.map(listItem);
+    });
+  }
+
+  /**
+   * The patient summary (one call): the current state of every record, voided ones marked, the consent
+   * timeline and its derived state, eligibility, the derived outcome facts and the completeness list. A
+   * patient kept only as a count shows the minimal counting set alone.
+   */
+  async summary(scope: SiteScope, patientId: string) {
+    const em = this.dataSource.manager;
+    const patient = await findPatient(em, scope, patientId);
+    const records = await loadRecords(em, patient.id);
+    const site = await em.findOneByOrFail(Site, { id: patient.siteId });
+    if (patient.countingOnlySince) return countingSetView(patient, site.code, records);
+    const now = derivationInstant(records);
+    // Voided records stay visible, marked with their void, beside the current ones.
+    const all = {
+      operations: await em.find(IndexOperation, { where: { patientId }, order: { createdAt: 'ASC' } }),
+      runs: await em.find(EcmoRun, { where: { patientId }, order: { startedAt: 'ASC' } }),
+      consent: await em.find(ConsentEvent, {
+        where: { patientId },
+        order: { occurredAt: 'ASC', createdAt: 'ASC' },
+      }),
+      complications: await em.find(Complication, { where: { patientId }, order: { onsetAt: 'ASC' } }),
+      outcomes: await em.find(HospitalOutcome, { where: { patientId }, order: { createdAt: 'ASC' } }),
+    };
+    const enrolmentSite =
+      patient.enrolmentSiteId === patient.siteId
+        ? site
+        : await em.findOneByOrFail(Site, { id: patient.enrolmentSiteId });
+    return {
+      id: patient.id,
+      registryId: patient.registryId,
+      version: patient.version,
+      site: { id: site.id, code: site.code, name: site.name },
+      enrolmentSite: { id: enrolmentSite.id, code: enrolmentSite.code },
+      synthetic: patient.synthetic,
+      sex: patient.sex,
+      ageAtEcmoStart: patient.ageAtEcmoStart,
+      mdtDecision: patient.mdtDecisionAt
+        ? { decidedAt: patient.mdtDecisionAt.toISOString(), decidedBy: patient.mdtDecisionBy }
+        : null,
+      missing: patient.missing,
+      eligibility: {
+        eligible: patient.eligibilityFailures.length === 0,
+        failures: patient.eligibilityFailures,
+      },
+      consent: {
+        state: patient.consentState,
+        contactWithdrawnAt: patient.contactWithdrawnAt?.toISOString() ?? null,
+        dataCollectionWithdrawnAt: patient.dataCollectionWithdrawnAt?.toISOString() ?? null,
+        exportWithdrawnAt: patient.exportWithdrawnAt?.toISOString() ?? null,
+        events: all.consent.map(consentEventView),
+      },
+      operation: records.operation ? operationView(records.operation) : null,
+      ecmoRuns: all.runs.map((run) => runView(run, now)),
+      complications: all.complications.map(complicationView),
+      outcome: records.outcome ? outcomeView(records.outcome) : null,
+      voidedOperations: all.operations.filter((o) => o.voidedAt).map(operationView),
+      voidedOutcomes: all.outcomes.filter((o) => o.voidedAt).map(outcomeView),
+      derived: derivedFacts(records, now),
+      completeness: completeness(patient, records),
+    };
+  }
+
+  /** The identity in clear (the route logs the read); 410 once destroyed. */
+  async identity(scope: SiteScope, patientId: string) {
+    const em = this.dataSource.manager;
+    const patient = await findPatient(em, scope, patientId);
+    const { identity, version } = await this.identities.read(em, patient.id);
+    return { patientId: patient.id, registryId: patient.registryId, version, ...identity };
+  }
+
+  /** Corrects identifiers (If-Match on the identity's version); a date of birth change re-derives eligibility. */
+  async correctIdentity(
+    scope: SiteScope,
+    patientId: string,
+    version: number,
+    dto: CorrectIdentityDto,
+    context: AuditContext,
+  ) {
+    const { reason, ...changes } = dto;
+    await this.changes.change(scope, patientId, { ...context, reason }, async (em, patient) => {
+      const current = await this.identities.read(em, patient.id);
+      assertStaleFree('Identity', current.version, version);
+      const next: Identity = { ...current.identity, ...stripUndefined(changes) };
+      const problems = identityProblems(next, '');
+      if (problems.length > 0) throw new RuleProblem('The identity breaks the registry’s rules', problems);
+      await this.identities.replace(em, patient.id, version, next);
+    });
+    return this.identity(scope, patientId);
+  }
+
+  /** Corrects the patient's own fields (sex, MDT decision), If-Match on the patient's version. */
+  async correctPatient(
+    scope: SiteScope,
+    patientId: string,
+    version: number,
+    dto: CorrectPatientDto,
+    context: AuditContext,
+  ) {
+    this.changes.assertCodes(null, '', dto, { sex: 'sex' }, undefined);
+    await this.changes.change(scope, patientId, { ...context, reason: dto.reason }, async (em, patient) => {
+      const set: Partial<Patient> = {};
+      if (dto.sex !== undefined) set.sex = dto.sex;
+      if (dto.mdtDecision !== undefined) {
+        set.mdtDecisionAt = dto.mdtDecision ? new Date(dto.mdtDecision.decidedAt) : null;
+        set.mdtDecisionBy = dto.mdtDecision?.decidedBy ?? null;
+      }
+      const result = await em
+        .createQueryBuilder()
+        .update(Patient)
+        .set({ ...set, version: () => 'version + 1' })
+        .where('id = :id AND version = :version', { id: patient.id, version })
+        .execute();
+      if (result.affected !== 1) assertStaleFree('Patient', patient.version, version);
+    });
+    return this.summary(scope, patientId);
+  }
+
+  /**
+   * Moves a patient to another site (data manager or administrator): the new site's staff gain access, the
+   * old site's lose it; the registry ID keeps the enrolling site's code. The history shows the move.
+   */
+  async transfer(scope: SiteScope, patientId: string, dto: TransferDto, context: AuditContext) {
+    const audited = { ...context, reason: dto.reason };
+    return this.transactions.run(audited, async (em) => {
+      const patient = await lockPatient(em, scope, patientId);
+      const site = await em.findOneBy(Site, { id: dto.siteId });
+      if (!site)
+        throw new RuleProblem('No such site', [{ field: 'siteId', reason: 'is not a site of the registry' }]);
+      if (site.id === patient.siteId) {
+        throw new RuleProblem('The patient is already at that site', [
+          { field: 'siteId', reason: 'is the patient’s current site' },
+        ]);
+      }
+      await em
+        .createQueryBuilder()
+        .update(Patient)
+        .set({ siteId: site.id, version: () => 'version + 1' })
+        .where('id = :id', { id: patient.id })
+        .execute();
+      await this.audit.record(em, audited, {
+        action: 'patient.transferred',
+        entityType: 'patient',
+        entityId: patient.id,
+        details: { fromSiteId: patient.siteId, toSiteId: site.id },
+      });
+      return { id: patient.id, registryId: patient.registryId, siteId: site.id, siteCode: site.code };
+    });
+  }
+
+  private enrolmentSite(scope: SiteScope, requested: string | undefined): string {
+    if (requested) {
+      scope.assertIncludes(requested, 'Site');
+      return requested;
+    }
+    if (scope.allSites || scope.siteIds.length !== 1) {
+      throw new RuleProblem('Say at which site the patient is enrolled', [
+        { field: 'siteId', reason: 'is required when you work at more than one site' },
+      ]);
+    }
+    return scope.siteIds[0];
+  }
+
+  private recordProblems(dto: EnrolPatientDto): FieldError[] {
+    const problems: FieldError[] = [];
+    if (
+      this.changes.requiresText('operation_category', dto.operation.category) &&
+      !dto.operation.categoryDetail
+    ) {
+      problems.push({ field: 'operation.categoryDetail', reason: 'is required for this category' });
+    }
+    return problems;
+  }
+}
+
+/** Contact details the chosen reminder channel needs. */
+export function identityProblems(
+  identity: { reminderChannel: string; phone?: string | null; email?: string | null },
+  prefix: string,
+): FieldError[] {
+  if (identity.reminderChannel === 'sms' && !identity.phone) {
+    return [{ field: `${prefix}phone`, reason: 'is required for SMS reminders' }];
+  }
+  if (identity.reminderChannel === 'email' && !identity.email) {
+    return [{ field: `${prefix}email`, reason: 'is required for e-mail reminders' }];
+  }
+  return [];
+}
+
+function identityOf(dto: EnrolPatientDto['identity']): Identity {
+  return {
+    nhsNumber: dto.nhsNumber,
+    familyName: dto.familyName.trim(),
+    givenName: dto.givenName.trim(),
+    dateOfBirth: dto.dateOfBirth,
+    phone: dto.phone ?? null,
+    email: dto.email ?? null,
+    address: dto.address ?? null,
+    reminderChannel: dto.reminderChannel,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,321 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../../access/src/index.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import {
+  ComplicationDto,
+  ConsentEventDto,
+  CorrectComplicationDto,
+  CorrectEcmoRunDto,
+  CorrectOperationDto,
+  CorrectOutcomeDto,
+  EcmoRunDto,
+  OutcomeDto,
+  PatientParams,
+  ReasonDto,
+  RecordParams,
+} from './dto.js';
+import { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients.controller.js';
+import { ClinicalRecordsService, COMPLICATION, ECMO_RUN, OPERATION, OUTCOME } from './records.service.js';
+import { etagOf, IfMatch } from './versioning.js';
+
+/** Answers with the record and its version as the ETag (what a correction's If-Match names). */
+function tagged<T extends { version: number }>(reply: FastifyReply, record: T): T {
+  void reply.header('ETag', etagOf(record.version));
+  return record;
+}
+
+/**
+ * A patient's clinical records (domain guide §3 items 3–7): the consent timeline, the index operation, ECMO
+ * runs, complications and the hospital outcome. Each kind is recorded, read, corrected (If-Match and a
+ * reason) and voided (never deleted) the same way.
+ */
+@ApiTags('patients')
+@ApiBearerAuth()
+@Controller('patients/:patientId')
+export class ClinicalRecordsController {
+  constructor(private readonly records: ClinicalRecordsService) {}
+
+  /** Append a consent event (in time order); a decline destroys the identity and keeps only a count. */
+  @Post('consent-events')
+  @Roles(...CLINICAL_STAFF)
+  async addConsentEvent(
+    @Param() params: PatientParams,
+    @Body() dto: ConsentEventDto,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.addConsentEvent(scope, params.patientId, dto, context));
+  }
+
+  /** Void a consent event entered in error (not a decline: the identity is already destroyed). */
+  @Post('consent-events/:recordId/void')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async voidConsentEvent(
+    @Param() params: RecordParams,
+    @Body() dto: ReasonDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.voidConsentEvent(
+        scope,
+        params.patientId,
+        params.recordId,
+        version,
+        dto.reason,
+        context,
+      ),
+    );
+  }
+
+  @Get('operation/:recordId')
+  @Roles(...CLINICAL_READERS)
+  async getOperation(
+    @Param() params: RecordParams,
+    @CurrentScope() scope: SiteScope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.get(OPERATION, scope, params.patientId, params.recordId));
+  }
+
+  /**
+   * Correct the index operation: If-Match with its ETag, and a reason. It is never voided: every patient
+   * has one, and one entered wrongly is corrected.
+   */
+  @Patch('operation/:recordId')
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async correctOperation(
+    @Param() params: RecordParams,
+    @Body() dto: CorrectOperationDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.correct(OPERATION, scope, params.patientId, params.recordId, version, dto, context),
+    );
+  }
+
+  /** Record a further ECMO run. */
+  @Post('ecmo-runs')
+  @Roles(...CLINICAL_STAFF)
+  async createEcmoRun(
+    @Param() params: PatientParams,
+    @Body() dto: EcmoRunDto,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.create(ECMO_RUN, scope, params.patientId, dto, context));
+  }
+
+  @Get('ecmo-runs/:recordId')
+  @Roles(...CLINICAL_READERS)
+  async getEcmoRun(
+    @Param() params: RecordParams,
+    @CurrentScope() scope: SiteScope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.get(ECMO_RUN, scope, params.patientId, params.recordId));
+  }
+
+  /** Correct it: If-Match with its ETag, and a reason. */
+  @Patch('ecmo-runs/:recordId')
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async correctEcmoRun(
+    @Param() params: RecordParams,
+    @Body() dto: CorrectEcmoRunDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.correct(ECMO_RUN, scope, params.patientId, params.recordId, version, dto, context),
+    );
+  }
+
+  /** Void it as entered in error (If-Match, reason): it stays visible, marked void. */
+  @Post('ecmo-runs/:recordId/void')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async voidEcmoRun(
+    @Param() params: RecordParams,
+    @Body() dto: ReasonDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.void(
+        ECMO_RUN,
+        scope,
+        params.patientId,
+        params.recordId,
+        version,
+        dto.reason,
+        context,
+      ),
+    );
+  }
+
+  /** Record a complication. */
+  @Post('complications')
+  @Roles(...CLINICAL_STAFF)
+  async createComplication(
+    @Param() params: PatientParams,
+    @Body() dto: ComplicationDto,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.create(COMPLICATION, scope, params.patientId, dto, context));
+  }
+
+  @Get('complications/:recordId')
+  @Roles(...CLINICAL_READERS)
+  async getComplication(
+    @Param() params: RecordParams,
+    @CurrentScope() scope: SiteScope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.get(COMPLICATION, scope, params.patientId, params.recordId));
+  }
+
+  /** Correct it: If-Match with its ETag, and a reason. */
+  @Patch('complications/:recordId')
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async correctComplication(
+    @Param() params: RecordParams,
+    @Body() dto: CorrectComplicationDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.correct(
+        COMPLICATION,
+        scope,
+        params.patientId,
+        params.recordId,
+        version,
+        dto,
+        context,
+      ),
+    );
+  }
+
+  /** Void it as entered in error (If-Match, reason): it stays visible, marked void. */
+  @Post('complications/:recordId/void')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async voidComplication(
+    @Param() params: RecordParams,
+    @Body() dto: ReasonDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.void(
+        COMPLICATION,
+        scope,
+        params.patientId,
+        params.recordId,
+        version,
+        dto.reason,
+        context,
+      ),
+    );
+  }
+
+  /** Record the hospital outcome (discharge or death). */
+  @Post('outcome')
+  @Roles(...CLINICAL_STAFF)
+  async createOutcome(
+    @Param() params: PatientParams,
+    @Body() dto: OutcomeDto,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.create(OUTCOME, scope, params.patientId, dto, context));
+  }
+
+  @Get('outcome/:recordId')
+  @Roles(...CLINICAL_READERS)
+  async getOutcome(
+    @Param() params: RecordParams,
+    @CurrentScope() scope: SiteScope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.records.get(OUTCOME, scope, params.patientId, params.recordId));
+  }
+
+  /** Correct it: If-Match with its ETag, and a reason. */
+  @Patch('outcome/:recordId')
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async correctOutcome(
+    @Param() params: RecordParams,
+    @Body() dto: CorrectOutcomeDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.correct(OUTCOME, scope, params.patientId, params.recordId, version, dto, context),
+    );
+  }
+
+  /** Void it as entered in error (If-Match, reason): it stays visible, marked void. */
+  @Post('outcome/:recordId/void')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async voidOutcome(
+    @Param() params: RecordParams,
+    @Body() dto: ReasonDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.records.void(
+        OUTCOME,
+        scope,
+        params.patientId,
+        params.recordId,
+        version,
+        dto.reason,
+        context,
+      ),
+    );
+  }
+}

@@ -1,0 +1,359 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
+import { IsNull } from 'typeorm';
+import type { SiteScope } from '../../../access/src/index.js';
+import { isUniqueViolation } from '../../../access/src/unique-violation.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
+import { mergeMissing, type RecordKind } from '../rules/completeness.js';
+import { consentEventProblem, consentStatus } from '../rules/consent.js';
+import { reasonsOf, type ConsentEventDto, type MissingReasonChanges } from './dto.js';
+import {
+  Complication,
+  ConsentEvent,
+  EcmoRun,
+  HospitalOutcome,
+  IndexOperation,
+  Patient,
+  type ClinicalRecord,
+  type MissingReasons,
+} from './entities.js';
+import { findPatient, PatientChanges } from './patient-changes.js';
+import { PatientIdentities } from './patient-identities.js';
+import {
+  complicationFields,
+  COMPLICATION_CODES,
+  consentFields,
+  datesOf,
+  operationFields,
+  OPERATION_CODES,
+  outcomeFields,
+  OUTCOME_CODES,
+  runFields,
+  RUN_CODES,
+} from './record-fields.js';
+import { assertUpdated } from './versioning.js';
+import { complicationView, consentEventView, operationView, outcomeView, runView } from './views.js';
+
+/** What differs between the kinds of clinical record; the frame around them is shared. */
+interface RecordSpec<E extends ClinicalRecord> {
+  /** How a nurse names it in a message. */
+  readonly title: string;
+  readonly entity: EntityTarget<E>;
+  readonly kind: RecordKind;
+  readonly codes: Readonly<Record<string, string>>;
+  /** The entity fields present in a (partial) request body. */
+  fields(dto: object): Partial<E>;
+  view(record: E): { version: number };
+  /** Cross-field rules on the whole record after the change. */
+  problems(record: Partial<E>, requiresText: (valueSet: string, code: string) => boolean): FieldError[];
+  /** A second live record is refused (one index operation, one hospital outcome per patient). */
+  readonly single: boolean;
+}
+
+export const OPERATION: RecordSpec<IndexOperation> = {
+  title: 'The index operation',
+  entity: IndexOperation,
+  kind: 'operation',
+  codes: OPERATION_CODES,
+  fields: (dto) => operationFields(dto),
+  view: operationView,
+  problems: (op, requiresText) =>
+    op.category && requiresText('operation_category', op.category) && !op.categoryDetail
+      ? [{ field: 'categoryDetail', reason: 'is required for this category' }]
+      : [],
+  single: true,
+};
+
+export const ECMO_RUN: RecordSpec<EcmoRun> = {
+  title: 'The ECMO run',
+  entity: EcmoRun,
+  kind: 'ecmoRun',
+  codes: RUN_CODES,
+  fields: (dto) => runFields(dto),
+  view: (run) =>
+    runView(run, new Date(Math.max(Date.now(), run.startedAt.getTime(), run.endedAt?.getTime() ?? 0))),
+  problems: (run) =>
+    (run.endedAt ?? null) === null && (run.endReason ?? null) !== null
+      ? [{ field: 'endedAt', reason: 'is required with an end reason' }]
+      : (run.endedAt ?? null) !== null && (run.endReason ?? null) === null
+        ? [{ field: 'endReason', reason: 'is required with the end instant' }]
+        : [],
+  single: false,
+};
+
+export const COMPLICATION: RecordSpec<Complication> = {
+  title: 'The complication',
+  entity: Complication,
+  kind: 'complication',
+  codes: COMPLICATION_CODES,
+  fields: (dto) => complicationFields(dto),
+  view: complicationView,
+  problems: (c, requiresText) =>
+    c.code && requiresText('complication', c.code) && !c.description
+      ? [{ field: 'description', reason: 'is required for this code (describe the complication)' }]
+      : [],
+  single: false,
+};
+
+export const OUTCOME: RecordSpec<HospitalOutcome> = {
+  title: 'The hospital outcome',
+  entity: HospitalOutcome,
+  kind: 'outcome',
+  codes: OUTCOME_CODES,
+  fields: (dto) => outcomeFields(dto),
+  view: outcomeView,
+  problems: (o, requiresText) => {
+    const problems: FieldError[] = [];
+    if (o.kind === 'discharge' && o.causeOfDeath) {
+      problems.push({ field: 'causeOfDeath', reason: 'is only recorded for a death' });
+    }
+    if (o.kind === 'death' && o.destination) {
+      problems.push({ field: 'destination', reason: 'is only recorded for a discharge' });
+    }
+    if (o.causeOfDeath && requiresText('cause_of_death', o.causeOfDeath) && !o.causeDetail) {
+      problems.push({ field: 'causeDetail', reason: 'is required for this cause' });
+    }
+    return problems;
+  },
+  single: true,
+};
+
+/** Cross-field rules of a consent event (which details each kind carries). */
+export function consentEventProblems(dto: ConsentEventDto): FieldError[] {
+  const problems: FieldError[] = [];
+  const only = (field: keyof ConsentEventDto, kind: string, present: boolean): void => {
+    if (dto.kind === kind && !present) problems.push({ field, reason: `is required for ${kind}` });
+    if (dto.kind !== kind && present) problems.push({ field, reason: `is only recorded for ${kind}` });
+  };
+  only('independentDoctor', 'emergency_enrolment', dto.independentDoctor !== undefined);
+  only('consulteeType', 'consultee_advice', dto.consulteeType !== undefined);
+  only('consulteeAgreed', 'consultee_advice', dto.consulteeAgreed !== undefined);
+  only('withdrawalLevel', 'withdrawal', dto.withdrawalLevel !== undefined);
+  return problems;
+}
+
+/**
+ * Recording, correcting and voiding a patient's clinical records: each change inside PatientChanges' frame
+ * (patient lock, timeline and eligibility checks, audit context with the reason), corrections and voids by
+ * conditional UPDATE on the version the nurse read.
+ */
+@Injectable()
+export class ClinicalRecordsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly changes: PatientChanges,
+    private readonly identities: PatientIdentities,
+  ) {}
+
+  async get<E extends ClinicalRecord>(spec: RecordSpec<E>, scope: SiteScope, patientId: string, id: string) {
+    const patient = await findPatient(this.dataSource.manager, scope, patientId);
+    if (patient.countingOnlySince) throw countingOnly();
+    return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
+  }
+
+  async create<E extends ClinicalRecord>(
+    spec: RecordSpec<E>,
+    scope: SiteScope,
+    patientId: string,
+    dto: object & { missing?: MissingReasonChanges },
+    context: AuditContext,
+  ) {
+    const fields = spec.fields(dto);
+    const missing = reasonsOf(dto.missing);
+    this.check(spec, fields, missing);
+    try {
+      const id = await this.changes.change(scope, patientId, context, async (em, patient) => {
+        this.changes.assertCollectable(patient, datesOf(fields));
+        const { identifiers } = await em.insert(spec.entity, {
+          ...fields,
+          patientId,
+          missing,
+          version: 1,
+        } as never);
+        return identifiers[0].id as string;
+      });
+      return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
+    } catch (error) {
+      if (spec.single && isUniqueViolation(error)) {
+        throw new ConflictException(`${spec.title} is already recorded: correct it, or void it first`);
+      }
+      throw error;
+    }
+  }
+
+  async correct<E extends ClinicalRecord>(
+    spec: RecordSpec<E>,
+    scope: SiteScope,
+    patientId: string,
+    id: string,
+    version: number,
+    dto: { reason: string; missing?: MissingReasonChanges },
+    context: AuditContext,
+  ) {
+    const { reason, missing, ...rest } = dto;
+    const fields = spec.fields(rest);
+    await this.changes.change(scope, patientId, { ...context, reason }, async (em, patient) => {
+      const current = await this.find(em, spec, patientId, id);
+      if (current.voidedAt) throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
+      const nextMissing = mergeMissing(current.missing, fields, missing);
+      this.check(spec, { ...current, ...fields }, nextMissing);
+      this.changes.assertCollectable(patient, datesOf(fields));
+      const result = await em
+        .createQueryBuilder()
+        .update(spec.entity)
+        .set({ ...fields, missing: nextMissing, version: () => 'version + 1' } as never)
+        .where('id = :id AND version = :version', { id, version })
+        .execute();
+      assertUpdated(spec.title, result.affected);
+    });
+    return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
+  }
+
+  /** "Entered in error": the record stays, marked void with the reason, and leaves the current state. */
+  async void<E extends ClinicalRecord>(
+    spec: RecordSpec<E>,
+    scope: SiteScope,
+    patientId: string,
+    id: string,
+    version: number,
+    reason: string,
+    context: AuditContext,
+  ) {
+    await this.changes.change(scope, patientId, { ...context, reason }, async (em) => {
+      const current = await this.find(em, spec, patientId, id);
+      if (current.voidedAt) throw new ConflictException(`${spec.title} is already voided`);
+      if (spec.entity === EcmoRun) {
+        const on = await em.countBy(Complication, { ecmoRunId: id, voidedAt: IsNull() });
+        if (on > 0) {
+          throw new ConflictException(
+            `${on} complication(s) are recorded on this ECMO run: void or move them first`,
+          );
+        }
+      }
+      const result = await em
+        .createQueryBuilder()
+        .update(spec.entity)
+        .set({ voidedAt: () => 'now()', voidReason: reason, version: () => 'version + 1' } as never)
+        .where('id = :id AND version = :version', { id, version })
+        .execute();
+      assertUpdated(spec.title, result.affected);
+    });
+    return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
+  }
+
+  /**
+   * Appends an event to the consent timeline (in time order) and re-derives the consent state. A decline
+   * (the patient's or their consultee's) destroys the identity in the same transaction: from then on the
+   * patient is only counted.
+   */
+  async addConsentEvent(scope: SiteScope, patientId: string, dto: ConsentEventDto, context: AuditContext) {
+    const problems = consentEventProblems(dto);
+    if (problems.length > 0) throw new RuleProblem('The consent event breaks the registry’s rules', problems);
+    const facts = consentFields(dto);
+    const id = await this.changes.change(scope, patientId, context, async (em) => {
+      const events = await em.find(ConsentEvent, {
+        where: { patientId, voidedAt: IsNull() },
+        order: { occurredAt: 'ASC', createdAt: 'ASC' },
+      });
+      const last = events.at(-1);
+      if (last && facts.occurredAt.getTime() < last.occurredAt.getTime()) {
+        throw new RuleProblem('Consent events are recorded in the order they happened', [
+          {
+            field: 'occurredAt',
+            reason: `is before the latest consent event (${last.kind}, ${last.occurredAt.toISOString()})`,
+          },
+        ]);
+      }
+      const problem = consentEventProblem(consentStatus(events), facts);
+      if (problem) throw new ConflictException(problem);
+      const { identifiers } = await em.insert(ConsentEvent, { ...facts, patientId, missing: {}, version: 1 });
+      await this.applyConsent(em, context, patientId, [...events, facts]);
+      return identifiers[0].id as string;
+    });
+    return consentEventView(await this.find(this.dataSource.manager, CONSENT, patientId, id));
+  }
+
+  /** Voids a consent event recorded in error; a decline cannot be voided (the identity is already gone). */
+  async voidConsentEvent(
+    scope: SiteScope,
+    patientId: string,
+    id: string,
+    version: number,
+    reason: string,
+    context: AuditContext,
+  ) {
+    await this.changes.change(scope, patientId, { ...context, reason }, async (em) => {
+      const event = await this.find(em, CONSENT, patientId, id);
+      if (event.voidedAt) throw new ConflictException('The consent event is already voided');
+      const result = await em
+        .createQueryBuilder()
+        .update(ConsentEvent)
+        .set({ voidedAt: () => 'now()', voidReason: reason, version: () => 'version + 1' })
+        .where('id = :id AND version = :version', { id, version })
+        .execute();
+      assertUpdated('The consent event', result.affected);
+      const events = await em.find(ConsentEvent, {
+        where: { patientId, voidedAt: IsNull() },
+        order: { occurredAt: 'ASC', createdAt: 'ASC' },
+      });
+      if (events.length === 0) {
+        throw new ConflictException(
+          'The consent timeline cannot be left empty: record the right event first',
+        );
+      }
+      await this.applyConsent(em, context, patientId, events);
+    });
+    return consentEventView(await this.find(this.dataSource.manager, CONSENT, patientId, id));
+  }
+
+  private async applyConsent(
+    em: EntityManager,
+    context: AuditContext,
+    patientId: string,
+    events: Parameters<typeof consentStatus>[0],
+  ): Promise<void> {
+    const status = consentStatus(events);
+    await em.update(
+      Patient,
+      { id: patientId },
+      {
+        consentState: status.state,
+        countingOnlySince: status.countingOnlySince,
+        contactWithdrawnAt: status.contactWithdrawnAt,
+        dataCollectionWithdrawnAt: status.dataCollectionWithdrawnAt,
+        exportWithdrawnAt: status.exportWithdrawnAt,
+      },
+    );
+    if (status.countingOnlySince) await this.identities.destroy(em, context, patientId);
+  }
+
+  private check<E extends ClinicalRecord>(
+    spec: RecordSpec<E>,
+    record: Partial<E>,
+    missing: MissingReasons,
+  ): void {
+    // Codes and missing reasons are checked as they stand after the change.
+    this.changes.assertCodes(spec.kind, '', record, spec.codes, missing);
+    const problems = spec.problems(record, (set, code) => this.changes.requiresText(set, code));
+    if (problems.length > 0) throw new RuleProblem(`${spec.title} breaks the registry’s rules`, problems);
+  }
+
+  private async find<E extends ClinicalRecord>(
+    em: EntityManager,
+    spec: { entity: EntityTarget<E>; title: string },
+    patientId: string,
+    id: string,
+  ): Promise<E> {
+    const record = await em.findOneBy(spec.entity, { id, patientId } as never);
+    if (!record) throw new NotFoundException(`${spec.title} was not found`);
+    return record;
+  }
+}
+
+const CONSENT = { entity: ConsentEvent, title: 'The consent event' };
+
+function countingOnly(): ConflictException {
+  return new ConflictException('The patient declined: the record is kept only as a count');
+}

@@ -1,0 +1,228 @@
+import { ageBand } from '../rules/eligibility.js';
+import type { EligibilityFailure } from '../rules/eligibility.js';
+import { incompleteFields } from '../rules/completeness.js';
+import {
+  daysSinceDecannulation,
+  ecmoDurationHours,
+  successfulWeaning,
+  successfulWeaningAtDischarge,
+  survivedEcmo,
+  survivedToDischarge,
+  type EndReason,
+} from '../rules/derived.js';
+import { deathInstant } from '../rules/timeline.js';
+import type {
+  ClinicalRecord,
+  Complication,
+  ConsentEvent,
+  EcmoRun,
+  HospitalOutcome,
+  IndexOperation,
+  Patient,
+} from './entities.js';
+import type { PatientRecords } from './patient-changes.js';
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+/** The parts every record view shares: id, version (its ETag), missing reasons, and its void if voided. */
+function recordBase(record: ClinicalRecord) {
+  return {
+    id: record.id,
+    version: record.version,
+    missing: record.missing,
+    voided: record.voidedAt ? { at: record.voidedAt.toISOString(), reason: record.voidReason } : null,
+  };
+}
+
+export function operationView(op: IndexOperation) {
+  return {
+    ...recordBase(op),
+    operationDate: op.operationDate,
+    category: op.category,
+    categoryDetail: op.categoryDetail,
+    urgency: op.urgency,
+    redo: op.redo,
+    bypassMinutes: op.bypassMinutes,
+    crossClampMinutes: op.crossClampMinutes,
+    euroscoreIi: op.euroscoreIi,
+  };
+}
+
+export function runView(run: EcmoRun, now: Date) {
+  return {
+    ...recordBase(run),
+    startedAt: run.startedAt.toISOString(),
+    endedAt: iso(run.endedAt),
+    mode: run.mode,
+    startLocation: run.startLocation,
+    startedFor: run.startedFor,
+    cannulation: run.cannulation,
+    drainageSite: run.drainageSite,
+    returnSite: run.returnSite,
+    distalPerfusion: run.distalPerfusion,
+    lvUnloading: run.lvUnloading,
+    preCardiacArrest: run.preCardiacArrest,
+    preLactate: run.preLactate,
+    preVis: run.preVis,
+    prePh: run.prePh,
+    endReason: run.endReason,
+    durationHours: run.voidedAt ? null : ecmoDurationHours(run.startedAt, run.endedAt, now),
+  };
+}
+
+export function complicationView(c: Complication) {
+  return {
+    ...recordBase(c),
+    code: c.code,
+    description: c.description,
+    onsetAt: c.onsetAt.toISOString(),
+    ecmoRunId: c.ecmoRunId,
+    grade: c.grade,
+    serious: c.serious,
+    relation: c.relation,
+    outcome: c.outcome,
+  };
+}
+
+export function outcomeView(o: HospitalOutcome) {
+  return {
+    ...recordBase(o),
+    kind: o.kind,
+    occurredAt: o.occurredAt.toISOString(),
+    aliveAtDischarge: o.kind === 'discharge',
+    destination: o.destination,
+    causeOfDeath: o.causeOfDeath,
+    causeDetail: o.causeDetail,
+  };
+}
+
+export function consentEventView(e: ConsentEvent) {
+  return {
+    ...recordBase(e),
+    kind: e.kind,
+    occurredAt: e.occurredAt.toISOString(),
+    independentDoctor: e.independentDoctor,
+    consulteeType: e.consulteeType,
+    consulteeAgreed: e.consulteeAgreed,
+    withdrawalLevel: e.withdrawalLevel,
+    note: e.note,
+  };
+}
+
+export interface PatientListItem {
+  readonly id: string;
+  readonly registryId: string;
+  readonly siteId: string;
+  readonly sex: string;
+  readonly ageAtEcmoStart: number;
+  readonly consentState: string | null;
+  readonly countingOnly: boolean;
+  readonly eligibilityFailures: readonly EligibilityFailure[];
+  readonly synthetic: boolean;
+}
+
+export function listItem(p: Patient): PatientListItem {
+  return {
+    id: p.id,
+    registryId: p.registryId,
+    siteId: p.siteId,
+    sex: p.sex,
+    ageAtEcmoStart: p.ageAtEcmoStart,
+    consentState: p.consentState,
+    countingOnly: p.countingOnlySince !== null,
+    eligibilityFailures: p.eligibilityFailures,
+    synthetic: p.synthetic,
+  };
+}
+
+/** The month (`YYYY-MM`, UTC) of an instant: the counting set's resolution of the ECMO start. */
+function month(instant: Date): string {
+  return instant.toISOString().slice(0, 7);
+}
+
+/**
+ * What remains readable of a patient who declined (domain guide §3 item 3): the minimal counting set, so
+ * that every treated patient is counted and survival is unbiased, and nothing else.
+ */
+export function countingSetView(p: Patient, siteCode: string, records: PatientRecords) {
+  const first = records.runs[0] ?? null;
+  return {
+    id: p.id,
+    registryId: p.registryId,
+    countingOnly: true as const,
+    countingOnlySince: p.countingOnlySince?.toISOString() ?? null,
+    site: siteCode,
+    ecmoStartMonth: first ? month(first.startedAt) : null,
+    ageBand: ageBand(p.ageAtEcmoStart),
+    sex: p.sex,
+    aliveAtDischarge: records.outcome ? records.outcome.kind === 'discharge' : null,
+  };
+}
+
+export interface CompletenessItem {
+  /** `operation`, `ecmoRun`, `complication`, `outcome` or `patient`. */
+  readonly record: string;
+  readonly recordId: string | null;
+  readonly field: string;
+}
+
+/** Expected values still missing without a reason, record by record (the nurse's to-do list). */
+export function completeness(p: Patient, records: PatientRecords): CompletenessItem[] {
+  const items: CompletenessItem[] = [];
+  const add = (record: string, recordId: string | null, fields: string[]): void => {
+    for (const field of fields) items.push({ record, recordId, field });
+  };
+  add('patient', p.id, incompleteFields('patient', { mdtDecision: p.mdtDecisionAt }, p.missing));
+  if (records.operation) {
+    add(
+      'operation',
+      records.operation.id,
+      incompleteFields('operation', { ...records.operation }, records.operation.missing),
+    );
+  }
+  for (const run of records.runs)
+    add('ecmoRun', run.id, incompleteFields('ecmoRun', { ...run }, run.missing));
+  for (const c of records.complications) {
+    add('complication', c.id, incompleteFields('complication', { ...c }, c.missing));
+  }
+  const allEnded = records.runs.every((run) => run.endedAt !== null);
+  if (records.outcome) {
+    add(
+      'outcome',
+      records.outcome.id,
+      incompleteFields('outcome', { ...records.outcome }, records.outcome.missing),
+    );
+  } else if (allEnded) {
+    // The hospital outcome is due once the patient is off ECMO: it is the registry's headline.
+    items.push({ record: 'outcome', recordId: null, field: 'outcome' });
+  }
+  return items;
+}
+
+/**
+ * The derived facts of domain guide §3 items 5 and 7, from the raw instants (never typed in), judged on the
+ * last run: total ECMO hours, survived ECMO, survived to discharge, successful weaning by the 24 h and 48 h
+ * definitions and at discharge, whole days since decannulation.
+ */
+export function derivedFacts(records: PatientRecords, now: Date) {
+  const last = records.runs.at(-1) ?? null;
+  const endReason = (last?.endReason ?? null) as EndReason | null;
+  const death = deathInstant({ runs: records.runs, outcome: records.outcome });
+  const aliveAtDischarge = survivedToDischarge(records.outcome);
+  const weaning = (hours: 24 | 48) =>
+    last ? successfulWeaning({ end: last.endedAt, endReason }, death, hours, now) : null;
+  return {
+    ecmoDurationHours:
+      Math.round(
+        records.runs.reduce((sum, run) => sum + ecmoDurationHours(run.startedAt, run.endedAt, now), 0) * 10,
+      ) / 10,
+    onEcmo: last !== null && last.endedAt === null,
+    survivedEcmo: last ? survivedEcmo({ endReason }) : null,
+    survivedToDischarge: aliveAtDischarge,
+    successfulWeaning24h: weaning(24),
+    successfulWeaning48h: weaning(48),
+    successfulWeaningAtDischarge: successfulWeaningAtDischarge(endReason, aliveAtDischarge),
+    daysSinceDecannulation: last ? daysSinceDecannulation(last.endedAt, now) : null,
+    deathAt: iso(death),
+  };
+}
