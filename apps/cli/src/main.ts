@@ -10,6 +10,7 @@ import {
   loadConfigOrExit,
   loadDotEnv,
 } from '../../../libs/config/src/index.js';
+import { REGISTRY_ENTITIES, rotateIdentityKeys } from '../../../libs/registry/src/index.js';
 import {
   canAdminister,
   ensureRolesAndDatabase,
@@ -20,7 +21,8 @@ import {
 /**
  * One-shot commands: `setup` (development secrets, roles, database, migrations; what `npm start` runs
  * first), `migrate` (migrations only, as the owner role, under an advisory lock), `create-admin` (an
- * administrator and their one-time password token), `config-docs` (the README's table).
+ * administrator and their one-time password token), `rotate-identity-keys` (re-wrap every patient's data key
+ * with the current master key), `config-docs` (the README's table).
  */
 const commands: Record<string, () => Promise<void>> = {
   async setup() {
@@ -89,6 +91,29 @@ const commands: Record<string, () => Promise<void>> = {
       log(
         'they set a password with POST /auth/password/reset {"token": "...", "newPassword": "..."}, then sign in',
       );
+    } finally {
+      await dataSource.destroy();
+    }
+  },
+  async 'rotate-identity-keys'() {
+    const config = loadConfigOrExit();
+    const dataSource = new DataSource(
+      postgresOptions({
+        url: config.DATABASE_URL,
+        applicationName: 'ecmo-cli',
+        poolSize: 1,
+        entities: REGISTRY_ENTITIES,
+      }),
+    );
+    await dataSource.initialize();
+    try {
+      const { rotated, currentKeyId } = await rotateIdentityKeys(
+        dataSource,
+        config,
+        `cli:${userInfo().username}`,
+      );
+      log(`re-wrapped ${rotated} patient data key(s) with master key ${currentKeyId}`);
+      log('every data key is now wrapped by it: older master keys may be removed from IDENTITY_MASTER_KEYS');
     } finally {
       await dataSource.destroy();
     }

@@ -5,3 +5,4 @@ export { REGISTRY_ENTITIES } from './patients/entities.js';
 export { PatientIdentities, type Identity } from './patients/patient-identities.js';
 export { PatientsService } from './patients/patients.service.js';
 export { ClinicalRecordsService } from './patients/records.service.js';
+export { rotateIdentityKeys } from './patients/rotate-keys.js';
