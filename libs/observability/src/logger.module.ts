@@ -1,4 +1,4 @@
-import type { DynamicModule } from '@nestjs/common';
+import { RequestMethod, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../config/src/index.js';
 import { safeError } from './problem-details.js';
@@ -10,6 +10,9 @@ export function structuredLogging(service: string): DynamicModule {
   return LoggerModule.forRootAsync({
     inject: [AppConfig],
     useFactory: (config: AppConfig) => ({
+      // Every route. nestjs-pino's default ('{/*splat}') matched nothing under Nest 12 on Fastify, so no
+      // request was logged at all (found by the identifier-logs test, which checks that requests are).
+      forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
       pinoHttp: {
         level: config.LOG_LEVEL,
         base: { service, version: config.APP_VERSION },
