@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { urlsFor, workerDatabaseName } from '../../libs/database/src/testing/test-databases.js';
 
 // Each Jest worker uses its own copy of the migrated template; the run's Redis prefix came from global setup.
@@ -15,8 +15,12 @@ process.env.NODE_ENV = 'test';
 // Secrets with no default (production sets them; `setup` writes them to .env on a developer's machine).
 process.env.JWT_SECRET = randomBytes(32).toString('base64url');
 process.env.MFA_ENCRYPTION_KEY = randomBytes(32).toString('base64url');
-process.env.IDENTITY_MASTER_KEYS = `test1:${randomBytes(32).toString('base64url')}`;
-process.env.IDENTITY_LOOKUP_KEY = randomBytes(32).toString('base64url');
+// Identity keys are the same for every test file of a run: the files of one Jest worker share its database,
+// whose patients' data keys must stay openable (key rotation re-wraps all of them).
+const runSecret = (purpose: string): string =>
+  createHash('sha256').update(`${runId}:${purpose}`).digest('base64url');
+process.env.IDENTITY_MASTER_KEYS = `test1:${runSecret('identity master key')}`;
+process.env.IDENTITY_LOOKUP_KEY = runSecret('identity lookup key');
 // Every in-process request comes from 127.0.0.1 and test files share the run's Redis prefix: limits high
 // enough that they never trip by accident; the rate-limit tests set low ones and their own client addresses.
 process.env.API_RATE_PER_ADDRESS = '100000';
