@@ -11,6 +11,7 @@ import {
   loadDotEnv,
 } from '../../../libs/config/src/index.js';
 import { REGISTRY_ENTITIES, rotateIdentityKeys } from '../../../libs/registry/src/index.js';
+import { syntheticCohortCommand } from './synthetic-cohort.js';
 import {
   canAdminister,
   ensureRolesAndDatabase,
@@ -117,6 +118,10 @@ const commands: Record<string, () => Promise<void>> = {
     } finally {
       await dataSource.destroy();
     }
+  },
+  // synthetic-cohort --patients N --sites M --seed S [--offset K]: demonstration data, refused in production.
+  'synthetic-cohort'() {
+    return syntheticCohortCommand(process.argv.slice(3), log);
   },
   'config-docs'() {
     console.log(environmentTable());

@@ -1,0 +1,145 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type pg from 'pg';
+import { SyntheticCohortModule } from '../../apps/cli/src/synthetic-cohort.module.js';
+import { PatientIdentities } from '../../libs/registry/src/index.js';
+import { syntheticCohort } from '../../libs/registry/src/synthetic/cohort.js';
+import {
+  loadCohort,
+  SYNTHETIC_ACTOR,
+  type CohortSummary,
+} from '../../libs/registry/src/synthetic/load-cohort.js';
+import { connect, testConfig } from '../support/apps.js';
+
+// A fixed cohort, far from index 0 (other files of this Jest worker draw random test NHS numbers from the
+// same range: a clash is unlikely, and the loader would skip it rather than fail).
+const SEED = 20_260_401;
+const OFFSET = 880_000;
+const PATIENTS = 60;
+const SITES = ['SYN1', 'SYN2', 'SYN3'];
+
+/**
+ * Issue 4's synthetic cohort, loaded through the registry's own services into the real database, then
+ * checked through SQL: every patient synthetic, spread over the sites, declined patients kept only as a
+ * count (no key row left), a plausible survival, one key row per NHS number; a rerun adds nothing.
+ */
+describe('synthetic cohort: loaded through the services', () => {
+  let app: INestApplicationContext;
+  let db: pg.Client;
+  let summary: CohortSummary;
+  const now = new Date();
+  const generated = [...syntheticCohort(PATIENTS, { seed: SEED, now, sites: SITES.length, offset: OFFSET })];
+  const progress: number[] = [];
+
+  beforeAll(async () => {
+    app = await NestFactory.createApplicationContext(SyntheticCohortModule.forRoot(testConfig()), {
+      logger: false,
+    });
+    db = await connect('owner');
+    summary = await loadCohort(
+      app,
+      { patients: PATIENTS, sites: SITES.length, seed: SEED, offset: OFFSET, now },
+      ({ done }) => progress.push(done),
+    );
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await app.close();
+  });
+
+  const cohortPatients = async () =>
+    (
+      await db.query<{
+        id: string;
+        code: string;
+        synthetic: boolean;
+        declined: boolean;
+        has_key: boolean;
+        outcome: string | null;
+      }>(
+        `SELECT p.id, s.code, p.synthetic, p.counting_only_since IS NOT NULL AS declined,
+                k.patient_id IS NOT NULL AS has_key, o.kind AS outcome
+           FROM patient p
+           JOIN site s ON s.id = p.site_id
+           LEFT JOIN patient_key k ON k.patient_id = p.id
+           LEFT JOIN hospital_outcome o ON o.patient_id = p.id AND o.voided_at IS NULL
+          WHERE s.code = ANY($1)`,
+        [SITES],
+      )
+    ).rows;
+
+  it('enrols every patient, marked synthetic, with progress reported for each', async () => {
+    expect(summary.patients + summary.skipped).toBe(PATIENTS);
+    expect(summary.patients).toBeGreaterThanOrEqual(PATIENTS - 1);
+    expect(progress).toEqual(Array.from({ length: PATIENTS }, (_, i) => i + 1));
+    const rows = await cohortPatients();
+    expect(rows).toHaveLength(summary.patients);
+    expect(rows.every((r) => r.synthetic)).toBe(true);
+    const { rows: audit } = await db.query<{ n: number }>(
+      `SELECT count(DISTINCT entity_id)::int AS n FROM audit_event WHERE actor = $1 AND entity_type = 'patient'`,
+      [SYNTHETIC_ACTOR],
+    );
+    expect(audit[0].n).toBeGreaterThanOrEqual(summary.patients);
+  });
+
+  it('spreads the patients over the three synthetic sites', async () => {
+    const rows = await cohortPatients();
+    expect(summary.sites.map((s) => s.code)).toEqual(SITES);
+    for (const code of SITES) expect(rows.filter((r) => r.code === code).length).toBeGreaterThan(5);
+  });
+
+  it('keeps declined patients only as a count: no key row, so no identity to open or match', async () => {
+    const rows = await cohortPatients();
+    const declined = rows.filter((r) => r.declined);
+    expect(generated.filter((p) => p.facts.declinedBy).length).toBeGreaterThanOrEqual(2); // this seed's cohort
+    expect(declined.length).toBe(summary.declines);
+    expect(declined.length).toBeGreaterThanOrEqual(2);
+    expect(declined.every((r) => !r.has_key)).toBe(true);
+    expect(rows.filter((r) => !r.declined).every((r) => r.has_key)).toBe(true);
+  });
+
+  it('gives a plausible survival to discharge among the patients not declined', async () => {
+    const followed = (await cohortPatients()).filter((r) => !r.declined);
+    expect(followed.every((r) => r.outcome === 'discharge' || r.outcome === 'death')).toBe(true);
+    const survival = followed.filter((r) => r.outcome === 'discharge').length / followed.length;
+    expect(survival).toBeGreaterThan(0.15);
+    expect(survival).toBeLessThan(0.65);
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM complication c JOIN patient p ON p.id = c.patient_id
+         JOIN site s ON s.id = p.site_id WHERE s.code = ANY($1)`,
+      [SITES],
+    );
+    expect(rows[0].n).toBe(summary.complications);
+  });
+
+  it('stores one key row per NHS number, each of the generated numbers of the patients followed', async () => {
+    const { rows } = await db.query<{ hash: Buffer }>(
+      `SELECT k.nhs_number_hash AS hash FROM patient_key k JOIN patient p ON p.id = k.patient_id
+         JOIN site s ON s.id = p.site_id WHERE s.code = ANY($1)`,
+      [SITES],
+    );
+    const hashes = rows.map((r) => r.hash.toString('hex'));
+    expect(new Set(hashes).size).toBe(hashes.length);
+    const identities = app.get(PatientIdentities);
+    const expected = generated
+      .filter((p) => !p.facts.declinedBy)
+      .map((p) => identities.nhsNumberHash(p.enrolment.identity.nhsNumber).toString('hex'));
+    // Every stored hash is one of the cohort's numbers (a number another test file drew first is skipped).
+    expect(hashes.every((h) => expected.includes(h))).toBe(true);
+    expect(hashes.length).toBe(summary.patients - summary.declines);
+  });
+
+  it('adds nothing when run again with the same seed (declined patients included)', async () => {
+    const again = await loadCohort(app, {
+      patients: PATIENTS,
+      sites: SITES.length,
+      seed: SEED,
+      offset: OFFSET,
+      now,
+    });
+    expect(again).toMatchObject({ patients: 0, skipped: PATIENTS });
+    expect(again.sites.every((s) => !s.created)).toBe(true);
+    expect(await cohortPatients()).toHaveLength(summary.patients);
+  });
+});
