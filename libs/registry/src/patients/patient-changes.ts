@@ -161,10 +161,10 @@ export class PatientChanges {
         },
       ]);
     }
-    const { identity } = await this.identities.read(em, patient.id);
-    const facts = eligibilityFactsOf(identity.dateOfBirth, current, records.operation, run);
+    const dateOfBirth = await this.identities.dateOfBirth(em, patient.id);
+    const facts = eligibilityFactsOf(dateOfBirth, current, records.operation, run);
     const failures = eligibilityFailures(facts);
-    const age = ageInYears(identity.dateOfBirth, run.startedAt);
+    const age = ageInYears(dateOfBirth, run.startedAt);
     if (
       JSON.stringify(failures) !== JSON.stringify(current.eligibilityFailures) ||
       age !== current.ageAtEcmoStart

@@ -121,6 +121,21 @@ export class PatientIdentities {
     });
   }
 
+  /**
+   * The date of birth alone, for re-deriving age and eligibility after a change (never shown to anyone, so
+   * not an identifier read): one field opened rather than the whole identity, on every clinical write.
+   */
+  async dateOfBirth(em: EntityManager, patientId: string): Promise<string> {
+    const key = await em.findOneBy(PatientKey, { patientId });
+    const row = await em.findOne(PatientIdentity, {
+      where: { id: patientId },
+      select: { id: true, dateOfBirth: true },
+    });
+    if (!key || !row) throw new IdentityDestroyed();
+    const dataKey = this.keyring.unwrap({ keyId: key.keyId, wrapped: key.wrappedKey }, patientId);
+    return this.keyring.open(dataKey, patientId, 'dateOfBirth', row.dateOfBirth);
+  }
+
   /** The identity in clear, with its version; 410 once destroyed. The caller logs the read. */
   async read(em: EntityManager, patientId: string): Promise<{ identity: Identity; version: number }> {
     const key = await em.findOneBy(PatientKey, { patientId });

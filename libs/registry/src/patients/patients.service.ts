@@ -25,10 +25,11 @@ import {
   eligibilityFieldOf,
   findPatient,
   lockPatient,
-  loadRecords,
   PatientChanges,
+  type PatientRecords,
 } from './patient-changes.js';
 import { PatientIdentities, type Identity } from './patient-identities.js';
+import { OPERATION } from './records.service.js';
 import { RUN_CODES, OPERATION_CODES, consentFields, runFields, operationFields } from './record-fields.js';
 import {
   completeness,
@@ -52,7 +53,7 @@ export interface EnrolOptions {
 }
 
 /** The latest instant a summary derives from: "now", or a recorded instant within the clock tolerance. */
-function derivationInstant(records: Awaited<ReturnType<typeof loadRecords>>): Date {
+function derivationInstant(records: PatientRecords): Date {
   const instants = [
     Date.now(),
     ...records.runs.flatMap((r) => [r.startedAt.getTime(), r.endedAt?.getTime() ?? 0]),
@@ -95,7 +96,9 @@ export class PatientsService {
     );
     this.changes.assertCodes('ecmoRun', 'ecmoRun.', dto.ecmoRun, RUN_CODES, reasonsOf(dto.ecmoRun.missing));
     const problems: FieldError[] = [
-      ...this.recordProblems(dto),
+      ...OPERATION.problems(operationFields(dto.operation), (set, code) =>
+        this.changes.requiresText(set, code),
+      ).map((p) => ({ field: `operation.${p.field}`, reason: p.reason })),
       ...identityProblems(dto.identity, 'identity.'),
     ];
     const consent = consentFields(dto.consent);
@@ -250,11 +253,8 @@ export class PatientsService {
   async summary(scope: SiteScope, patientId: string) {
     const em = this.dataSource.manager;
     const patient = await findPatient(em, scope, patientId);
-    const records = await loadRecords(em, patient.id);
     const site = await em.findOneByOrFail(Site, { id: patient.siteId });
-    if (patient.countingOnlySince) return countingSetView(patient, site.code, records);
-    const now = derivationInstant(records);
-    // Voided records stay visible, marked with their void, beside the current ones.
+    // Every record once, voided ones included (they stay visible, marked); the rules read the live ones.
     const all = {
       operations: await em.find(IndexOperation, { where: { patientId }, order: { createdAt: 'ASC' } }),
       runs: await em.find(EcmoRun, { where: { patientId }, order: { startedAt: 'ASC' } }),
@@ -265,6 +265,15 @@ export class PatientsService {
       complications: await em.find(Complication, { where: { patientId }, order: { onsetAt: 'ASC' } }),
       outcomes: await em.find(HospitalOutcome, { where: { patientId }, order: { createdAt: 'ASC' } }),
     };
+    const live = <T extends { voidedAt: Date | null }>(rows: T[]): T[] => rows.filter((r) => !r.voidedAt);
+    const records: PatientRecords = {
+      operation: live(all.operations)[0] ?? null,
+      runs: live(all.runs),
+      complications: live(all.complications),
+      outcome: live(all.outcomes)[0] ?? null,
+    };
+    if (patient.countingOnlySince) return countingSetView(patient, site.code, records);
+    const now = derivationInstant(records);
     const enrolmentSite =
       patient.enrolmentSiteId === patient.siteId
         ? site
@@ -402,17 +411,6 @@ export class PatientsService {
       ]);
     }
     return scope.siteIds[0];
-  }
-
-  private recordProblems(dto: EnrolPatientDto): FieldError[] {
-    const problems: FieldError[] = [];
-    if (
-      this.changes.requiresText('operation_category', dto.operation.category) &&
-      !dto.operation.categoryDetail
-    ) {
-      problems.push({ field: 'operation.categoryDetail', reason: 'is required for this category' });
-    }
-    return problems;
   }
 }
 

@@ -74,12 +74,8 @@ export const ECMO_RUN: RecordSpec<EcmoRun> = {
   fields: (dto) => runFields(dto),
   view: (run) =>
     runView(run, new Date(Math.max(Date.now(), run.startedAt.getTime(), run.endedAt?.getTime() ?? 0))),
-  problems: (run) =>
-    (run.endedAt ?? null) === null && (run.endReason ?? null) !== null
-      ? [{ field: 'endedAt', reason: 'is required with an end reason' }]
-      : (run.endedAt ?? null) !== null && (run.endReason ?? null) === null
-        ? [{ field: 'endReason', reason: 'is required with the end instant' }]
-        : [],
+  // The end instant and reason go together: a timeline rule, checked with the rest of the timeline.
+  problems: () => [],
   single: false,
 };
 
