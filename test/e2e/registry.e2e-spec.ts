@@ -98,6 +98,23 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
 
+  it('refuses an enrolment whose first consent event lacks its details or lies in the future', async () => {
+    const before = await db.query(`SELECT count(*)::int AS n FROM patient`);
+    const response = await call('POST', '/patients', nurse.accessToken, {
+      ...enrolment(),
+      consent: { kind: 'emergency_enrolment', occurredAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().errors).toEqual(
+      expect.arrayContaining([
+        { field: 'consent.independentDoctor', reason: 'is required for emergency_enrolment' },
+        { field: 'consent.occurredAt', reason: 'is in the future' },
+      ]),
+    );
+    const after = await db.query(`SELECT count(*)::int AS n FROM patient`);
+    expect(after.rows[0]).toEqual(before.rows[0]);
+  });
+
   it('refuses a duplicate NHS number at any site without naming the site', async () => {
     const patient = await enrol(app, nurse.accessToken);
     const payload = enrolment();
@@ -138,6 +155,19 @@ describe('registry core: the research nurse’s scenario', () => {
       occurredAt: at(21),
     });
     expect(early.statusCode).toBe(422);
+    // So is one dated in the future (beyond the clock tolerance), and nothing is written.
+    const future = await call('POST', `${url}/consent-events`, nurse.accessToken, {
+      kind: 'withdrawal',
+      withdrawalLevel: 'a',
+      occurredAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    expect(future.statusCode).toBe(422);
+    expect(future.json().errors).toEqual([{ field: 'occurredAt', reason: 'is in the future' }]);
+    const { rows: events } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM consent_event WHERE patient_id = $1`,
+      [patient.id],
+    );
+    expect(events[0].n).toBe(3);
 
     // Two complications during the run.
     const bleed = await call('POST', `${url}/complications`, nurse.accessToken, {

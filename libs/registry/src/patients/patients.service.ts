@@ -29,7 +29,7 @@ import {
   type PatientRecords,
 } from './patient-changes.js';
 import { PatientIdentities, type Identity } from './patient-identities.js';
-import { OPERATION } from './records.service.js';
+import { consentEventProblems, OPERATION } from './records.service.js';
 import { RUN_CODES, OPERATION_CODES, consentFields, runFields, operationFields } from './record-fields.js';
 import {
   completeness,
@@ -100,6 +100,7 @@ export class PatientsService {
         this.changes.requiresText(set, code),
       ).map((p) => ({ field: `operation.${p.field}`, reason: p.reason })),
       ...identityProblems(dto.identity, 'identity.'),
+      ...consentEventProblems(dto.consent, new Date(), 'consent.'),
     ];
     const consent = consentFields(dto.consent);
     const consentProblem = consentEventProblem(consentStatus([]), consent);

@@ -8,6 +8,7 @@ import type { AuditContext } from '../../../database/src/audit-context.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { mergeMissing, type RecordKind } from '../rules/completeness.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
+import { FUTURE_TOLERANCE_MS } from '../rules/timeline.js';
 import { reasonsOf, type ConsentEventDto, type MissingReasonChanges } from './dto.js';
 import {
   Complication,
@@ -117,12 +118,17 @@ export const OUTCOME: RecordSpec<HospitalOutcome> = {
 };
 
 /** Cross-field rules of a consent event (which details each kind carries). */
-export function consentEventProblems(dto: ConsentEventDto): FieldError[] {
+export function consentEventProblems(dto: ConsentEventDto, now: Date, prefix = ''): FieldError[] {
   const problems: FieldError[] = [];
   const only = (field: keyof ConsentEventDto, kind: string, present: boolean): void => {
-    if (dto.kind === kind && !present) problems.push({ field, reason: `is required for ${kind}` });
-    if (dto.kind !== kind && present) problems.push({ field, reason: `is only recorded for ${kind}` });
+    if (dto.kind === kind && !present)
+      problems.push({ field: prefix + field, reason: `is required for ${kind}` });
+    if (dto.kind !== kind && present)
+      problems.push({ field: prefix + field, reason: `is only recorded for ${kind}` });
   };
+  if (Date.parse(dto.occurredAt) > now.getTime() + FUTURE_TOLERANCE_MS) {
+    problems.push({ field: `${prefix}occurredAt`, reason: 'is in the future' });
+  }
   only('independentDoctor', 'emergency_enrolment', dto.independentDoctor !== undefined);
   only('consulteeType', 'consultee_advice', dto.consulteeType !== undefined);
   only('consulteeAgreed', 'consultee_advice', dto.consulteeAgreed !== undefined);
@@ -245,7 +251,7 @@ export class ClinicalRecordsService {
    * patient is only counted.
    */
   async addConsentEvent(scope: SiteScope, patientId: string, dto: ConsentEventDto, context: AuditContext) {
-    const problems = consentEventProblems(dto);
+    const problems = consentEventProblems(dto, new Date());
     if (problems.length > 0) throw new RuleProblem('The consent event breaks the registry’s rules', problems);
     const facts = consentFields(dto);
     const id = await this.changes.change(scope, patientId, context, async (em) => {
