@@ -1,4 +1,5 @@
 import { ACCESS_ENTITIES } from '../libs/access/src/entities.js';
+import { FOLLOW_UP_ENTITIES } from '../libs/followup/src/entities.js';
 import { AuditEvent } from '../libs/audit/src/audit-event.entity.js';
 import { REGISTRY_ENTITIES } from '../libs/registry/src/patients/entities.js';
 import { VALUE_SET_ENTITIES } from '../libs/registry/src/value-sets/value-set.entities.js';
@@ -11,4 +12,5 @@ export const ENTITIES = [
   ...ACCESS_ENTITIES,
   ...VALUE_SET_ENTITIES,
   ...REGISTRY_ENTITIES,
+  ...FOLLOW_UP_ENTITIES,
 ];

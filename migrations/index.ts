@@ -3,6 +3,7 @@ import { Access1795470000000 } from './1795470000000-Access.js';
 import { MfaChallenge1795480000000 } from './1795480000000-MfaChallenge.js';
 import { ValueSets1795490000000 } from './1795490000000-ValueSets.js';
 import { RegistryCore1795500000000 } from './1795500000000-RegistryCore.js';
+import { FollowUp1795510000000 } from './1795510000000-FollowUp.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   MfaChallenge1795480000000,
   ValueSets1795490000000,
   RegistryCore1795500000000,
+  FollowUp1795510000000,
 ];

@@ -1,3 +1,4 @@
+import { DEFAULT_PROTOCOL } from '../../libs/followup/src/index.js';
 import { randomUUID } from 'node:crypto';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -396,6 +397,35 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /users/:userId/mfa-reset': {
     siteScoped: false,
     request: async (world, side) => ({ url: `/users/${await freshUser(world, side)}/mfa-reset` }),
+  },
+  'GET /follow-up/protocols': {
+    siteScoped: false,
+    request: () => Promise.resolve({ url: '/follow-up/protocols' }),
+  },
+  'GET /follow-up/protocols/:version': {
+    siteScoped: false,
+    request: () => Promise.resolve({ url: '/follow-up/protocols/1' }),
+  },
+  'POST /follow-up/protocols': {
+    siteScoped: false,
+    request: () =>
+      Promise.resolve({
+        url: '/follow-up/protocols',
+        // The default visits again: other test files of this worker enrol onto the latest version.
+        payload: { title: 'Matrix protocol', visits: DEFAULT_PROTOCOL },
+      }),
+  },
+  'GET /patients/:patientId/follow-up': {
+    siteScoped: true,
+    request: (world, side) => Promise.resolve({ url: `/patients/${world.patient[side].id}/follow-up` }),
+  },
+  'PATCH /patients/:patientId/follow-up': {
+    siteScoped: true,
+    request: async (world, side) => ({
+      url: `/patients/${(await freshPatient(world, side)).id}/follow-up`,
+      payload: { extendedFollowUp: true, reason: REASON },
+      headers: IF_MATCH_1,
+    }),
   },
   'GET /value-sets': { siteScoped: false, request: () => Promise.resolve({ url: '/value-sets' }) },
   'GET /value-sets/:name': {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AccessModule } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
+import { FollowUpModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
@@ -21,6 +22,7 @@ export class ApiModule {
         AccessModule.forApi(),
         AuditModule,
         RegistryModule,
+        FollowUpModule,
         HealthModule,
         MetricsModule,
       ],

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ACCESS_ENTITIES, IdentifierReadLog, SitesService } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
+import { FollowUpModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { RegistryModule } from '../../../libs/registry/src/index.js';
 
@@ -34,6 +35,7 @@ export class SyntheticCohortModule {
         AuditModule,
         CohortAccessModule,
         RegistryModule,
+        FollowUpModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AccessModule } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
+import { FollowUpWorkerModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
@@ -22,6 +23,7 @@ export class WorkerModule {
         QueueModule.forWorker(),
         AccessModule.denyAll(),
         AuditModule,
+        FollowUpWorkerModule,
         HealthModule,
         MetricsModule,
       ],

@@ -166,6 +166,15 @@ export class AppConfig {
   HEARTBEAT_INTERVAL_MS = 60000;
 
   @EnvVar(
+    'Milliseconds between runs of the follow-up clock, which moves visits as their windows open and close (London days).',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(86400000)
+  FOLLOW_UP_CLOCK_INTERVAL_MS = 900000;
+
+  @EnvVar(
     'Key that signs access and refresh tokens (HS256), at least 32 characters; required in production (`setup` writes a random one to .env on a development machine). Changing it signs everyone out.',
     { sensitive: true },
   )

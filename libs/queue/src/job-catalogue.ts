@@ -8,15 +8,19 @@ import type { JobsOptions } from 'bullmq';
  */
 export enum QueueName {
   Maintenance = 'maintenance',
+  FollowUp = 'follow-up',
 }
 
 export enum JobName {
   Heartbeat = 'heartbeat',
+  FollowUpClock = 'follow-up-clock',
 }
 
 export interface JobPayloads {
   /** Written by the scheduler; the job id is the idempotency key of the effect. */
   readonly [JobName.Heartbeat]: Readonly<Record<string, never>>;
+  /** Written by the scheduler: the processor reads the day from the clock and the visits from the database. */
+  readonly [JobName.FollowUpClock]: Readonly<Record<string, never>>;
 }
 
 export interface JobDefinition {
@@ -35,11 +39,23 @@ export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
       removeOnFail: { count: 1000 },
     },
   },
+  [JobName.FollowUpClock]: {
+    queue: QueueName.FollowUp,
+    // Idempotent (it recomputes states from the database): a failed run is retried, and the next one
+    // catches up anyway.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1000 },
+    },
+  },
 };
 
 /** Worker concurrency per queue. */
 export const QUEUE_CONCURRENCY: { readonly [Q in QueueName]: number } = {
   [QueueName.Maintenance]: 2,
+  [QueueName.FollowUp]: 2,
 };
 
 export function queueOf(name: JobName): QueueName {

@@ -11,5 +11,12 @@ export interface JobSchedule {
 
 /** Every repeating job, in one place; the worker upserts them at boot (BullMQ 6 has no repeatable jobs). */
 export function jobSchedules(config: AppConfig): JobSchedule[] {
-  return [{ id: 'heartbeat', job: JobName.Heartbeat, repeat: { every: config.HEARTBEAT_INTERVAL_MS } }];
+  return [
+    { id: 'heartbeat', job: JobName.Heartbeat, repeat: { every: config.HEARTBEAT_INTERVAL_MS } },
+    {
+      id: 'follow-up-clock',
+      job: JobName.FollowUpClock,
+      repeat: { every: config.FOLLOW_UP_CLOCK_INTERVAL_MS },
+    },
+  ];
 }

@@ -6,3 +6,18 @@ export { PatientIdentities, type Identity } from './patients/patient-identities.
 export { PatientsService } from './patients/patients.service.js';
 export { ClinicalRecordsService } from './patients/records.service.js';
 export { rotateIdentityKeys } from './patients/rotate-keys.js';
+export { PatientExtensions, type PatientChangeHook, type PatientSummaryPart } from './patients/extensions.js';
+export {
+  findPatient,
+  loadRecords,
+  lockPatient,
+  PatientChanges,
+  type PatientRecords,
+} from './patients/patient-changes.js';
+export { Patient, EcmoRun, HospitalOutcome } from './patients/entities.js';
+export { deathInstant } from './rules/timeline.js';
+export { londonCalendarDate } from './rules/instant.js';
+export { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients/patients.controller.js';
+export { IsCalendarDate, IsInstant, IsMissingReasons } from './patients/validation.js';
+export { etagOf, IfMatch, assertStaleFree, assertUpdated } from './patients/versioning.js';
+export { PatientParams, ReasonDto } from './patients/dto.js';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { REGISTRY_ENTITIES } from './patients/entities.js';
+import { PatientExtensions } from './patients/extensions.js';
 import { PatientHistory } from './patients/history.js';
 import { PatientChanges } from './patients/patient-changes.js';
 import { PatientIdentities } from './patients/patient-identities.js';
@@ -21,11 +22,19 @@ import { ValueSets, ValueSetsController } from './value-sets/value-sets.js';
   providers: [
     ValueSets,
     PatientIdentities,
+    PatientExtensions,
     PatientChanges,
     PatientsService,
     ClinicalRecordsService,
     PatientHistory,
   ],
-  exports: [ValueSets, PatientIdentities, PatientsService, ClinicalRecordsService],
+  exports: [
+    ValueSets,
+    PatientIdentities,
+    PatientExtensions,
+    PatientChanges,
+    PatientsService,
+    ClinicalRecordsService,
+  ],
 })
 export class RegistryModule {}

@@ -96,6 +96,18 @@ export class Patient {
   @Column({ type: 'boolean' })
   synthetic: boolean;
 
+  /** The follow-up protocol version the patient is on (the latest at enrolment; moved only explicitly). */
+  @Column({ name: 'protocol_version', type: 'integer', nullable: true })
+  protocolVersion: number | null;
+
+  /** Whether the optional yearly visits are planned. */
+  @Column({ name: 'extended_follow_up', type: 'boolean' })
+  extendedFollowUp: boolean;
+
+  /** The day a nurse declared the patient lost to follow-up (London date), or null. */
+  @Column({ name: 'lost_to_follow_up_on', type: 'date', nullable: true })
+  lostToFollowUpOn: string | null;
+
   @Column({ type: 'jsonb' })
   missing: MissingReasons;
 

@@ -17,6 +17,7 @@ import {
   Patient,
   type MissingReasons,
 } from './entities.js';
+import { PatientExtensions } from './extensions.js';
 import { PatientIdentities } from './patient-identities.js';
 
 /** The non-voided clinical records of one patient, as the rules read them. */
@@ -59,6 +60,7 @@ export class PatientChanges {
     private readonly transactions: TransactionService,
     private readonly identities: PatientIdentities,
     private readonly valueSets: ValueSets,
+    private readonly extensions: PatientExtensions,
   ) {}
 
   change<T>(
@@ -149,6 +151,8 @@ export class PatientChanges {
         problems.map((p) => ({ field: p.field, reason: p.reason })),
       );
     }
+    // Follow-up replans the visits from the settled record (a decline included: its visits are dropped).
+    await this.extensions.afterChange(em, patient.id);
     const current = await em.findOneByOrFail(Patient, { id: patient.id });
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
     if (current.countingOnlySince) return;

@@ -28,6 +28,7 @@ import {
   PatientChanges,
   type PatientRecords,
 } from './patient-changes.js';
+import { PatientExtensions } from './extensions.js';
 import { PatientIdentities, type Identity } from './patient-identities.js';
 import { consentEventProblems, OPERATION } from './records.service.js';
 import { RUN_CODES, OPERATION_CODES, consentFields, runFields, operationFields } from './record-fields.js';
@@ -71,6 +72,7 @@ export class PatientsService {
     private readonly changes: PatientChanges,
     private readonly audit: AuditService,
     private readonly identifierReads: IdentifierReadLog,
+    private readonly extensions: PatientExtensions,
   ) {}
 
   /**
@@ -174,6 +176,7 @@ export class PatientsService {
         });
         await em.insert(EcmoRun, { patientId, ...run, missing: reasonsOf(dto.ecmoRun.missing), version: 1 });
         await em.insert(ConsentEvent, { patientId, ...consent, missing: {}, version: 1 });
+        await this.extensions.afterChange(em, patientId);
         return { id: patientId, registryId };
       });
     } catch (error) {
@@ -311,6 +314,7 @@ export class PatientsService {
       voidedOutcomes: all.outcomes.filter((o) => o.voidedAt).map(outcomeView),
       derived: derivedFacts(records, now),
       completeness: completeness(patient, records),
+      ...(await this.extensions.summaryParts(em, patient.id)),
     };
   }
 

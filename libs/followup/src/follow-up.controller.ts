@@ -1,0 +1,79 @@
+import { Body, Controller, Get, Param, Patch, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../access/src/index.js';
+import type { AuditContext } from '../../database/src/audit-context.js';
+import {
+  CLINICAL_READERS,
+  CLINICAL_STAFF,
+  etagOf,
+  IF_MATCH_HEADER,
+  IfMatch,
+  PatientParams,
+} from '../../registry/src/index.js';
+import { FollowUpPlanDto, ProtocolParams, PublishProtocolDto } from './dto.js';
+import { FollowUpService } from './follow-up.service.js';
+
+/** Follow-up protocols: read by clinical staff, published (as a new version) by administrators. */
+@ApiTags('follow-up')
+@ApiBearerAuth()
+@Controller('follow-up/protocols')
+export class ProtocolsController {
+  constructor(private readonly followUp: FollowUpService) {}
+
+  @Get()
+  @Roles(...CLINICAL_READERS, 'admin')
+  list() {
+    return this.followUp.protocols();
+  }
+
+  @Get(':version')
+  @Roles(...CLINICAL_READERS, 'admin')
+  get(@Param() params: ProtocolParams) {
+    return this.followUp.protocol(params.version);
+  }
+
+  /** Publish the next version; enrolled patients stay on theirs until moved. */
+  @Post()
+  @Roles('admin')
+  publish(@Body() dto: PublishProtocolDto, @RequestAudit() context: AuditContext) {
+    return this.followUp.publish(dto, context);
+  }
+}
+
+/** A patient's follow-up plan and visits; the ETag is the patient's version (what a plan change names). */
+@ApiTags('follow-up')
+@ApiBearerAuth()
+@Controller('patients/:patientId/follow-up')
+export class PatientFollowUpController {
+  constructor(private readonly followUp: FollowUpService) {}
+
+  @Get()
+  @Roles(...CLINICAL_READERS)
+  async get(
+    @Param() params: PatientParams,
+    @CurrentScope() scope: SiteScope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const plan = await this.followUp.plan(scope, params.patientId);
+    void reply.header('ETag', etagOf(plan.patientVersion));
+    return plan;
+  }
+
+  /** Move to another protocol version, turn yearly visits on or off, declare lost to follow-up (or found). */
+  @Patch()
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async change(
+    @Param() params: PatientParams,
+    @Body() dto: FollowUpPlanDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const plan = await this.followUp.changePlan(scope, params.patientId, version, dto, context);
+    void reply.header('ETag', etagOf(plan.patientVersion));
+    return plan;
+  }
+}

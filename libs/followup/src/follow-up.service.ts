@@ -1,0 +1,178 @@
+import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { SiteScope } from '../../access/src/index.js';
+import { isUniqueViolation } from '../../access/src/unique-violation.js';
+import type { AuditContext } from '../../database/src/audit-context.js';
+import { TransactionService } from '../../database/src/index.js';
+import { RuleProblem } from '../../observability/src/index.js';
+import {
+  assertStaleFree,
+  findPatient,
+  Patient,
+  PatientChanges,
+  PatientExtensions,
+} from '../../registry/src/index.js';
+import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
+import { FollowUpProtocol, FollowUpVisit } from './entities.js';
+import { protocolProblems } from './rules/visits.js';
+import { FollowUpPlanner, londonDay } from './visits/planner.js';
+
+export function protocolView(protocol: FollowUpProtocol) {
+  return {
+    version: protocol.version,
+    title: protocol.title,
+    notes: protocol.notes,
+    publishedBy: protocol.publishedBy,
+    publishedAt: protocol.publishedAt.toISOString(),
+    visits: protocol.visits,
+  };
+}
+
+export function visitView(visit: FollowUpVisit) {
+  return {
+    id: visit.id,
+    code: visit.code,
+    label: visit.label,
+    protocolVersion: visit.protocolVersion,
+    anchor: visit.anchor,
+    dueOn: visit.dueOn,
+    window: { opensOn: visit.opensOn, closesOn: visit.closesOn },
+    status: visit.status,
+    statusReason: visit.statusReason,
+    version: visit.version,
+  };
+}
+
+/**
+ * Protocols (published by administrators, append-only) and each patient's follow-up plan and visits. The
+ * visits themselves are written by the planner only, from the patient's settled record.
+ */
+@Injectable()
+export class FollowUpService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionService,
+    private readonly changes: PatientChanges,
+    private readonly extensions: PatientExtensions,
+    private readonly planner: FollowUpPlanner,
+  ) {}
+
+  /** Every change to a patient replans the visits; the summary shows the follow-up plan. */
+  onModuleInit(): void {
+    this.extensions.onChange(this.planner);
+    this.extensions.addSummaryPart({ key: 'followUp', read: (em, id) => this.planOf(em, id) });
+  }
+
+  async protocols() {
+    const rows = await this.dataSource.getRepository(FollowUpProtocol).find({ order: { version: 'ASC' } });
+    return rows.map(protocolView);
+  }
+
+  async protocol(version: number) {
+    const row = await this.dataSource.getRepository(FollowUpProtocol).findOneBy({ version });
+    if (!row) throw new NotFoundException(`Protocol version ${version} was not found`);
+    return protocolView(row);
+  }
+
+  /** Publishes the next version; patients already enrolled stay on theirs until moved. */
+  async publish(dto: PublishProtocolDto, context: AuditContext) {
+    const problems = protocolProblems(dto.visits);
+    if (problems.length > 0) throw new RuleProblem('The protocol breaks the follow-up rules', problems);
+    try {
+      const version = await this.transactions.run(context, async (em) => {
+        const [{ next }] = await em.query<Array<{ next: number }>>(
+          `SELECT coalesce(max(version), 0) + 1 AS next FROM follow_up_protocol`,
+        );
+        await em.insert(FollowUpProtocol, {
+          version: next,
+          title: dto.title,
+          visits: dto.visits.map((v) => ({
+            code: v.code,
+            label: v.label,
+            anchor: v.anchor,
+            offsetDays: v.offsetDays,
+            windowBeforeDays: v.windowBeforeDays,
+            windowAfterDays: v.windowAfterDays,
+            optional: v.optional,
+          })),
+          notes: dto.notes ?? null,
+          publishedBy: context.actor,
+        });
+        return next;
+      });
+      return this.protocol(version);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictException('Another protocol version was published at the same moment: try again');
+      }
+      throw error;
+    }
+  }
+
+  async plan(scope: SiteScope, patientId: string) {
+    const em = this.dataSource.manager;
+    const patient = await findPatient(em, scope, patientId);
+    if (patient.countingOnlySince) {
+      throw new ConflictException('The patient declined: the record is kept only as a count');
+    }
+    return this.planOf(em, patient.id);
+  }
+
+  /**
+   * Changes the plan (If-Match on the patient's version, a reason in the audit row), then replans the visits
+   * in the same transaction: a move to another protocol leaves the old version's open visits `not_required`.
+   */
+  async changePlan(
+    scope: SiteScope,
+    patientId: string,
+    version: number,
+    dto: FollowUpPlanDto,
+    context: AuditContext,
+  ) {
+    await this.changes.change(scope, patientId, { ...context, reason: dto.reason }, async (em, patient) => {
+      const set: Partial<Patient> = {};
+      if (dto.protocolVersion !== undefined) {
+        const exists = await em.existsBy(FollowUpProtocol, { version: dto.protocolVersion });
+        if (!exists) {
+          throw new RuleProblem('No such protocol', [
+            { field: 'protocolVersion', reason: 'is not a published protocol version' },
+          ]);
+        }
+        set.protocolVersion = dto.protocolVersion;
+      }
+      if (dto.extendedFollowUp !== undefined) set.extendedFollowUp = dto.extendedFollowUp;
+      if (dto.lostToFollowUpOn !== undefined) {
+        if (dto.lostToFollowUpOn !== null && dto.lostToFollowUpOn > londonDay(new Date())) {
+          throw new RuleProblem('The follow-up plan breaks the timeline', [
+            { field: 'lostToFollowUpOn', reason: 'is in the future' },
+          ]);
+        }
+        set.lostToFollowUpOn = dto.lostToFollowUpOn;
+      }
+      const result = await em
+        .createQueryBuilder()
+        .update(Patient)
+        .set({ ...set, version: () => 'version + 1' })
+        .where('id = :id AND version = :version', { id: patient.id, version })
+        .execute();
+      if (result.affected !== 1) assertStaleFree('Patient', patient.version, version);
+    });
+    return this.plan(scope, patientId);
+  }
+
+  private async planOf(em: EntityManager, patientId: string) {
+    const patient = await em.findOneByOrFail(Patient, { id: patientId });
+    const visits = await em.find(FollowUpVisit, {
+      where: { patientId },
+      order: { protocolVersion: 'ASC', sequence: 'ASC' },
+    });
+    return {
+      patientVersion: patient.version,
+      protocolVersion: patient.protocolVersion,
+      extendedFollowUp: patient.extendedFollowUp,
+      lostToFollowUpOn: patient.lostToFollowUpOn,
+      visits: visits.map(visitView),
+    };
+  }
+}

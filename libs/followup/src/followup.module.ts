@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RegistryModule } from '../../registry/src/index.js';
+import { FOLLOW_UP_ENTITIES } from './entities.js';
+import { PatientFollowUpController, ProtocolsController } from './follow-up.controller.js';
+import { FollowUpService } from './follow-up.service.js';
+import { FollowUpClock, FollowUpClockHandler } from './visits/clock.js';
+import { FollowUpPlanner } from './visits/planner.js';
+
+/** What both the api and the worker need: the entities and the one planner of visits. */
+@Module({
+  imports: [TypeOrmModule.forFeature(FOLLOW_UP_ENTITIES)],
+  providers: [FollowUpPlanner, FollowUpClock],
+  exports: [FollowUpPlanner, FollowUpClock],
+})
+export class FollowUpCoreModule {}
+
+/**
+ * Follow-up (issue 5) in the api and in services that change patients: protocols, each patient's plan and
+ * visits, replanned inside every change to the patient's record.
+ */
+@Module({
+  imports: [RegistryModule, FollowUpCoreModule],
+  controllers: [ProtocolsController, PatientFollowUpController],
+  providers: [FollowUpService],
+  exports: [FollowUpService, FollowUpCoreModule],
+})
+export class FollowUpModule {}
+
+/** Follow-up in the worker: the clock that moves visits as their windows open and close. */
+@Module({
+  imports: [FollowUpCoreModule],
+  providers: [FollowUpClockHandler],
+})
+export class FollowUpWorkerModule {}

@@ -1,0 +1,66 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { TransactionService } from '../../../database/src/index.js';
+import { JobHandler, JobName } from '../../../queue/src/index.js';
+import { FollowUpPlanner, londonDay } from './planner.js';
+
+/** Who the audit trail says moved a visit when its window opened or closed. */
+export const CLOCK_ACTOR = 'system:follow-up-clock';
+
+/** Patients replanned per transaction batch: small, so a patient row is never locked for long. */
+const BATCH = 200;
+
+/**
+ * The follow-up clock (domain guide §4): visits move from `scheduled` to `due` when their window opens and
+ * to `missed` when it closes without a completed visit. It replans only the patients with such a visit, each
+ * in its own transaction with the patient row locked (as a nurse's change would), through the one planner.
+ */
+@Injectable()
+export class FollowUpClock {
+  private readonly logger = new Logger(FollowUpClock.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionService,
+    private readonly planner: FollowUpPlanner,
+  ) {}
+
+  /** Moves every visit whose window opened or closed by `now`; answers how many patients were replanned. */
+  async advance(now: Date): Promise<number> {
+    const today = londonDay(now);
+    const done = new Set<string>();
+    for (;;) {
+      const rows = await this.dataSource.query<Array<{ patient_id: string }>>(
+        `SELECT DISTINCT patient_id FROM follow_up_visit
+          WHERE ((status = 'scheduled' AND opens_on <= $1) OR (status IN ('due', 'booked') AND closes_on < $1))
+            AND NOT (patient_id = ANY($2::uuid[]))
+          LIMIT ${BATCH}`,
+        [today, [...done]],
+      );
+      if (rows.length === 0) break;
+      for (const { patient_id: patientId } of rows) {
+        done.add(patientId);
+        await this.transactions.run(
+          { actor: CLOCK_ACTOR, reason: `visit windows on ${today}` },
+          async (em) => {
+            await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR UPDATE`, [patientId]);
+            await this.planner.replan(em, patientId, now);
+          },
+        );
+      }
+    }
+    if (done.size > 0) this.logger.log({ patients: done.size, today }, 'follow-up visits moved by the clock');
+    return done.size;
+  }
+}
+
+@Injectable()
+export class FollowUpClockHandler {
+  constructor(private readonly clock: FollowUpClock) {}
+
+  @JobHandler(JobName.FollowUpClock)
+  async tick(): Promise<void> {
+    await this.clock.advance(new Date());
+  }
+}

@@ -1,0 +1,191 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  deathInstant,
+  londonCalendarDate,
+  loadRecords,
+  Patient,
+  type PatientChangeHook,
+  type PatientRecords,
+} from '../../../registry/src/index.js';
+import { FollowUpProtocol, FollowUpVisit } from '../entities.js';
+import {
+  plannedVisits,
+  visitDates,
+  visitState,
+  type Anchors,
+  type FollowUpEnds,
+  type NotRequiredReason,
+  type VisitStatus,
+} from '../rules/visits.js';
+
+/** A London calendar day, `YYYY-MM-DD`. */
+export function londonDay(instant: Date): string {
+  const { year, month, day } = londonCalendarDate(instant);
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/**
+ * The anchors of the default protocol: the last decannulation once every run has ended and the patient
+ * came off ECMO alive (a new run makes it unknown again until that run ends), and the hospital discharge.
+ */
+export function anchorsOf(records: PatientRecords): Anchors {
+  const runs = records.runs;
+  const last = runs.at(-1);
+  const decannulated =
+    last !== undefined && runs.every((r) => r.endedAt !== null) && last.endReason !== 'died_on_ecmo';
+  return {
+    decannulation: decannulated && last.endedAt ? londonDay(last.endedAt) : null,
+    discharge: records.outcome?.kind === 'discharge' ? londonDay(records.outcome.occurredAt) : null,
+  };
+}
+
+export function endsOf(
+  patient: Patient,
+  records: PatientRecords,
+  followUpDeathOn: string | null,
+): FollowUpEnds {
+  const death = deathInstant(records);
+  const hospitalDeathOn = death ? londonDay(death) : null;
+  const deathOn = [hospitalDeathOn, followUpDeathOn].filter((d): d is string => d !== null).sort()[0] ?? null;
+  return {
+    deathOn,
+    withdrawnOn: patient.dataCollectionWithdrawnAt ? londonDay(patient.dataCollectionWithdrawnAt) : null,
+    declined: patient.countingOnlySince !== null,
+    lostOn: patient.lostToFollowUpOn,
+  };
+}
+
+/** What the planner needs from follow-up records a later slice adds (assessments, appointments). */
+export interface VisitFacts {
+  /** Visits with a live (non-voided) assessment. */
+  readonly completed: ReadonlySet<string>;
+  /** Visits with a live appointment. */
+  readonly booked: ReadonlySet<string>;
+  /** A death recorded at a follow-up visit (London day), if any. */
+  readonly deathOn: string | null;
+}
+
+/**
+ * Plans a patient's follow-up visits from the settled record (domain guide §4) and keeps them in step: the
+ * visits of the patient's protocol appear once an anchor is known, their days follow the anchors, their
+ * state follows the clock and the patient's course; visits of another protocol version, or optional ones no
+ * longer planned, become `not_required` (never deleted). Runs inside the caller's transaction, the patient
+ * row locked; writes only the visits that changed (each write bumps the visit's version, audited).
+ */
+@Injectable()
+export class FollowUpPlanner implements PatientChangeHook {
+  /** Replaced by the assessment and appointment slices, which know which visits are done or booked. */
+  private readonly factSources: Array<
+    (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>
+  > = [];
+
+  addFactSource(source: (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>): void {
+    this.factSources.push(source);
+  }
+
+  afterChange(em: EntityManager, patientId: string, now: Date): Promise<void> {
+    return this.replan(em, patientId, now);
+  }
+
+  async replan(em: EntityManager, patientId: string, now: Date): Promise<void> {
+    const patient = await em.findOneByOrFail(Patient, { id: patientId });
+    if (patient.protocolVersion === null) {
+      // Enrolment: the patient stays on the latest published version unless moved explicitly.
+      const [{ latest }] = await em.query<Array<{ latest: number }>>(
+        `SELECT max(version) AS latest FROM follow_up_protocol`,
+      );
+      patient.protocolVersion = latest;
+      await em.update(Patient, { id: patientId }, { protocolVersion: latest });
+    }
+    const protocol = await em.findOneByOrFail(FollowUpProtocol, { version: patient.protocolVersion });
+    const records = await loadRecords(em, patientId);
+    const facts = await this.facts(em, patientId);
+    const anchors = anchorsOf(records);
+    const ends = endsOf(patient, records, facts.deathOn);
+    const today = londonDay(now);
+    const existing = await em.findBy(FollowUpVisit, { patientId });
+    const find = (version: number, code: string) =>
+      existing.find((v) => v.protocolVersion === version && v.code === code);
+
+    let planned = plannedVisits(protocol.visits, anchors, patient.extendedFollowUp);
+    // Once planned, a visit of the current protocol stays (undated if its anchor goes away again).
+    if (planned.length === 0) {
+      planned = protocol.visits.filter((v) => find(protocol.version, v.code) !== undefined);
+    }
+    const kept = new Set<FollowUpVisit>();
+    for (const definition of planned) {
+      const sequence = protocol.visits.indexOf(definition) + 1;
+      const dates = visitDates(definition, anchors);
+      const row = find(protocol.version, definition.code);
+      if (row) kept.add(row);
+      // A completed visit keeps the days it was done against.
+      const completed = row !== undefined && facts.completed.has(row.id);
+      const state = visitState(
+        completed ? { dueOn: row.dueOn, opensOn: row.opensOn, closesOn: row.closesOn } : dates,
+        { completed, booked: row !== undefined && facts.booked.has(row.id) },
+        ends,
+        today,
+      );
+      const next = {
+        label: definition.label,
+        sequence,
+        anchor: definition.anchor,
+        ...(completed ? {} : { dueOn: dates.dueOn, opensOn: dates.opensOn, closesOn: dates.closesOn }),
+        status: state.status,
+        statusReason: state.reason,
+      };
+      if (!row) {
+        await em.insert(FollowUpVisit, {
+          patientId,
+          protocolVersion: protocol.version,
+          code: definition.code,
+          ...next,
+          dueOn: dates.dueOn,
+          opensOn: dates.opensOn,
+          closesOn: dates.closesOn,
+          version: 1,
+        });
+      } else {
+        await this.updateIfChanged(em, row, next);
+      }
+    }
+    for (const row of existing) {
+      if (kept.has(row) || facts.completed.has(row.id)) continue;
+      const reason: NotRequiredReason =
+        row.protocolVersion === protocol.version ? 'not_planned' : 'protocol_changed';
+      await this.updateIfChanged(em, row, { status: 'not_required', statusReason: reason });
+    }
+  }
+
+  private async facts(em: EntityManager, patientId: string): Promise<VisitFacts> {
+    const completed = new Set<string>();
+    const booked = new Set<string>();
+    let deathOn: string | null = null;
+    for (const source of this.factSources) {
+      const part = await source(em, patientId);
+      part.completed?.forEach((id) => completed.add(id));
+      part.booked?.forEach((id) => booked.add(id));
+      if (part.deathOn && (deathOn === null || part.deathOn < deathOn)) deathOn = part.deathOn;
+    }
+    return { completed, booked, deathOn };
+  }
+
+  private async updateIfChanged(
+    em: EntityManager,
+    row: FollowUpVisit,
+    next: Partial<Pick<FollowUpVisit, 'label' | 'sequence' | 'anchor' | 'dueOn' | 'opensOn' | 'closesOn'>> & {
+      status: VisitStatus;
+      statusReason: NotRequiredReason | null;
+    },
+  ): Promise<void> {
+    const changed = (Object.keys(next) as Array<keyof typeof next>).some((k) => row[k] !== next[k]);
+    if (!changed) return;
+    await em
+      .createQueryBuilder()
+      .update(FollowUpVisit)
+      .set({ ...next, version: () => 'version + 1' })
+      .where('id = :id', { id: row.id })
+      .execute();
+  }
+}

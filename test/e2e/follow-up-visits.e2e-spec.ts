@@ -1,0 +1,424 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type pg from 'pg';
+import {
+  addDays,
+  CLOCK_ACTOR,
+  DEFAULT_PROTOCOL,
+  FollowUpClock,
+  londonDay,
+} from '../../libs/followup/src/index.js';
+import {
+  bearer,
+  createAdminWithCli,
+  createSite,
+  createUser,
+  onboard,
+  uniqueEmail,
+  type SignedIn,
+} from '../support/access.js';
+import { connect, startApi, startWorker } from '../support/apps.js';
+import { daysAgo, enrol } from '../support/patients.js';
+
+interface Visit {
+  id: string;
+  code: string;
+  protocolVersion: number;
+  dueOn: string | null;
+  window: { opensOn: string | null; closesOn: string | null };
+  status: string;
+  statusReason: string | null;
+  version: number;
+}
+interface Plan {
+  patientVersion: number;
+  protocolVersion: number;
+  extendedFollowUp: boolean;
+  lostToFollowUpOn: string | null;
+  visits: Visit[];
+}
+
+const DAY = 86_400_000;
+const REQUIRED = ['discharge', 'day_30', 'month_3', 'month_6', 'month_12'];
+
+/**
+ * Issue 5, first slice: visits appear by themselves once the decannulation is known, follow the anchors,
+ * and end with the patient's course; protocols are versioned; the clock moves visits as windows open.
+ */
+describe('follow-up: protocol and visits', () => {
+  let app: NestFastifyApplication;
+  let worker: NestFastifyApplication;
+  let admin: SignedIn;
+  let nurse: SignedIn & { id: string };
+  let db: pg.Client;
+
+  const call = (
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    token: string,
+    payload?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) => app.inject({ method, url, payload, headers: { ...bearer(token), ...headers } });
+
+  const plan = async (patientId: string): Promise<Plan> => {
+    const response = await call('GET', `/patients/${patientId}/follow-up`, nurse.accessToken);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.etag).toBe(`"${response.json<Plan>().patientVersion}"`);
+    return response.json<Plan>();
+  };
+  const current = (p: Plan) => p.visits.filter((v) => v.protocolVersion === p.protocolVersion);
+  const visit = (p: Plan, code: string) => current(p).find((v) => v.code === code)!;
+
+  /** Enrols a patient whose index run started `startDaysAgo` days ago, still on ECMO. */
+  const enrolOnEcmo = async (startDaysAgo: number) => {
+    const operationDate = new Date(Date.now() - startDaysAgo * DAY).toISOString().slice(0, 10);
+    const patient = await enrol(app, nurse.accessToken, {
+      operation: {
+        operationDate,
+        category: 'cabg',
+        urgency: 'urgent',
+        redo: false,
+        bypassMinutes: 140,
+        crossClampMinutes: 85,
+        euroscoreIi: 6.4,
+      },
+      mdtDecision: { decidedAt: `${operationDate}T11:30:00.000Z`, decidedBy: 'Cardiac MDT' },
+      consent: {
+        kind: 'emergency_enrolment',
+        occurredAt: `${operationDate}T13:00:00.000Z`,
+        independentDoctor: 'Dr Independent',
+      },
+      ecmoRun: {
+        startedAt: `${operationDate}T12:00:00.000Z`,
+        mode: 'VA',
+        startLocation: 'theatre',
+        startedFor: 'failure_to_wean',
+        cannulation: 'central',
+        drainageSite: 'right_atrium',
+        returnSite: 'aorta',
+        distalPerfusion: false,
+        lvUnloading: 'iabp',
+        preCardiacArrest: false,
+        preLactate: 7.2,
+        preVis: 45,
+        prePh: 7.21,
+      },
+    });
+    const summary = (await call('GET', `/patients/${patient.id}`, nurse.accessToken)).json<{
+      ecmoRuns: Array<{ id: string; version: number }>;
+    }>();
+    return { id: patient.id, run: summary.ecmoRuns[0] };
+  };
+
+  /** Ends the index run at the given instant (a correction of the run, with its reason). */
+  const decannulate = async (
+    patient: { id: string; run: { id: string } },
+    endedAt: string,
+    endReason = 'weaned',
+  ) => {
+    const runUrl = `/patients/${patient.id}/ecmo-runs/${patient.run.id}`;
+    const read = await call('GET', runUrl, nurse.accessToken);
+    const response = await call(
+      'PATCH',
+      runUrl,
+      nurse.accessToken,
+      { endedAt, endReason, reason: 'decannulated in theatre' },
+      { 'if-match': read.headers.etag as string },
+    );
+    expect(response.statusCode).toBe(200);
+  };
+
+  const changePlan = async (patientId: string, body: Record<string, unknown>) => {
+    const { patientVersion } = await plan(patientId);
+    return call('PATCH', `/patients/${patientId}/follow-up`, nurse.accessToken, body, {
+      'if-match': `"${patientVersion}"`,
+    });
+  };
+
+  beforeAll(async () => {
+    app = await startApi();
+    worker = await startWorker();
+    db = await connect('owner');
+    const email = uniqueEmail('follow-up-admin');
+    admin = await onboard(app, email, await createAdminWithCli(email));
+    const site = await createSite(app, admin.accessToken, 'Follow Heart');
+    nurse = await createUser(app, admin.accessToken, 'research_nurse', [site.id]);
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await worker.close();
+    await app.close();
+  });
+
+  it('plans no visit while the patient is on ECMO, then the five required ones at decannulation', async () => {
+    const patient = await enrolOnEcmo(40);
+    const before = await plan(patient.id);
+    expect(before.protocolVersion).toBeGreaterThanOrEqual(1);
+    expect(before.visits).toEqual([]);
+
+    const endedAt = daysAgo(36);
+    await decannulate(patient, endedAt);
+    const after = await plan(patient.id);
+    expect(current(after).map((v) => v.code)).toEqual(REQUIRED);
+    const decannulation = londonDay(new Date(endedAt));
+    const day30 = visit(after, 'day_30');
+    expect(day30).toMatchObject({
+      dueOn: addDays(decannulation, 30),
+      window: { opensOn: addDays(decannulation, 23), closesOn: addDays(decannulation, 44) },
+      status: 'due',
+    });
+    expect(visit(after, 'month_3')).toMatchObject({ dueOn: addDays(decannulation, 90), status: 'scheduled' });
+    // The discharge visit waits for its anchor.
+    expect(visit(after, 'discharge')).toMatchObject({ dueOn: null, status: 'scheduled' });
+
+    // The summary shows the same plan.
+    const summary = (await call('GET', `/patients/${patient.id}`, nurse.accessToken)).json<{
+      followUp: Plan;
+    }>();
+    expect(summary.followUp.visits.map((v) => v.code)).toEqual(after.visits.map((v) => v.code));
+  });
+
+  it('recomputes the visits when the anchor changes, and dates the discharge visit at discharge', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const first = visit(await plan(patient.id), 'day_30');
+
+    const later = daysAgo(33);
+    await decannulate(patient, later);
+    const moved = visit(await plan(patient.id), 'day_30');
+    expect(moved.id).toBe(first.id);
+    expect(moved.dueOn).toBe(addDays(londonDay(new Date(later)), 30));
+    expect(moved.version).toBe(first.version + 1);
+
+    const dischargedAt = daysAgo(5);
+    const outcome = await call('POST', `/patients/${patient.id}/outcome`, nurse.accessToken, {
+      kind: 'discharge',
+      occurredAt: dischargedAt,
+      destination: 'home',
+    });
+    expect(outcome.statusCode).toBe(201);
+    const discharge = visit(await plan(patient.id), 'discharge');
+    expect(discharge).toMatchObject({ dueOn: londonDay(new Date(dischargedAt)), status: 'due' });
+
+    // Every visit change is in the audit trail, by the nurse whose change moved it.
+    const { rows } = await db.query<{ actor: string; action: string }>(
+      `SELECT actor, action FROM audit_event WHERE entity_type = 'follow_up_visit' AND entity_id = $1 ORDER BY id`,
+      [first.id],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['insert', 'update']);
+    expect(new Set(rows.map((r) => r.actor))).toEqual(new Set([`user:${nurse.id}`]));
+  });
+
+  it('ends the visits with the patient’s course: death in hospital, withdrawal (b), loss and return', async () => {
+    const died = await enrolOnEcmo(40);
+    await decannulate(died, daysAgo(36));
+    const death = await call('POST', `/patients/${died.id}/outcome`, nurse.accessToken, {
+      kind: 'death',
+      occurredAt: daysAgo(30),
+      causeOfDeath: 'cardiac',
+    });
+    expect(death.statusCode).toBe(201);
+    const afterDeath = await plan(died.id);
+    expect(current(afterDeath).map((v) => [v.status, v.statusReason])).toEqual(
+      REQUIRED.map(() => ['not_required', 'death']),
+    );
+
+    const withdrawn = await enrolOnEcmo(40);
+    await decannulate(withdrawn, daysAgo(36));
+    const withdrawal = await call('POST', `/patients/${withdrawn.id}/consent-events`, nurse.accessToken, {
+      kind: 'withdrawal',
+      withdrawalLevel: 'b',
+      occurredAt: daysAgo(1),
+    });
+    expect(withdrawal.statusCode).toBe(201);
+    expect(current(await plan(withdrawn.id)).every((v) => v.statusReason === 'withdrawal')).toBe(true);
+
+    const lost = await enrolOnEcmo(40);
+    await decannulate(lost, daysAgo(36));
+    const declared = await changePlan(lost.id, {
+      lostToFollowUpOn: londonDay(new Date()),
+      reason: 'no answer to three calls and two letters',
+    });
+    expect(declared.statusCode).toBe(200);
+    const lostPlan = declared.json<Plan>();
+    expect(visit(lostPlan, 'day_30').status).toBe('lost_to_follow_up');
+    expect(visit(lostPlan, 'month_3')).toMatchObject({
+      status: 'not_required',
+      statusReason: 'lost_to_follow_up',
+    });
+    const found = await changePlan(lost.id, { lostToFollowUpOn: null, reason: 'the patient called back' });
+    expect(visit(found.json<Plan>(), 'day_30').status).toBe('due');
+    expect(visit(found.json<Plan>(), 'month_3').status).toBe('scheduled');
+  });
+
+  it('drops the visits of a patient who declines: kept only as a count', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const declined = await call('POST', `/patients/${patient.id}/consent-events`, nurse.accessToken, {
+      kind: 'patient_declined',
+      occurredAt: daysAgo(1),
+    });
+    expect(declined.statusCode).toBe(201);
+    const { rows } = await db.query<{ status: string; status_reason: string }>(
+      `SELECT status, status_reason FROM follow_up_visit WHERE patient_id = $1`,
+      [patient.id],
+    );
+    expect(rows).toHaveLength(REQUIRED.length);
+    expect(rows.every((r) => r.status === 'not_required' && r.status_reason === 'declined')).toBe(true);
+    expect((await call('GET', `/patients/${patient.id}/follow-up`, nurse.accessToken)).statusCode).toBe(409);
+  });
+
+  it('plans the optional yearly visits on extended follow-up only', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const on = await changePlan(patient.id, {
+      extendedFollowUp: true,
+      reason: 'site joins the 5-year study',
+    });
+    expect(on.statusCode).toBe(200);
+    expect(current(on.json<Plan>()).map((v) => v.code)).toEqual([
+      ...REQUIRED,
+      'year_2',
+      'year_3',
+      'year_4',
+      'year_5',
+    ]);
+    const off = await changePlan(patient.id, { extendedFollowUp: false, reason: 'entered in error' });
+    expect(visit(off.json<Plan>(), 'year_2')).toMatchObject({
+      status: 'not_required',
+      statusReason: 'not_planned',
+    });
+  });
+
+  it('keeps patients on their protocol version when a new one is published, until moved (audited)', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const before = await plan(patient.id);
+
+    // An optional extra visit only: other test files of this worker enrol onto the latest version.
+    const published = await call('POST', '/follow-up/protocols', admin.accessToken, {
+      title: 'Protocol with an optional month-18 visit',
+      visits: [
+        ...DEFAULT_PROTOCOL,
+        {
+          code: 'month_18',
+          label: 'Month 18',
+          anchor: 'decannulation',
+          offsetDays: 547,
+          windowBeforeDays: 30,
+          windowAfterDays: 30,
+          optional: true,
+        },
+      ],
+    });
+    expect(published.statusCode).toBe(201);
+    const version = published.json<{ version: number }>().version;
+    expect(version).toBeGreaterThan(before.protocolVersion);
+    expect((await plan(patient.id)).protocolVersion).toBe(before.protocolVersion);
+    const newcomer = await enrolOnEcmo(10);
+    expect((await plan(newcomer.id)).protocolVersion).toBe(version);
+
+    const moved = await changePlan(patient.id, {
+      protocolVersion: version,
+      extendedFollowUp: true,
+      reason: 'site adopts the new protocol',
+    });
+    expect(moved.statusCode).toBe(200);
+    const plan2 = moved.json<Plan>();
+    expect(current(plan2).map((v) => v.code)).toContain('month_18');
+    const old = plan2.visits.filter((v) => v.protocolVersion === before.protocolVersion);
+    expect(old.every((v) => v.status === 'not_required' && v.statusReason === 'protocol_changed')).toBe(true);
+    const { rows } = await db.query<{ reason: string; new_values: { protocol_version: number } }>(
+      `SELECT reason, new_values FROM audit_event
+        WHERE entity_type = 'patient' AND entity_id = $1 AND action = 'update' ORDER BY id DESC LIMIT 1`,
+      [patient.id],
+    );
+    expect(rows[0]).toMatchObject({
+      reason: 'site adopts the new protocol',
+      new_values: { protocol_version: version },
+    });
+  });
+
+  it('refuses bad plan changes and protocols with the field and the reason, changing nothing', async () => {
+    const patient = await enrolOnEcmo(40);
+    const url = `/patients/${patient.id}/follow-up`;
+    const { patientVersion } = await plan(patient.id);
+    const ifMatch = { 'if-match': `"${patientVersion}"` };
+    const unknown = await call(
+      'PATCH',
+      url,
+      nurse.accessToken,
+      { protocolVersion: 9999, reason: 'move' },
+      ifMatch,
+    );
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().errors).toEqual([
+      { field: 'protocolVersion', reason: 'is not a published protocol version' },
+    ]);
+    const future = await call(
+      'PATCH',
+      url,
+      nurse.accessToken,
+      { lostToFollowUpOn: addDays(londonDay(new Date()), 2), reason: 'lost' },
+      ifMatch,
+    );
+    expect(future.statusCode).toBe(422);
+    const noReason = await call('PATCH', url, nurse.accessToken, { extendedFollowUp: true }, ifMatch);
+    expect(noReason.statusCode).toBe(400);
+    expect(
+      (await call('PATCH', url, nurse.accessToken, { extendedFollowUp: true, reason: 'x y z' })).statusCode,
+    ).toBe(428);
+    const stale = await call(
+      'PATCH',
+      url,
+      nurse.accessToken,
+      { extendedFollowUp: true, reason: 'stale' },
+      { 'if-match': `"${patientVersion + 5}"` },
+    );
+    expect(stale.statusCode).toBe(409);
+    expect((await plan(patient.id)).patientVersion).toBe(patientVersion);
+
+    const twice = await call('POST', '/follow-up/protocols', admin.accessToken, {
+      title: 'Broken protocol',
+      visits: [DEFAULT_PROTOCOL[1], DEFAULT_PROTOCOL[1]],
+    });
+    expect(twice.statusCode).toBe(422);
+    expect(twice.json().errors).toEqual([{ field: 'visits.1.code', reason: 'day_30 appears twice' }]);
+    const badAnchor = await call('POST', '/follow-up/protocols', admin.accessToken, {
+      title: 'Broken protocol',
+      visits: [{ ...DEFAULT_PROTOCOL[1], anchor: 'operation' }],
+    });
+    expect(badAnchor.statusCode).toBe(400);
+    expect(badAnchor.body).toContain('visits.0.anchor');
+  });
+
+  it('moves visits with the clock as their windows open and close (audited as the clock)', async () => {
+    const patient = await enrolOnEcmo(40);
+    const endedAt = daysAgo(36);
+    await decannulate(patient, endedAt);
+    const month3 = visit(await plan(patient.id), 'month_3');
+    expect(month3.status).toBe('scheduled');
+    const clock = worker.get(FollowUpClock);
+
+    // The day the month-3 window opens: due; the day after it closes: missed.
+    const opens = new Date(`${month3.window.opensOn}T12:00:00Z`);
+    expect(await clock.advance(opens)).toBeGreaterThanOrEqual(1);
+    expect(visit(await plan(patient.id), 'month_3').status).toBe('due');
+    const closed = new Date(`${addDays(month3.window.closesOn!, 1)}T12:00:00Z`);
+    await clock.advance(closed);
+    const after = await plan(patient.id);
+    expect(visit(after, 'month_3').status).toBe('missed');
+    expect(visit(after, 'day_30').status).toBe('missed');
+    const { rows } = await db.query<{ actor: string }>(
+      `SELECT DISTINCT actor FROM audit_event
+        WHERE entity_type = 'follow_up_visit' AND entity_id = $1 AND action = 'update'`,
+      [month3.id],
+    );
+    expect(rows.map((r) => r.actor)).toEqual([CLOCK_ACTOR]);
+    // Nothing left to move on that day for this patient: a second run is a no-op for it.
+    const again = await db.query(`SELECT version FROM follow_up_visit WHERE id = $1`, [month3.id]);
+    await clock.advance(closed);
+    const still = await db.query(`SELECT version FROM follow_up_visit WHERE id = $1`, [month3.id]);
+    expect(still.rows).toEqual(again.rows);
+  });
+});
