@@ -4,6 +4,7 @@ import { MfaChallenge1795480000000 } from './1795480000000-MfaChallenge.js';
 import { ValueSets1795490000000 } from './1795490000000-ValueSets.js';
 import { RegistryCore1795500000000 } from './1795500000000-RegistryCore.js';
 import { FollowUp1795510000000 } from './1795510000000-FollowUp.js';
+import { FollowUpAssessment1795520000000 } from './1795520000000-FollowUpAssessment.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   ValueSets1795490000000,
   RegistryCore1795500000000,
   FollowUp1795510000000,
+  FollowUpAssessment1795520000000,
 ];

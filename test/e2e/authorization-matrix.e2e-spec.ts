@@ -34,6 +34,7 @@ interface PatientFixture {
   readonly operationId: string;
   readonly complicationId: string;
   readonly outcomeId: string;
+  readonly assessmentId: string;
 }
 
 interface World {
@@ -101,7 +102,7 @@ const HOUR = 3_600_000;
 async function freshPatient(
   world: World,
   side: Side,
-  add: Array<'run' | 'complication' | 'outcome' | 'consent'> = [],
+  add: Array<'run' | 'complication' | 'outcome' | 'consent' | 'assessment'> = [],
 ): Promise<{ id: string; start: number; recordId: string }> {
   const start = Date.now() - 20 * 24 * HOUR;
   const base = enrolment();
@@ -123,7 +124,7 @@ async function freshPatient(
   });
   let recordId = '';
   for (const kind of add) {
-    const [path, payload] = RECORD_PAYLOADS[kind](start);
+    const [path, payload] = await recordPayload(world, side, patient.id, kind, start);
     const response = await world.app.inject({
       method: 'POST',
       url: `/patients/${patient.id}/${path}`,
@@ -160,6 +161,35 @@ const RECORD_PAYLOADS: Record<string, (start: number) => [string, Record<string,
   ],
 };
 
+/** A record's payload; an assessment names the patient's day-30 visit (planned at decannulation). */
+async function recordPayload(
+  world: World,
+  side: Side,
+  patientId: string,
+  kind: string,
+  start: number,
+): Promise<[string, Record<string, unknown>]> {
+  if (kind !== 'assessment') return RECORD_PAYLOADS[kind](start);
+  const plan = await world.app.inject({
+    method: 'GET',
+    url: `/patients/${patientId}/follow-up`,
+    headers: bearer(world.nurseToken[side]),
+  });
+  const visit = plan
+    .json<{ visits: Array<{ id: string; code: string }> }>()
+    .visits.find((v) => v.code === 'day_30');
+  return [
+    'assessments',
+    {
+      visitId: visit?.id,
+      assessedOn: new Date(start + 15 * 24 * HOUR).toISOString().slice(0, 10),
+      source: 'telephone',
+      vitalStatus: 'alive',
+      mrs: 1,
+    },
+  ];
+}
+
 const IF_MATCH_1 = { 'if-match': '"1"' };
 const REASON = 'authorization matrix check';
 
@@ -173,7 +203,7 @@ function otherSitePatients(body: unknown, world: World, caller: Caller): string 
 /** The fixtures of a clinical record kind: read the shared patient's, change a fresh patient's. */
 function recordFixtures(
   path: string,
-  kind: 'run' | 'complication' | 'outcome',
+  kind: 'run' | 'complication' | 'outcome' | 'assessment',
   sharedId: (p: PatientFixture) => string,
   correction: Record<string, unknown>,
 ): Record<string, Fixture> {
@@ -182,7 +212,7 @@ function recordFixtures(
       siteScoped: true,
       request: async (world, side) => {
         const patient = await freshPatient(world, side);
-        const [, payload] = RECORD_PAYLOADS[kind](patient.start);
+        const [, payload] = await recordPayload(world, side, patient.id, kind, patient.start);
         return { url: `/patients/${patient.id}/${path}`, payload };
       },
     },
@@ -314,6 +344,7 @@ const FIXTURES: Record<string, Fixture> = {
   ...recordFixtures('ecmo-runs', 'run', (p) => p.runId, { preLactate: 5 }),
   ...recordFixtures('complications', 'complication', (p) => p.complicationId, { grade: 3 }),
   ...recordFixtures('outcome', 'outcome', (p) => p.outcomeId, { destination: 'rehabilitation' }),
+  ...recordFixtures('assessments', 'assessment', (p) => p.assessmentId, { nyha: 2 }),
   'GET /auth/me': { siteScoped: false, request: () => Promise.resolve({ url: '/auth/me' }) },
   'POST /auth/password': {
     siteScoped: false,
@@ -449,8 +480,8 @@ async function sharedPatient(world: Omit<World, 'patient'>, side: Side): Promise
   const full = world as World;
   const { id } = await freshPatient(full, side);
   const ids: Record<string, string> = {};
-  for (const kind of ['complication', 'outcome'] as const) {
-    const [path, payload] = RECORD_PAYLOADS[kind](Date.now() - 20 * 24 * HOUR);
+  for (const kind of ['complication', 'outcome', 'assessment'] as const) {
+    const [path, payload] = await recordPayload(full, side, id, kind, Date.now() - 20 * 24 * HOUR);
     const response = await world.app.inject({
       method: 'POST',
       url: `/patients/${id}/${path}`,
@@ -477,6 +508,7 @@ async function sharedPatient(world: Omit<World, 'patient'>, side: Side): Promise
     operationId: body.operation.id,
     complicationId: ids.complication,
     outcomeId: ids.outcome,
+    assessmentId: ids.assessment,
   };
 }
 

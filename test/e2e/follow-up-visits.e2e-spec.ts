@@ -35,6 +35,7 @@ interface Plan {
   extendedFollowUp: boolean;
   lostToFollowUpOn: string | null;
   visits: Visit[];
+  voidedAssessments: unknown[];
 }
 
 const DAY = 86_400_000;
@@ -420,5 +421,169 @@ describe('follow-up: protocol and visits', () => {
     await clock.advance(closed);
     const still = await db.query(`SELECT version FROM follow_up_visit WHERE id = $1`, [month3.id]);
     expect(still.rows).toEqual(again.rows);
+  });
+
+  const assess = (patientId: string, body: Record<string, unknown>) =>
+    call('POST', `/patients/${patientId}/assessments`, nurse.accessToken, body);
+  const ALIVE = {
+    source: 'clinic',
+    vitalStatus: 'alive',
+    mrs: 1,
+    nyha: 2,
+    eq5dMobility: 1,
+    eq5dSelfCare: 1,
+    eq5dUsualActivities: 2,
+    eq5dPainDiscomfort: 2,
+    eq5dAnxietyDepression: 1,
+    eqVas: 80,
+    readmissions: 0,
+    returnToWork: 'not_applicable',
+  };
+
+  it('records a visit’s assessment: the visit is completed, the summary shows it, the trail has it', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const day30 = visit(await plan(patient.id), 'day_30');
+    const today = londonDay(new Date());
+    const created = await assess(patient.id, { ...ALIVE, visitId: day30.id, assessedOn: today });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers.etag).toBe('"1"');
+    const assessment = created.json<{ id: string }>();
+    const after = await plan(patient.id);
+    expect(visit(after, 'day_30')).toMatchObject({
+      status: 'completed',
+      assessment: { id: assessment.id, mrs: 1, eqVas: 80, assessedOn: today },
+    });
+    const summary = (await call('GET', `/patients/${patient.id}`, nurse.accessToken)).json<{
+      followUp: Plan;
+    }>();
+    expect(visit(summary.followUp, 'day_30').status).toBe('completed');
+    const { rows } = await db.query(
+      `SELECT 1 FROM audit_event WHERE entity_type = 'follow_up_assessment' AND entity_id = $1`,
+      [assessment.id],
+    );
+    expect(rows).toHaveLength(1);
+
+    // One live assessment per visit.
+    const again = await assess(patient.id, { ...ALIVE, visitId: day30.id, assessedOn: today });
+    expect(again.statusCode).toBe(409);
+
+    // A correction with If-Match and a reason; a void reopens the visit.
+    const url = `/patients/${patient.id}/assessments/${assessment.id}`;
+    const corrected = await call(
+      'PATCH',
+      url,
+      nurse.accessToken,
+      { eqVas: 75, reason: 'VAS misread from the form' },
+      { 'if-match': '"1"' },
+    );
+    expect(corrected.statusCode).toBe(200);
+    expect(corrected.json()).toMatchObject({ eqVas: 75, version: 2 });
+    const voided = await call(
+      'POST',
+      `${url}/void`,
+      nurse.accessToken,
+      { reason: 'recorded on the wrong patient' },
+      { 'if-match': '"2"' },
+    );
+    expect(voided.statusCode).toBe(200);
+    const reopened = await plan(patient.id);
+    expect(visit(reopened, 'day_30')).toMatchObject({ status: 'due', assessment: null });
+    expect(reopened.voidedAssessments).toHaveLength(1);
+  });
+
+  it('refuses assessments that break the rules or the timeline, with the field, writing nothing', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const day30 = visit(await plan(patient.id), 'day_30');
+    const today = londonDay(new Date());
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ ...ALIVE, assessedOn: addDays(today, 3) }, 422, 'assessment.assessedOn'],
+      [{ ...ALIVE, assessedOn: today, diedOn: today }, 422, 'diedOn'],
+      [{ ...ALIVE, assessedOn: today, mrs: 7 }, 400, 'mrs'],
+      [{ ...ALIVE, assessedOn: today, mrs: 6 }, 422, 'assessment.mrs'],
+      [
+        { ...ALIVE, assessedOn: today, vitalStatus: 'dead', diedOn: today, causeOfDeath: 'boredom', mrs: 6 },
+        422,
+        'causeOfDeath',
+      ],
+      [
+        { ...ALIVE, assessedOn: today, eqVas: undefined, missing: { eqVas: 'not_done', diedOn: 'unknown' } },
+        422,
+        'missing.diedOn',
+      ],
+      [{ ...ALIVE, assessedOn: today, visitId: '00000000-0000-4000-8000-000000000000' }, 422, 'visitId'],
+    ];
+    for (const [body, status, field] of cases) {
+      const response = await assess(patient.id, { visitId: day30.id, ...body });
+      expect({ field, status: response.statusCode }).toEqual({ field, status });
+      expect(response.body).toContain(field);
+    }
+    const { rows } = await db.query(`SELECT 1 FROM follow_up_assessment WHERE patient_id = $1`, [patient.id]);
+    expect(rows).toHaveLength(0);
+
+    // A missing value with its reason is accepted, and leaves the completeness list.
+    const partial = await assess(patient.id, {
+      ...ALIVE,
+      visitId: day30.id,
+      assessedOn: today,
+      eqVas: undefined,
+      missing: { eqVas: 'not_done' },
+    });
+    expect(partial.statusCode).toBe(201);
+    expect(partial.json()).toMatchObject({ eqVas: null, missing: { eqVas: 'not_done' } });
+  });
+
+  it('ends the follow-up at a death recorded at a visit, and refuses the living after it', async () => {
+    const patient = await enrolOnEcmo(60);
+    await decannulate(patient, daysAgo(56));
+    const discharged = await call('POST', `/patients/${patient.id}/outcome`, nurse.accessToken, {
+      kind: 'discharge',
+      occurredAt: daysAgo(40),
+      destination: 'home',
+    });
+    expect(discharged.statusCode).toBe(201);
+    const before = await plan(patient.id);
+    const diedOn = londonDay(new Date(Date.now() - 10 * DAY));
+    const death = await assess(patient.id, {
+      visitId: visit(before, 'day_30').id,
+      assessedOn: londonDay(new Date()),
+      source: 'telephone',
+      vitalStatus: 'dead',
+      diedOn,
+      causeOfDeath: 'cardiac',
+      mrs: 6,
+    });
+    expect(death.statusCode).toBe(201);
+    const after = await plan(patient.id);
+    expect(visit(after, 'day_30').status).toBe('completed');
+    for (const code of ['month_3', 'month_6', 'month_12']) {
+      expect(visit(after, code)).toMatchObject({ status: 'not_required', statusReason: 'death' });
+    }
+    const living = await assess(patient.id, {
+      ...ALIVE,
+      visitId: visit(after, 'month_3').id,
+      assessedOn: londonDay(new Date()),
+    });
+    expect(living.statusCode).toBe(422);
+    expect(living.json().errors[0]).toMatchObject({
+      field: 'assessment.vitalStatus',
+      reason: expect.stringContaining(`after the patient's death on ${diedOn}`),
+    });
+  });
+
+  it('refuses an assessment dated after a withdrawal from data collection (level b) with 409', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const day30 = visit(await plan(patient.id), 'day_30');
+    const withdrawal = await call('POST', `/patients/${patient.id}/consent-events`, nurse.accessToken, {
+      kind: 'withdrawal',
+      withdrawalLevel: 'b',
+      occurredAt: daysAgo(2),
+    });
+    expect(withdrawal.statusCode).toBe(201);
+    const late = await assess(patient.id, { ...ALIVE, visitId: day30.id, assessedOn: londonDay(new Date()) });
+    expect(late.statusCode).toBe(409);
+    expect(late.body).toContain('withdrew from data collection');
   });
 });

@@ -506,5 +506,19 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(lactate.json().errors).toEqual([
       { field: 'ecmoRun.preLactate', reason: expect.stringContaining('30') },
     ]);
+    // A complication on a run that is not this patient's (here: no run at all) is a 422, not a 500.
+    const patient = await enrol(app, nurse.accessToken);
+    const summary = (await call('GET', `/patients/${patient.id}`, nurse.accessToken)).json<{
+      ecmoRuns: Array<{ startedAt: string }>;
+    }>();
+    const orphan = await call('POST', `/patients/${patient.id}/complications`, nurse.accessToken, {
+      code: 'sepsis',
+      onsetAt: new Date(Date.parse(summary.ecmoRuns[0].startedAt) + 3_600_000).toISOString(),
+      ecmoRunId: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(orphan.statusCode).toBe(422);
+    expect(orphan.json().errors).toEqual([
+      { field: 'ecmoRunId', reason: 'is not an ECMO run of this patient' },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { FollowUpAssessment } from './assessments/assessment.entity.js';
 import type { NotRequiredReason, ProtocolVisit, VisitAnchor, VisitStatus } from './rules/visits.js';
 
 /** A published follow-up protocol version (append-only: a change is a new version). */
@@ -75,4 +76,5 @@ export class FollowUpVisit {
   updatedAt: Date;
 }
 
-export const FOLLOW_UP_ENTITIES = [FollowUpProtocol, FollowUpVisit];
+export { FollowUpAssessment };
+export const FOLLOW_UP_ENTITIES = [FollowUpProtocol, FollowUpVisit, FollowUpAssessment];

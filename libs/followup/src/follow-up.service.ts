@@ -13,6 +13,8 @@ import {
   PatientChanges,
   PatientExtensions,
 } from '../../registry/src/index.js';
+import { FollowUpAssessment } from './assessments/assessment.entity.js';
+import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
 import { FollowUpProtocol, FollowUpVisit } from './entities.js';
 import { protocolProblems } from './rules/visits.js';
@@ -56,10 +58,15 @@ export class FollowUpService implements OnModuleInit {
     private readonly changes: PatientChanges,
     private readonly extensions: PatientExtensions,
     private readonly planner: FollowUpPlanner,
+    private readonly assessments: FollowUpAssessments,
   ) {}
 
-  /** Every change to a patient replans the visits; the summary shows the follow-up plan. */
+  /**
+   * Every change to a patient checks the follow-up timeline, then replans the visits from the record that
+   * holds; the summary shows the follow-up plan with its assessments.
+   */
   onModuleInit(): void {
+    this.extensions.onChange(this.assessments);
     this.extensions.onChange(this.planner);
     this.extensions.addSummaryPart({ key: 'followUp', read: (em, id) => this.planOf(em, id) });
   }
@@ -167,12 +174,20 @@ export class FollowUpService implements OnModuleInit {
       where: { patientId },
       order: { protocolVersion: 'ASC', sequence: 'ASC' },
     });
+    const assessments = await em.find(FollowUpAssessment, {
+      where: { patientId },
+      order: { assessedOn: 'ASC', createdAt: 'ASC' },
+    });
     return {
       patientVersion: patient.version,
       protocolVersion: patient.protocolVersion,
       extendedFollowUp: patient.extendedFollowUp,
       lostToFollowUpOn: patient.lostToFollowUpOn,
-      visits: visits.map(visitView),
+      visits: visits.map((visit) => {
+        const live = assessments.find((a) => a.visitId === visit.id && !a.voidedAt);
+        return { ...visitView(visit), assessment: live ? assessmentView(live) : null };
+      }),
+      voidedAssessments: assessments.filter((a) => a.voidedAt).map(assessmentView),
     };
   }
 }

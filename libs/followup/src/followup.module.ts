@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistryModule } from '../../registry/src/index.js';
+import { AssessmentsController } from './assessments/assessments.controller.js';
+import { FollowUpAssessments } from './assessments/assessments.js';
 import { FOLLOW_UP_ENTITIES } from './entities.js';
 import { PatientFollowUpController, ProtocolsController } from './follow-up.controller.js';
 import { FollowUpService } from './follow-up.service.js';
@@ -10,8 +12,8 @@ import { FollowUpPlanner } from './visits/planner.js';
 /** What both the api and the worker need: the entities and the one planner of visits. */
 @Module({
   imports: [TypeOrmModule.forFeature(FOLLOW_UP_ENTITIES)],
-  providers: [FollowUpPlanner, FollowUpClock],
-  exports: [FollowUpPlanner, FollowUpClock],
+  providers: [FollowUpPlanner, FollowUpAssessments, FollowUpClock],
+  exports: [FollowUpPlanner, FollowUpAssessments, FollowUpClock],
 })
 export class FollowUpCoreModule {}
 
@@ -21,7 +23,7 @@ export class FollowUpCoreModule {}
  */
 @Module({
   imports: [RegistryModule, FollowUpCoreModule],
-  controllers: [ProtocolsController, PatientFollowUpController],
+  controllers: [ProtocolsController, PatientFollowUpController, AssessmentsController],
   providers: [FollowUpService],
   exports: [FollowUpService, FollowUpCoreModule],
 })

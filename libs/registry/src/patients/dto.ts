@@ -31,7 +31,7 @@ export function reasonsOf(missing: MissingReasonChanges | undefined): Record<str
 // Coded fields (`category`, `mode`, `code`, …) are checked against the current value sets by the service,
 // which answers 422 naming the field and the set: the sets are data, not enums compiled in here.
 
-const MISSING_DOC =
+export const MISSING_DOC =
   'Why a field has no value: `{ "preLactate": "not_done" }` (value set missing_reason), kept apart from the value.';
 
 export class IdentityDto {

@@ -104,7 +104,7 @@ export function consentFields(dto: ConsentEventDto): Fields<ConsentEvent> & Cons
 
 /** The dates a record carries (what withdrawal level (b) and the timeline judge it by). */
 export function datesOf(record: Partial<Record<string, unknown>>): Array<Date | string> {
-  return ['operationDate', 'startedAt', 'endedAt', 'onsetAt', 'occurredAt']
+  return ['operationDate', 'startedAt', 'endedAt', 'onsetAt', 'occurredAt', 'assessedOn']
     .map((field) => record[field])
     .filter((v): v is Date | string => v instanceof Date || typeof v === 'string');
 }

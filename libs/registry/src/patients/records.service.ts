@@ -38,7 +38,7 @@ import { assertUpdated } from './versioning.js';
 import { complicationView, consentEventView, operationView, outcomeView, runView } from './views.js';
 
 /** What differs between the kinds of clinical record; the frame around them is shared. */
-interface RecordSpec<E extends ClinicalRecord> {
+export interface RecordSpec<E extends ClinicalRecord> {
   /** How a nurse names it in a message. */
   readonly title: string;
   readonly entity: EntityTarget<E>;
@@ -51,6 +51,12 @@ interface RecordSpec<E extends ClinicalRecord> {
   problems(record: Partial<E>, requiresText: (valueSet: string, code: string) => boolean): FieldError[];
   /** A second live record is refused (one index operation, one hospital outcome per patient). */
   readonly single: boolean;
+  /** Fields naming another record, which must be one of the same patient's (422, not a foreign-key 500). */
+  readonly references?: ReadonlyArray<{
+    readonly field: string;
+    readonly entity: EntityTarget<{ id: string; patientId: string }>;
+    readonly what: string;
+  }>;
 }
 
 export const OPERATION: RecordSpec<IndexOperation> = {
@@ -92,6 +98,7 @@ export const COMPLICATION: RecordSpec<Complication> = {
       ? [{ field: 'description', reason: 'is required for this code (describe the complication)' }]
       : [],
   single: false,
+  references: [{ field: 'ecmoRunId', entity: EcmoRun, what: 'an ECMO run' }],
 };
 
 export const OUTCOME: RecordSpec<HospitalOutcome> = {
@@ -168,6 +175,7 @@ export class ClinicalRecordsService {
     try {
       const id = await this.changes.change(scope, patientId, context, async (em, patient) => {
         this.changes.assertCollectable(patient, datesOf(fields));
+        await this.assertReferences(em, spec, patientId, fields);
         const { identifiers } = await em.insert(spec.entity, {
           ...fields,
           patientId,
@@ -202,6 +210,7 @@ export class ClinicalRecordsService {
       const nextMissing = mergeMissing(current.missing, fields, missing);
       this.check(spec, { ...current, ...fields }, nextMissing);
       this.changes.assertCollectable(patient, datesOf(fields));
+      await this.assertReferences(em, spec, patientId, fields);
       const result = await em
         .createQueryBuilder()
         .update(spec.entity)
@@ -329,6 +338,23 @@ export class ClinicalRecordsService {
       },
     );
     if (status.countingOnlySince) await this.identities.destroy(em, context, patientId);
+  }
+
+  private async assertReferences<E extends ClinicalRecord>(
+    em: EntityManager,
+    spec: RecordSpec<E>,
+    patientId: string,
+    fields: Partial<E>,
+  ): Promise<void> {
+    const problems: FieldError[] = [];
+    for (const { field, entity, what } of spec.references ?? []) {
+      const id = (fields as Record<string, unknown>)[field];
+      if (typeof id !== 'string') continue;
+      if (!(await em.existsBy(entity, { id, patientId }))) {
+        problems.push({ field, reason: `is not ${what} of this patient` });
+      }
+    }
+    if (problems.length > 0) throw new RuleProblem(`${spec.title} names a record it cannot`, problems);
   }
 
   private check<E extends ClinicalRecord>(

@@ -25,7 +25,7 @@ import type { PatientRecords } from './patient-changes.js';
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 /** The parts every record view shares: id, version (its ETag), missing reasons, and its void if voided. */
-function recordBase(record: ClinicalRecord) {
+export function recordBase(record: ClinicalRecord) {
   return {
     id: record.id,
     version: record.version,

@@ -4,7 +4,7 @@
  * only with a reason code; the summary's completeness list shows every one that is empty without a reason.
  */
 
-export type RecordKind = 'patient' | 'operation' | 'ecmoRun' | 'complication' | 'outcome';
+export type RecordKind = 'patient' | 'operation' | 'ecmoRun' | 'complication' | 'outcome' | 'assessment';
 
 /** Fields a record should have, which may instead carry a missing reason. */
 export const EXPECTED_FIELDS: Readonly<Record<RecordKind, readonly string[]>> = {
@@ -23,11 +23,25 @@ export const EXPECTED_FIELDS: Readonly<Record<RecordKind, readonly string[]>> = 
   ],
   complication: ['grade', 'serious', 'relation', 'outcome'],
   outcome: ['destination', 'causeOfDeath'],
+  // A follow-up assessment of a living patient; of a death, only its date and cause are expected.
+  assessment: [
+    'mrs',
+    'nyha',
+    'eq5dMobility',
+    'eq5dSelfCare',
+    'eq5dUsualActivities',
+    'eq5dPainDiscomfort',
+    'eq5dAnxietyDepression',
+    'eqVas',
+    'readmissions',
+    'returnToWork',
+  ],
 };
 
 /** Fields expected only in some records of a kind (a destination for a discharge, a cause for a death). */
 function expectedOf(kind: RecordKind, values: Readonly<Record<string, unknown>>): readonly string[] {
   if (kind === 'outcome') return values.kind === 'death' ? ['causeOfDeath'] : ['destination'];
+  if (kind === 'assessment' && values.vitalStatus === 'dead') return ['diedOn', 'causeOfDeath'];
   return EXPECTED_FIELDS[kind];
 }
 

@@ -1,0 +1,128 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { IsNull } from 'typeorm';
+import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
+import {
+  deathInstant,
+  loadRecords,
+  recordBase,
+  type PatientChangeHook,
+  type RecordSpec,
+} from '../../../registry/src/index.js';
+import { FollowUpVisit } from '../entities.js';
+import { assessmentProblems, followUpDeathOn } from '../rules/assessments.js';
+import { FollowUpPlanner, londonDay } from '../visits/planner.js';
+import { FollowUpAssessment } from './assessment.entity.js';
+
+const FIELDS = [
+  'visitId',
+  'assessedOn',
+  'source',
+  'vitalStatus',
+  'diedOn',
+  'causeOfDeath',
+  'causeDetail',
+  'mrs',
+  'nyha',
+  'eq5dMobility',
+  'eq5dSelfCare',
+  'eq5dUsualActivities',
+  'eq5dPainDiscomfort',
+  'eq5dAnxietyDepression',
+  'eqVas',
+  'readmissions',
+  'returnToWork',
+] as const;
+
+export function assessmentView(a: FollowUpAssessment) {
+  const view: Record<string, unknown> = { ...recordBase(a) };
+  for (const field of FIELDS) view[field] = a[field];
+  return view as ReturnType<typeof recordBase> & Pick<FollowUpAssessment, (typeof FIELDS)[number]>;
+}
+
+/** A follow-up assessment, recorded, corrected and voided like every clinical record. */
+export const ASSESSMENT: RecordSpec<FollowUpAssessment> = {
+  title: 'The follow-up assessment',
+  entity: FollowUpAssessment,
+  kind: 'assessment',
+  codes: { causeOfDeath: 'cause_of_death' },
+  fields: (dto) => {
+    const body = dto as Record<string, unknown>;
+    const fields: Record<string, unknown> = {};
+    for (const field of FIELDS) if (body[field] !== undefined) fields[field] = body[field];
+    return fields;
+  },
+  view: assessmentView,
+  problems: (a, requiresText) => {
+    const problems: FieldError[] = [];
+    if (a.vitalStatus === 'alive') {
+      for (const field of ['diedOn', 'causeOfDeath', 'causeDetail'] as const) {
+        if (a[field] !== null && a[field] !== undefined) {
+          problems.push({ field, reason: 'is only recorded for a patient who died' });
+        }
+      }
+    }
+    if (a.causeOfDeath && requiresText('cause_of_death', a.causeOfDeath) && !a.causeDetail) {
+      problems.push({ field: 'causeDetail', reason: 'is required for this cause' });
+    }
+    return problems;
+  },
+  single: true,
+  references: [{ field: 'visitId', entity: FollowUpVisit, what: 'a follow-up visit' }],
+};
+
+/**
+ * Assessments in the patient's record: after every change, their timeline must hold (422 otherwise, rolled
+ * back with the change), each names a visit of the patient's plan; and they tell the planner which visits are
+ * completed and whether the patient died at follow-up.
+ */
+@Injectable()
+export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
+  constructor(private readonly planner: FollowUpPlanner) {}
+
+  onModuleInit(): void {
+    this.planner.addFactSource(async (em, patientId) => {
+      const live = await this.live(em, patientId);
+      return {
+        completed: new Set(live.map((a) => a.visitId)),
+        deathOn: followUpDeathOn(live),
+      };
+    });
+  }
+
+  async afterChange(em: EntityManager, patientId: string, now: Date): Promise<void> {
+    const live = await this.live(em, patientId);
+    if (live.length === 0) return;
+    const records = await loadRecords(em, patientId);
+    const death = deathInstant(records);
+    const problems: FieldError[] = assessmentProblems({
+      today: londonDay(now),
+      operationDate: records.operation?.operationDate ?? null,
+      dischargeOn: records.outcome?.kind === 'discharge' ? londonDay(records.outcome.occurredAt) : null,
+      hospitalDeathOn: death ? londonDay(death) : null,
+      assessments: live,
+    }).map((p) => ({ field: `assessment.${p.field}`, reason: p.reason }));
+    const visits = await em.findBy(FollowUpVisit, { patientId });
+    for (const a of live) {
+      const visit = visits.find((v) => v.id === a.visitId);
+      if (!visit) {
+        problems.push({ field: 'visitId', reason: 'is not a follow-up visit of this patient' });
+      } else if (visit.statusReason === 'protocol_changed' || visit.statusReason === 'not_planned') {
+        problems.push({
+          field: 'visitId',
+          reason: `is a visit the patient's plan no longer holds (${visit.statusReason})`,
+        });
+      }
+    }
+    if (problems.length > 0) {
+      throw new RuleProblem('The change breaks the follow-up timeline', problems);
+    }
+  }
+
+  private live(em: EntityManager, patientId: string): Promise<FollowUpAssessment[]> {
+    return em.find(FollowUpAssessment, {
+      where: { patientId, voidedAt: IsNull() },
+      order: { assessedOn: 'ASC', createdAt: 'ASC' },
+    });
+  }
+}
