@@ -5,6 +5,7 @@ import { ValueSets1795490000000 } from './1795490000000-ValueSets.js';
 import { RegistryCore1795500000000 } from './1795500000000-RegistryCore.js';
 import { FollowUp1795510000000 } from './1795510000000-FollowUp.js';
 import { FollowUpAssessment1795520000000 } from './1795520000000-FollowUpAssessment.js';
+import { Appointment1795530000000 } from './1795530000000-Appointment.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   RegistryCore1795500000000,
   FollowUp1795510000000,
   FollowUpAssessment1795520000000,
+  Appointment1795530000000,
 ];

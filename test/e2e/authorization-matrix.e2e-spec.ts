@@ -1,4 +1,5 @@
 import { DEFAULT_PROTOCOL } from '../../libs/followup/src/index.js';
+import { localWallClock } from '../../libs/followup/src/rules/local-time.js';
 import { randomUUID } from 'node:crypto';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -35,6 +36,7 @@ interface PatientFixture {
   readonly complicationId: string;
   readonly outcomeId: string;
   readonly assessmentId: string;
+  readonly appointmentId: string;
 }
 
 interface World {
@@ -188,6 +190,45 @@ async function recordPayload(
       mrs: 1,
     },
   ];
+}
+
+/**
+ * A booked appointment for the patient's visit `code`, starting in five minutes (so it may already be
+ * recorded as attended or missed), London local time.
+ */
+async function bookAppointment(world: World, side: Side, patientId: string, code: string): Promise<string> {
+  const plan = await world.app.inject({
+    method: 'GET',
+    url: `/patients/${patientId}/follow-up`,
+    headers: bearer(world.nurseToken[side]),
+  });
+  const visit = plan
+    .json<{ visits: Array<{ id: string; code: string }> }>()
+    .visits.find((v) => v.code === code);
+  const at = localWallClock(new Date(Date.now() + 5 * 60_000));
+  const response = await world.app.inject({
+    method: 'POST',
+    url: `/patients/${patientId}/appointments`,
+    headers: bearer(world.nurseToken[side]),
+    payload: { visitId: visit?.id, date: at.date, time: at.time, mode: 'telephone' },
+  });
+  if (response.statusCode !== 201) throw new Error(`appointment: ${response.statusCode} ${response.body}`);
+  return response.json<{ id: string }>().id;
+}
+
+function appointmentFixture(action: string, payload?: Record<string, unknown>): Fixture {
+  return {
+    siteScoped: true,
+    request: async (world, side) => {
+      const patient = await freshPatient(world, side);
+      const id = await bookAppointment(world, side, patient.id, 'day_30');
+      return {
+        url: `/patients/${patient.id}/appointments/${id}${action}`,
+        payload,
+        headers: IF_MATCH_1,
+      };
+    },
+  };
 }
 
 const IF_MATCH_1 = { 'if-match': '"1"' };
@@ -345,6 +386,45 @@ const FIXTURES: Record<string, Fixture> = {
   ...recordFixtures('complications', 'complication', (p) => p.complicationId, { grade: 3 }),
   ...recordFixtures('outcome', 'outcome', (p) => p.outcomeId, { destination: 'rehabilitation' }),
   ...recordFixtures('assessments', 'assessment', (p) => p.assessmentId, { nyha: 2 }),
+  'POST /patients/:patientId/appointments': {
+    siteScoped: true,
+    request: async (world, side) => {
+      const patient = await freshPatient(world, side);
+      const plan = await world.app.inject({
+        method: 'GET',
+        url: `/patients/${patient.id}/follow-up`,
+        headers: bearer(world.nurseToken[side]),
+      });
+      const visits = plan.json<{ visits: Array<{ id: string; code: string }> }>().visits;
+      const tomorrow = localWallClock(new Date(Date.now() + 24 * HOUR)).date;
+      return {
+        url: `/patients/${patient.id}/appointments`,
+        payload: {
+          visitId: visits.find((v) => v.code === 'day_30')?.id,
+          date: tomorrow,
+          time: '10:30',
+          mode: 'clinic',
+        },
+      };
+    },
+  },
+  'GET /patients/:patientId/appointments/:recordId': {
+    siteScoped: true,
+    request: (world, side) =>
+      Promise.resolve({
+        url: `/patients/${world.patient[side].id}/appointments/${world.patient[side].appointmentId}`,
+      }),
+  },
+  'PATCH /patients/:patientId/appointments/:recordId': appointmentFixture('', {
+    time: '11:45',
+    date: '2099-01-05',
+    reason: REASON,
+  }),
+  'POST /patients/:patientId/appointments/:recordId/cancel': appointmentFixture('/cancel', {
+    reason: REASON,
+  }),
+  'POST /patients/:patientId/appointments/:recordId/attended': appointmentFixture('/attended'),
+  'POST /patients/:patientId/appointments/:recordId/missed': appointmentFixture('/missed'),
   'GET /auth/me': { siteScoped: false, request: () => Promise.resolve({ url: '/auth/me' }) },
   'POST /auth/password': {
     siteScoped: false,
@@ -509,6 +589,7 @@ async function sharedPatient(world: Omit<World, 'patient'>, side: Side): Promise
     complicationId: ids.complication,
     outcomeId: ids.outcome,
     assessmentId: ids.assessment,
+    appointmentId: await bookAppointment(full, side, id, 'month_3'),
   };
 }
 

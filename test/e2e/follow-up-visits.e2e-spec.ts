@@ -7,6 +7,7 @@ import {
   FollowUpClock,
   londonDay,
 } from '../../libs/followup/src/index.js';
+import { localWallClock } from '../../libs/followup/src/rules/local-time.js';
 import {
   bearer,
   createAdminWithCli,
@@ -585,5 +586,171 @@ describe('follow-up: protocol and visits', () => {
     const late = await assess(patient.id, { ...ALIVE, visitId: day30.id, assessedOn: londonDay(new Date()) });
     expect(late.statusCode).toBe(409);
     expect(late.body).toContain('withdrew from data collection');
+  });
+
+  const book = (patientId: string, body: Record<string, unknown>) =>
+    call('POST', `/patients/${patientId}/appointments`, nurse.accessToken, body);
+
+  it('books, moves and cancels an appointment; the visit shows booked, then due again', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const day30 = visit(await plan(patient.id), 'day_30');
+    const date = addDays(londonDay(new Date()), 3);
+    const booked = await book(patient.id, {
+      visitId: day30.id,
+      date,
+      time: '10:30',
+      mode: 'clinic',
+      place: 'OPD 2',
+    });
+    expect(booked.statusCode).toBe(201);
+    const appointment = booked.json<{ id: string; startsAt: string; zone: string }>();
+    expect(appointment.zone).toBe('Europe/London');
+    expect(localWallClock(new Date(appointment.startsAt))).toEqual({ date, time: '10:30' });
+    expect(visit(await plan(patient.id), 'day_30')).toMatchObject({
+      status: 'booked',
+      appointments: [{ id: appointment.id, status: 'booked', date, time: '10:30' }],
+    });
+    const twice = await book(patient.id, { visitId: day30.id, date, time: '11:30', mode: 'clinic' });
+    expect(twice.statusCode).toBe(409);
+
+    const url = `/patients/${patient.id}/appointments/${appointment.id}`;
+    const moved = await call(
+      'PATCH',
+      url,
+      nurse.accessToken,
+      { date: addDays(date, 1), time: '14:15', reason: 'patient asked for the afternoon' },
+      { 'if-match': '"1"' },
+    );
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({
+      date: addDays(date, 1),
+      time: '14:15',
+      version: 2,
+      status: 'booked',
+    });
+    const stale = await call(
+      'PATCH',
+      url,
+      nurse.accessToken,
+      { time: '09:00', reason: 'stale' },
+      { 'if-match': '"1"' },
+    );
+    expect(stale.statusCode).toBe(409);
+    const cancelled = await call(
+      'POST',
+      `${url}/cancel`,
+      nurse.accessToken,
+      { reason: 'patient readmitted' },
+      {
+        'if-match': '"2"',
+      },
+    );
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', cancelReason: 'patient readmitted' });
+    expect(visit(await plan(patient.id), 'day_30').status).toBe('due');
+    const { rows } = await db.query<{ action: string; reason: string | null }>(
+      `SELECT action, reason FROM audit_event WHERE entity_type = 'appointment' AND entity_id = $1 ORDER BY id`,
+      [appointment.id],
+    );
+    expect(rows.map((r) => [r.action, r.reason])).toEqual([
+      ['insert', null],
+      ['update', 'patient asked for the afternoon'],
+      ['update', 'patient readmitted'],
+    ]);
+  });
+
+  it('refuses local times that do not exist or happen twice on clock-change days, and past ones', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const visitId = visit(await plan(patient.id), 'month_3').id;
+    const gap = await book(patient.id, { visitId, date: '2027-03-28', time: '01:30', mode: 'clinic' });
+    expect(gap.statusCode).toBe(422);
+    expect(gap.json().errors).toEqual([{ field: 'time', reason: expect.stringContaining('does not exist') }]);
+    const twice = await book(patient.id, { visitId, date: '2027-10-31', time: '01:30', mode: 'clinic' });
+    expect(twice.statusCode).toBe(422);
+    expect(twice.json().errors).toEqual([
+      { field: 'time', reason: expect.stringContaining('happens twice') },
+    ]);
+    const past = await book(patient.id, {
+      visitId,
+      date: londonDay(new Date(Date.now() - DAY)),
+      time: '10:00',
+      mode: 'clinic',
+    });
+    expect(past.statusCode).toBe(422);
+    expect(past.json().errors[0].field).toBe('date');
+    const badTime = await book(patient.id, { visitId, date: '2027-03-29', time: '25:00', mode: 'clinic' });
+    expect(badTime.statusCode).toBe(400);
+    const { rows } = await db.query(`SELECT 1 FROM appointment WHERE patient_id = $1`, [patient.id]);
+    expect(rows).toHaveLength(0);
+
+    // The morning after the change: 09:00 BST is 08:00 UTC; the day before, 09:00 GMT is 09:00 UTC.
+    const after = await book(patient.id, { visitId, date: '2027-03-28', time: '09:00', mode: 'video' });
+    expect(after.statusCode).toBe(201);
+    expect(after.json().startsAt).toBe('2027-03-28T08:00:00.000Z');
+    const moved = await call(
+      'PATCH',
+      `/patients/${patient.id}/appointments/${after.json().id}`,
+      nurse.accessToken,
+      { date: '2027-03-27', reason: 'a day earlier' },
+      { 'if-match': '"1"' },
+    );
+    expect(moved.json().startsAt).toBe('2027-03-27T09:00:00.000Z');
+  });
+
+  it('records a no-show: the visit stays due and can be booked again; attendance waits for the start', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const day30 = visit(await plan(patient.id), 'day_30');
+    const soon = localWallClock(new Date(Date.now() + 5 * 60_000));
+    const booked = await book(patient.id, { visitId: day30.id, ...soon, mode: 'telephone' });
+    expect(booked.statusCode).toBe(201);
+    const missed = await call(
+      'POST',
+      `/patients/${patient.id}/appointments/${booked.json().id}/missed`,
+      nurse.accessToken,
+      undefined,
+      { 'if-match': '"1"' },
+    );
+    expect(missed.statusCode).toBe(200);
+    expect(missed.json().status).toBe('missed');
+    expect(visit(await plan(patient.id), 'day_30').status).toBe('due');
+
+    const later = await book(patient.id, {
+      visitId: day30.id,
+      date: addDays(londonDay(new Date()), 2),
+      time: '10:00',
+      mode: 'clinic',
+    });
+    expect(later.statusCode).toBe(201);
+    const early = await call(
+      'POST',
+      `/patients/${patient.id}/appointments/${later.json().id}/attended`,
+      nurse.accessToken,
+      undefined,
+      { 'if-match': '"1"' },
+    );
+    expect(early.statusCode).toBe(409);
+    expect(early.body).toContain('before it starts');
+  });
+
+  it('refuses to book a visit that is no longer required', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const month3 = visit(await plan(patient.id), 'month_3');
+    await call('POST', `/patients/${patient.id}/outcome`, nurse.accessToken, {
+      kind: 'death',
+      occurredAt: daysAgo(30),
+      causeOfDeath: 'cardiac',
+    });
+    const refused = await book(patient.id, {
+      visitId: month3.id,
+      date: addDays(londonDay(new Date()), 2),
+      time: '10:00',
+      mode: 'clinic',
+    });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('not required');
   });
 });

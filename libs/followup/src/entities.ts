@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Appointment } from './appointments/appointment.entity.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
 import type { NotRequiredReason, ProtocolVisit, VisitAnchor, VisitStatus } from './rules/visits.js';
 
@@ -76,5 +77,5 @@ export class FollowUpVisit {
   updatedAt: Date;
 }
 
-export { FollowUpAssessment };
-export const FOLLOW_UP_ENTITIES = [FollowUpProtocol, FollowUpVisit, FollowUpAssessment];
+export { Appointment, FollowUpAssessment };
+export const FOLLOW_UP_ENTITIES = [FollowUpProtocol, FollowUpVisit, FollowUpAssessment, Appointment];

@@ -13,6 +13,8 @@ import {
   PatientChanges,
   PatientExtensions,
 } from '../../registry/src/index.js';
+import { Appointment } from './appointments/appointment.entity.js';
+import { appointmentView } from './appointments/appointments.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
 import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
@@ -174,6 +176,10 @@ export class FollowUpService implements OnModuleInit {
       where: { patientId },
       order: { protocolVersion: 'ASC', sequence: 'ASC' },
     });
+    const appointments = await em.find(Appointment, {
+      where: { patientId },
+      order: { createdAt: 'ASC' },
+    });
     const assessments = await em.find(FollowUpAssessment, {
       where: { patientId },
       order: { assessedOn: 'ASC', createdAt: 'ASC' },
@@ -185,7 +191,11 @@ export class FollowUpService implements OnModuleInit {
       lostToFollowUpOn: patient.lostToFollowUpOn,
       visits: visits.map((visit) => {
         const live = assessments.find((a) => a.visitId === visit.id && !a.voidedAt);
-        return { ...visitView(visit), assessment: live ? assessmentView(live) : null };
+        return {
+          ...visitView(visit),
+          assessment: live ? assessmentView(live) : null,
+          appointments: appointments.filter((a) => a.visitId === visit.id).map(appointmentView),
+        };
       }),
       voidedAssessments: assessments.filter((a) => a.voidedAt).map(assessmentView),
     };

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistryModule } from '../../registry/src/index.js';
+import { AppointmentsController } from './appointments/appointments.controller.js';
+import { AppointmentsService, FollowUpAppointments } from './appointments/appointments.js';
 import { AssessmentsController } from './assessments/assessments.controller.js';
 import { FollowUpAssessments } from './assessments/assessments.js';
 import { FOLLOW_UP_ENTITIES } from './entities.js';
@@ -12,8 +14,8 @@ import { FollowUpPlanner } from './visits/planner.js';
 /** What both the api and the worker need: the entities and the one planner of visits. */
 @Module({
   imports: [TypeOrmModule.forFeature(FOLLOW_UP_ENTITIES)],
-  providers: [FollowUpPlanner, FollowUpAssessments, FollowUpClock],
-  exports: [FollowUpPlanner, FollowUpAssessments, FollowUpClock],
+  providers: [FollowUpPlanner, FollowUpAssessments, FollowUpAppointments, FollowUpClock],
+  exports: [FollowUpPlanner, FollowUpAssessments, FollowUpAppointments, FollowUpClock],
 })
 export class FollowUpCoreModule {}
 
@@ -23,8 +25,13 @@ export class FollowUpCoreModule {}
  */
 @Module({
   imports: [RegistryModule, FollowUpCoreModule],
-  controllers: [ProtocolsController, PatientFollowUpController, AssessmentsController],
-  providers: [FollowUpService],
+  controllers: [
+    ProtocolsController,
+    PatientFollowUpController,
+    AssessmentsController,
+    AppointmentsController,
+  ],
+  providers: [FollowUpService, AppointmentsService],
   exports: [FollowUpService, FollowUpCoreModule],
 })
 export class FollowUpModule {}

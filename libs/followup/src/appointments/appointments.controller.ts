@@ -1,0 +1,129 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../../access/src/index.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import {
+  CLINICAL_READERS,
+  CLINICAL_STAFF,
+  etagOf,
+  IF_MATCH_HEADER,
+  IfMatch,
+  PatientParams,
+  ReasonDto,
+  RecordParams,
+} from '../../../registry/src/index.js';
+import { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
+import { AppointmentsService, FollowUpAppointments } from './appointments.js';
+
+function tagged<T extends { version: number }>(reply: FastifyReply, record: T): T {
+  void reply.header('ETag', etagOf(record.version));
+  return record;
+}
+
+/**
+ * Follow-up appointments: booked for a visit at a local date and time (Europe/London), moved, cancelled,
+ * and recorded as attended or missed. Every change after booking names the version read (If-Match).
+ */
+@ApiTags('follow-up')
+@ApiBearerAuth()
+@Controller('patients/:patientId/appointments')
+export class AppointmentsController {
+  constructor(
+    private readonly appointments: AppointmentsService,
+    private readonly read: FollowUpAppointments,
+  ) {}
+
+  @Post()
+  @Roles(...CLINICAL_STAFF)
+  async book(
+    @Param() params: PatientParams,
+    @Body() dto: BookAppointmentDto,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.appointments.book(scope, params.patientId, dto, context));
+  }
+
+  @Get(':recordId')
+  @Roles(...CLINICAL_READERS)
+  async get(
+    @Param() params: RecordParams,
+    @CurrentScope() scope: SiteScope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.read.get(scope, params.patientId, params.recordId));
+  }
+
+  /** Move to another local date or time (or change mode or place), with a reason. */
+  @Patch(':recordId')
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async move(
+    @Param() params: RecordParams,
+    @Body() dto: MoveAppointmentDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.appointments.move(scope, params.patientId, params.recordId, version, dto, context),
+    );
+  }
+
+  @Post(':recordId/cancel')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async cancel(
+    @Param() params: RecordParams,
+    @Body() dto: ReasonDto,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.appointments.cancel(scope, params.patientId, params.recordId, version, dto.reason, context),
+    );
+  }
+
+  @Post(':recordId/attended')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async attended(
+    @Param() params: RecordParams,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.appointments.record(scope, params.patientId, params.recordId, version, 'attended', context),
+    );
+  }
+
+  /** A no-show: the visit stays due while its window is open. */
+  @Post(':recordId/missed')
+  @HttpCode(200)
+  @Roles(...CLINICAL_STAFF)
+  @IF_MATCH_HEADER
+  async missed(
+    @Param() params: RecordParams,
+    @IfMatch() version: number,
+    @CurrentScope() scope: SiteScope,
+    @RequestAudit() context: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(
+      reply,
+      await this.appointments.record(scope, params.patientId, params.recordId, version, 'missed', context),
+    );
+  }
+}

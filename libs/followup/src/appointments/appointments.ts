@@ -1,0 +1,213 @@
+import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { SiteScope } from '../../../access/src/index.js';
+import { isUniqueViolation } from '../../../access/src/unique-violation.js';
+import type { AuditContext } from '../../../database/src/audit-context.js';
+import { RuleProblem } from '../../../observability/src/index.js';
+import { assertUpdated, findPatient, PatientChanges } from '../../../registry/src/index.js';
+import { FollowUpVisit } from '../entities.js';
+import { REGISTRY_ZONE, resolveLocalTime } from '../rules/local-time.js';
+import { FollowUpPlanner } from '../visits/planner.js';
+import type { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
+import { Appointment, type AppointmentStatus } from './appointment.entity.js';
+
+/** Attended or missed may be recorded from a few minutes before the start (a patient seen early). */
+const OUTCOME_TOLERANCE_MS = 15 * 60_000;
+
+export function appointmentView(a: Appointment) {
+  return {
+    id: a.id,
+    visitId: a.visitId,
+    date: a.localDate,
+    time: a.localTime,
+    zone: a.zone,
+    startsAt: a.startsAt.toISOString(),
+    mode: a.mode,
+    place: a.place,
+    status: a.status,
+    cancelReason: a.cancelReason,
+    version: a.version,
+  };
+}
+
+/**
+ * The instant of a local date and time in the registry's zone: a time that does not exist (clocks go
+ * forward) or happens twice (clocks go back) is refused with the reason, never guessed; so is a past one.
+ */
+function startsAt(date: string, time: string, now: Date): Date {
+  const resolved = resolveLocalTime(date, time, REGISTRY_ZONE);
+  if (!resolved.ok) {
+    throw new RuleProblem('The appointment time is not a single moment', [
+      { field: 'time', reason: resolved.reason },
+    ]);
+  }
+  if (resolved.instant.getTime() < now.getTime()) {
+    throw new RuleProblem('An appointment is booked ahead', [
+      { field: 'date', reason: `${date} ${time} (${REGISTRY_ZONE}) is in the past` },
+    ]);
+  }
+  return resolved.instant;
+}
+
+/**
+ * Follow-up appointments (domain guide §4): booked for a visit that is scheduled or due, moved, cancelled,
+ * recorded as attended or missed. Each change goes through the patient's change frame (patient row locked,
+ * the visits replanned in the same transaction), so a booked visit shows `booked` and a missed appointment
+ * leaves it `due` while its window is open.
+ */
+@Injectable()
+export class FollowUpAppointments implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly planner: FollowUpPlanner,
+  ) {}
+
+  onModuleInit(): void {
+    this.planner.addFactSource(async (em, patientId) => {
+      const booked = await em.findBy(Appointment, { patientId, status: 'booked' });
+      return { booked: new Set(booked.map((a) => a.visitId)) };
+    });
+  }
+
+  async find(em: EntityManager, patientId: string, id: string): Promise<Appointment> {
+    const appointment = await em.findOneBy(Appointment, { id, patientId });
+    if (!appointment) throw new NotFoundException('The appointment was not found');
+    return appointment;
+  }
+
+  async get(scope: SiteScope, patientId: string, id: string) {
+    const patient = await findPatient(this.dataSource.manager, scope, patientId);
+    if (patient.countingOnlySince) {
+      throw new ConflictException('The patient declined: the record is kept only as a count');
+    }
+    return appointmentView(await this.find(this.dataSource.manager, patient.id, id));
+  }
+}
+
+@Injectable()
+export class AppointmentsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly changes: PatientChanges,
+    private readonly appointments: FollowUpAppointments,
+  ) {}
+
+  async book(scope: SiteScope, patientId: string, dto: BookAppointmentDto, context: AuditContext) {
+    const instant = startsAt(dto.date, dto.time, new Date());
+    try {
+      const id = await this.changes.change(scope, patientId, context, async (em) => {
+        const visit = await em.findOneBy(FollowUpVisit, { id: dto.visitId, patientId });
+        if (!visit) {
+          throw new RuleProblem('No such visit', [
+            { field: 'visitId', reason: 'is not a follow-up visit of this patient' },
+          ]);
+        }
+        if (visit.status === 'booked') {
+          throw new ConflictException('The visit already has a booked appointment: move it instead');
+        }
+        if (visit.status !== 'scheduled' && visit.status !== 'due') {
+          throw new ConflictException(
+            `The visit is ${visit.status.replaceAll('_', ' ')}: only a scheduled or due visit is booked`,
+          );
+        }
+        const { identifiers } = await em.insert(Appointment, {
+          patientId,
+          visitId: visit.id,
+          localDate: dto.date,
+          localTime: dto.time,
+          zone: REGISTRY_ZONE,
+          startsAt: instant,
+          mode: dto.mode,
+          place: dto.place ?? null,
+          status: 'booked',
+          cancelReason: null,
+          version: 1,
+        });
+        return identifiers[0].id as string;
+      });
+      return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictException('The visit already has a booked appointment: move it instead');
+      }
+      throw error;
+    }
+  }
+
+  /** A move: the same appointment at a new local date and time (or mode, place); If-Match and a reason. */
+  async move(
+    scope: SiteScope,
+    patientId: string,
+    id: string,
+    version: number,
+    dto: MoveAppointmentDto,
+    context: AuditContext,
+  ) {
+    await this.changes.change(scope, patientId, { ...context, reason: dto.reason }, async (em) => {
+      const current = await this.booked(em, patientId, id, 'moved');
+      const date = dto.date ?? current.localDate;
+      const time = dto.time ?? current.localTime;
+      const set: Partial<Appointment> = { localDate: date, localTime: time };
+      if (dto.date !== undefined || dto.time !== undefined) set.startsAt = startsAt(date, time, new Date());
+      if (dto.mode !== undefined) set.mode = dto.mode;
+      if (dto.place !== undefined) set.place = dto.place;
+      await this.update(em, id, version, set);
+    });
+    return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+  }
+
+  async cancel(
+    scope: SiteScope,
+    patientId: string,
+    id: string,
+    version: number,
+    reason: string,
+    context: AuditContext,
+  ) {
+    await this.changes.change(scope, patientId, { ...context, reason }, async (em) => {
+      await this.booked(em, patientId, id, 'cancelled');
+      await this.update(em, id, version, { status: 'cancelled', cancelReason: reason });
+    });
+    return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+  }
+
+  /** Attended or missed (a no-show): recorded once the appointment has started. */
+  async record(
+    scope: SiteScope,
+    patientId: string,
+    id: string,
+    version: number,
+    outcome: Extract<AppointmentStatus, 'attended' | 'missed'>,
+    context: AuditContext,
+  ) {
+    await this.changes.change(scope, patientId, context, async (em) => {
+      const current = await this.booked(em, patientId, id, `recorded as ${outcome}`);
+      if (current.startsAt.getTime() > Date.now() + OUTCOME_TOLERANCE_MS) {
+        throw new ConflictException(
+          `The appointment is on ${current.localDate} at ${current.localTime}: it cannot be recorded as ${outcome} before it starts`,
+        );
+      }
+      await this.update(em, id, version, { status: outcome });
+    });
+    return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+  }
+
+  private async booked(em: EntityManager, patientId: string, id: string, what: string) {
+    const current = await this.appointments.find(em, patientId, id);
+    if (current.status !== 'booked') {
+      throw new ConflictException(`The appointment is ${current.status}: only a booked one can be ${what}`);
+    }
+    return current;
+  }
+
+  private async update(em: EntityManager, id: string, version: number, set: Partial<Appointment>) {
+    const result = await em
+      .createQueryBuilder()
+      .update(Appointment)
+      .set({ ...set, version: () => 'version + 1' })
+      .where('id = :id AND version = :version', { id, version })
+      .execute();
+    assertUpdated('The appointment', result.affected);
+  }
+}
