@@ -1,13 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type pg from 'pg';
-import {
-  addDays,
-  CLOCK_ACTOR,
-  DEFAULT_PROTOCOL,
-  FollowUpClock,
-  londonDay,
-} from '../../libs/followup/src/index.js';
-import { localWallClock } from '../../libs/followup/src/rules/local-time.js';
+import { CLOCK_ACTOR, DEFAULT_PROTOCOL, FollowUpClock } from '../../libs/followup/src/index.js';
+import { londonDay } from '../../libs/registry/src/index.js';
+import { addCalendarDays, localWallClock } from '../../libs/followup/src/rules/local-time.js';
 import {
   bearer,
   createAdminWithCli,
@@ -165,11 +160,14 @@ describe('follow-up: protocol and visits', () => {
     const decannulation = londonDay(new Date(endedAt));
     const day30 = visit(after, 'day_30');
     expect(day30).toMatchObject({
-      dueOn: addDays(decannulation, 30),
-      window: { opensOn: addDays(decannulation, 23), closesOn: addDays(decannulation, 44) },
+      dueOn: addCalendarDays(decannulation, 30),
+      window: { opensOn: addCalendarDays(decannulation, 23), closesOn: addCalendarDays(decannulation, 44) },
       status: 'due',
     });
-    expect(visit(after, 'month_3')).toMatchObject({ dueOn: addDays(decannulation, 90), status: 'scheduled' });
+    expect(visit(after, 'month_3')).toMatchObject({
+      dueOn: addCalendarDays(decannulation, 90),
+      status: 'scheduled',
+    });
     // The discharge visit waits for its anchor.
     expect(visit(after, 'discharge')).toMatchObject({ dueOn: null, status: 'scheduled' });
 
@@ -189,7 +187,7 @@ describe('follow-up: protocol and visits', () => {
     await decannulate(patient, later);
     const moved = visit(await plan(patient.id), 'day_30');
     expect(moved.id).toBe(first.id);
-    expect(moved.dueOn).toBe(addDays(londonDay(new Date(later)), 30));
+    expect(moved.dueOn).toBe(addCalendarDays(londonDay(new Date(later)), 30));
     expect(moved.version).toBe(first.version + 1);
 
     const dischargedAt = daysAgo(5);
@@ -361,7 +359,7 @@ describe('follow-up: protocol and visits', () => {
       'PATCH',
       url,
       nurse.accessToken,
-      { lostToFollowUpOn: addDays(londonDay(new Date()), 2), reason: 'lost' },
+      { lostToFollowUpOn: addCalendarDays(londonDay(new Date()), 2), reason: 'lost' },
       ifMatch,
     );
     expect(future.statusCode).toBe(422);
@@ -406,7 +404,7 @@ describe('follow-up: protocol and visits', () => {
     const opens = new Date(`${month3.window.opensOn}T12:00:00Z`);
     expect(await clock.advance(opens)).toBeGreaterThanOrEqual(1);
     expect(visit(await plan(patient.id), 'month_3').status).toBe('due');
-    const closed = new Date(`${addDays(month3.window.closesOn!, 1)}T12:00:00Z`);
+    const closed = new Date(`${addCalendarDays(month3.window.closesOn!, 1)}T12:00:00Z`);
     await clock.advance(closed);
     const after = await plan(patient.id);
     expect(visit(after, 'month_3').status).toBe('missed');
@@ -499,7 +497,7 @@ describe('follow-up: protocol and visits', () => {
     const day30 = visit(await plan(patient.id), 'day_30');
     const today = londonDay(new Date());
     const cases: Array<[Record<string, unknown>, number, string]> = [
-      [{ ...ALIVE, assessedOn: addDays(today, 3) }, 422, 'assessment.assessedOn'],
+      [{ ...ALIVE, assessedOn: addCalendarDays(today, 3) }, 422, 'assessment.assessedOn'],
       [{ ...ALIVE, assessedOn: today, diedOn: today }, 422, 'diedOn'],
       [{ ...ALIVE, assessedOn: today, mrs: 7 }, 400, 'mrs'],
       [{ ...ALIVE, assessedOn: today, mrs: 6 }, 422, 'assessment.mrs'],
@@ -595,7 +593,7 @@ describe('follow-up: protocol and visits', () => {
     const patient = await enrolOnEcmo(40);
     await decannulate(patient, daysAgo(36));
     const day30 = visit(await plan(patient.id), 'day_30');
-    const date = addDays(londonDay(new Date()), 3);
+    const date = addCalendarDays(londonDay(new Date()), 3);
     const booked = await book(patient.id, {
       visitId: day30.id,
       date,
@@ -619,12 +617,12 @@ describe('follow-up: protocol and visits', () => {
       'PATCH',
       url,
       nurse.accessToken,
-      { date: addDays(date, 1), time: '14:15', reason: 'patient asked for the afternoon' },
+      { date: addCalendarDays(date, 1), time: '14:15', reason: 'patient asked for the afternoon' },
       { 'if-match': '"1"' },
     );
     expect(moved.statusCode).toBe(200);
     expect(moved.json()).toMatchObject({
-      date: addDays(date, 1),
+      date: addCalendarDays(date, 1),
       time: '14:15',
       version: 2,
       status: 'booked',
@@ -719,7 +717,7 @@ describe('follow-up: protocol and visits', () => {
 
     const later = await book(patient.id, {
       visitId: day30.id,
-      date: addDays(londonDay(new Date()), 2),
+      date: addCalendarDays(londonDay(new Date()), 2),
       time: '10:00',
       mode: 'clinic',
     });
@@ -746,7 +744,7 @@ describe('follow-up: protocol and visits', () => {
     });
     const refused = await book(patient.id, {
       visitId: month3.id,
-      date: addDays(londonDay(new Date()), 2),
+      date: addCalendarDays(londonDay(new Date()), 2),
       time: '10:00',
       mode: 'clinic',
     });

@@ -125,6 +125,20 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(response.statusCode).toBe(409);
     expect(response.body).not.toContain(site.code);
     expect(response.body).not.toContain(patient.registryId);
+
+    // Two enrolments of one new number at the same moment, at two sites: the unique index decides, and the
+    // loser hears the same 409 (not a 500, not another message).
+    const twin = enrolment();
+    const answers = await Promise.all([
+      call('POST', '/patients', nurse.accessToken, twin),
+      call('POST', '/patients', otherNurse.accessToken, twin),
+    ]);
+    const statuses = answers.map((a) => a.statusCode).sort();
+    if (statuses[0] === 409) return; // the number was already taken by another test: nothing raced
+    expect(statuses).toEqual([201, 409]);
+    expect(answers.find((a) => a.statusCode === 409)?.json().detail).toBe(
+      'A patient with this NHS number is already enrolled in the registry',
+    );
   });
 
   it('runs the whole record: consent, complications, end of run, discharge, correction, stale update, search, history', async () => {

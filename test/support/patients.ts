@@ -83,9 +83,11 @@ export async function enrol(
   token: string,
   overrides: Record<string, unknown> = {},
 ): Promise<Enrolled> {
+  let last = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const payload = enrolment(overrides);
     const response = await app.inject({ method: 'POST', url: '/patients', headers: bearer(token), payload });
+    last = `${response.statusCode} ${response.body}`;
     if (response.statusCode === 409 && response.body.includes('NHS number')) continue;
     if (response.statusCode !== 201)
       throw new Error(`enrolment failed: ${response.statusCode} ${response.body}`);
@@ -93,5 +95,5 @@ export async function enrol(
     const identity = payload.identity as { nhsNumber: string };
     return { id: body.id, registryId: body.registryId, nhsNumber: identity.nhsNumber, body };
   }
-  throw new Error('enrolment failed: five random NHS numbers were all taken');
+  throw new Error(`enrolment failed: five random NHS numbers were all taken (last answer: ${last})`);
 }

@@ -1,9 +1,12 @@
 import { QueryFailedError } from 'typeorm';
 
-/** PostgreSQL's unique_violation (23505): a duplicate the caller should hear about as 409. */
-export function isUniqueViolation(error: unknown): boolean {
-  return (
-    error instanceof QueryFailedError &&
-    (error.driverError as { code?: string } | undefined)?.code === '23505'
-  );
+/**
+ * PostgreSQL's unique_violation (23505): a duplicate the caller should hear about as 409. With
+ * `constraint`, only a violation of that constraint: a transaction that writes several tables must not
+ * report one duplicate as another.
+ */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
+  return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
 }

@@ -8,7 +8,9 @@ import { TransactionService } from '../../database/src/index.js';
 import { RuleProblem } from '../../observability/src/index.js';
 import {
   assertStaleFree,
+  countingOnly,
   findPatient,
+  londonDay,
   Patient,
   PatientChanges,
   PatientExtensions,
@@ -20,7 +22,7 @@ import { assessmentView, FollowUpAssessments } from './assessments/assessments.j
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
 import { FollowUpProtocol, FollowUpVisit } from './entities.js';
 import { protocolProblems } from './rules/visits.js';
-import { FollowUpPlanner, londonDay } from './visits/planner.js';
+import { FollowUpPlanner } from './visits/planner.js';
 
 export function protocolView(protocol: FollowUpProtocol) {
   return {
@@ -122,9 +124,7 @@ export class FollowUpService implements OnModuleInit {
   async plan(scope: SiteScope, patientId: string) {
     const em = this.dataSource.manager;
     const patient = await findPatient(em, scope, patientId);
-    if (patient.countingOnlySince) {
-      throw new ConflictException('The patient declined: the record is kept only as a count');
-    }
+    if (patient.countingOnlySince) throw countingOnly();
     return this.planOf(em, patient.id);
   }
 

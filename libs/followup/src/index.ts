@@ -2,5 +2,5 @@ export { FOLLOW_UP_ENTITIES, FollowUpProtocol, FollowUpVisit } from './entities.
 export { FollowUpCoreModule, FollowUpModule, FollowUpWorkerModule } from './followup.module.js';
 export { FollowUpService } from './follow-up.service.js';
 export { CLOCK_ACTOR, FollowUpClock } from './visits/clock.js';
-export { FollowUpPlanner, londonDay } from './visits/planner.js';
+export { FollowUpPlanner } from './visits/planner.js';
 export * from './rules/visits.js';

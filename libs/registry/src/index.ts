@@ -4,24 +4,17 @@ export { ValueSets, type CodeView, type ValueSetView } from './value-sets/value-
 export { REGISTRY_ENTITIES } from './patients/entities.js';
 export { PatientIdentities, type Identity } from './patients/patient-identities.js';
 export { PatientsService } from './patients/patients.service.js';
-export { ClinicalRecordsService, type RecordSpec } from './patients/records.service.js';
+export { ClinicalRecordsService, countingOnly, type RecordSpec } from './patients/records.service.js';
 export { rotateIdentityKeys } from './patients/rotate-keys.js';
 export { PatientExtensions, type PatientChangeHook, type PatientSummaryPart } from './patients/extensions.js';
-export {
-  findPatient,
-  loadRecords,
-  lockPatient,
-  PatientChanges,
-  type PatientRecords,
-} from './patients/patient-changes.js';
-export { Patient, EcmoRun, HospitalOutcome } from './patients/entities.js';
+export { findPatient, loadRecords, PatientChanges, type PatientRecords } from './patients/patient-changes.js';
+export { Patient } from './patients/entities.js';
 export { deathInstant } from './rules/timeline.js';
-export { londonCalendarDate } from './rules/instant.js';
+export { londonDay, REGISTRY_TIME_ZONE } from './rules/instant.js';
 export { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients/patients.controller.js';
-export { IsCalendarDate, IsInstant, IsMissingReasons } from './patients/validation.js';
-export { etagOf, IfMatch, assertStaleFree, assertUpdated } from './patients/versioning.js';
+export { IsCalendarDate, IsMissingReasons } from './patients/validation.js';
+export { etagOf, IfMatch, assertStaleFree, assertUpdated, tagged } from './patients/versioning.js';
 export { MISSING_DOC, PatientParams, ReasonDto, RecordParams } from './patients/dto.js';
 export type { MissingReasonChanges } from './patients/dto.js';
-export { ClinicalRecord, type MissingReasons } from './patients/entities.js';
-export { reasonsOf } from './patients/dto.js';
+export { ClinicalRecord } from './patients/entities.js';
 export { recordBase } from './patients/views.js';

@@ -6,20 +6,15 @@ import type { AuditContext } from '../../../database/src/audit-context.js';
 import {
   CLINICAL_READERS,
   CLINICAL_STAFF,
-  etagOf,
   IF_MATCH_HEADER,
   IfMatch,
   PatientParams,
   ReasonDto,
   RecordParams,
+  tagged,
 } from '../../../registry/src/index.js';
 import { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
 import { AppointmentsService, FollowUpAppointments } from './appointments.js';
-
-function tagged<T extends { version: number }>(reply: FastifyReply, record: T): T {
-  void reply.header('ETag', etagOf(record.version));
-  return record;
-}
 
 /**
  * Follow-up appointments: booked for a visit at a local date and time (Europe/London), moved, cancelled,

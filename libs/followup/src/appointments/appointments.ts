@@ -5,7 +5,7 @@ import type { SiteScope } from '../../../access/src/index.js';
 import { isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { RuleProblem } from '../../../observability/src/index.js';
-import { assertUpdated, findPatient, PatientChanges } from '../../../registry/src/index.js';
+import { assertUpdated, countingOnly, findPatient, PatientChanges } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
 import { REGISTRY_ZONE, resolveLocalTime } from '../rules/local-time.js';
 import { FollowUpPlanner } from '../visits/planner.js';
@@ -78,9 +78,7 @@ export class FollowUpAppointments implements OnModuleInit {
 
   async get(scope: SiteScope, patientId: string, id: string) {
     const patient = await findPatient(this.dataSource.manager, scope, patientId);
-    if (patient.countingOnlySince) {
-      throw new ConflictException('The patient declined: the record is kept only as a count');
-    }
+    if (patient.countingOnlySince) throw countingOnly();
     return appointmentView(await this.find(this.dataSource.manager, patient.id, id));
   }
 }

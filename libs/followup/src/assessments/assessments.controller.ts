@@ -7,20 +7,15 @@ import {
   CLINICAL_READERS,
   CLINICAL_STAFF,
   ClinicalRecordsService,
-  etagOf,
   IF_MATCH_HEADER,
   IfMatch,
   PatientParams,
   ReasonDto,
   RecordParams,
+  tagged,
 } from '../../../registry/src/index.js';
 import { AssessmentDto, CorrectAssessmentDto } from './assessment.dto.js';
 import { ASSESSMENT } from './assessments.js';
-
-function tagged<T extends { version: number }>(reply: FastifyReply, record: T): T {
-  void reply.header('ETag', etagOf(record.version));
-  return record;
-}
 
 /**
  * Follow-up assessments (domain guide §4): recorded against a visit of the patient's plan, read, corrected

@@ -4,14 +4,15 @@ import { IsNull } from 'typeorm';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import {
   deathInstant,
-  loadRecords,
+  londonDay,
   recordBase,
   type PatientChangeHook,
+  type PatientRecords,
   type RecordSpec,
 } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
 import { assessmentProblems, followUpDeathOn } from '../rules/assessments.js';
-import { FollowUpPlanner, londonDay } from '../visits/planner.js';
+import { FollowUpPlanner } from '../visits/planner.js';
 import { FollowUpAssessment } from './assessment.entity.js';
 
 const FIELDS = [
@@ -90,10 +91,9 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     });
   }
 
-  async afterChange(em: EntityManager, patientId: string, now: Date): Promise<void> {
+  async afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void> {
     const live = await this.live(em, patientId);
     if (live.length === 0) return;
-    const records = await loadRecords(em, patientId);
     const death = deathInstant(records);
     const problems: FieldError[] = assessmentProblems({
       today: londonDay(now),

@@ -7,10 +7,10 @@
  * the API or the worker runs under.
  */
 
-export const REGISTRY_ZONE = 'Europe/London';
+import { REGISTRY_TIME_ZONE } from '../../../registry/src/rules/instant.js';
 
-/** A local date or time that cannot be booked, in the shape the API answers with a 422. */
-export type LocalTimeProblem = { field: string; reason: string };
+/** The registry's zone, where appointments are booked and reminders fire. */
+export const REGISTRY_ZONE = REGISTRY_TIME_ZONE;
 
 export type LocalTimeResolution =
   { ok: true; instant: Date } | { ok: false; problem: 'nonexistent' | 'ambiguous'; reason: string };

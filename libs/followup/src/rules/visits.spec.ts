@@ -1,5 +1,5 @@
+import { addCalendarDays } from './local-time.js';
 import {
-  addDays,
   DEFAULT_PROTOCOL,
   plannedVisits,
   protocolProblems,
@@ -12,7 +12,7 @@ import {
 const NO_END: FollowUpEnds = { deathOn: null, withdrawnOn: null, declined: false, lostOn: null };
 const byCode = (code: string) => DEFAULT_PROTOCOL.find((v) => v.code === code)!;
 
-describe('addDays', () => {
+describe('addCalendarDays (visit days)', () => {
   it.each([
     ['2026-01-31', 30, '2026-03-02'],
     ['2028-02-28', 1, '2028-02-29'],
@@ -21,7 +21,7 @@ describe('addDays', () => {
     ['2026-01-07', -7, '2025-12-31'],
     ['2025-11-24', 365, '2026-11-24'],
   ])('%s + %i days = %s (calendar days, no clock change shifts them)', (date, days, expected) => {
-    expect(addDays(date, days)).toBe(expected);
+    expect(addCalendarDays(date, days)).toBe(expected);
   });
 });
 

@@ -4,6 +4,8 @@
  * into London days before calling these.
  */
 
+import { addCalendarDays } from './local-time.js';
+
 /** What a visit is anchored on: the last decannulation, or the hospital discharge. */
 export const VISIT_ANCHORS = ['decannulation', 'discharge'] as const;
 export type VisitAnchor = (typeof VISIT_ANCHORS)[number];
@@ -94,20 +96,15 @@ export interface VisitDates {
   readonly closesOn: string | null;
 }
 
-export function addDays(isoDate: string, days: number): string {
-  const [y, m, d] = isoDate.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
-}
-
 /** The days of one visit from the patient's anchors. */
 export function visitDates(visit: ProtocolVisit, anchors: Anchors): VisitDates {
   const anchor = anchors[visit.anchor];
   if (anchor === null) return { dueOn: null, opensOn: null, closesOn: null };
-  const dueOn = addDays(anchor, visit.offsetDays);
+  const dueOn = addCalendarDays(anchor, visit.offsetDays);
   return {
     dueOn,
-    opensOn: addDays(dueOn, -visit.windowBeforeDays),
-    closesOn: addDays(dueOn, visit.windowAfterDays),
+    opensOn: addCalendarDays(dueOn, -visit.windowBeforeDays),
+    closesOn: addCalendarDays(dueOn, visit.windowAfterDays),
   };
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   deathInstant,
-  londonCalendarDate,
+  londonDay,
   loadRecords,
   Patient,
   type PatientChangeHook,
@@ -18,12 +18,6 @@ import {
   type NotRequiredReason,
   type VisitStatus,
 } from '../rules/visits.js';
-
-/** A London calendar day, `YYYY-MM-DD`. */
-export function londonDay(instant: Date): string {
-  const { year, month, day } = londonCalendarDate(instant);
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-}
 
 /**
  * The anchors of the default protocol: the last decannulation once every run has ended and the patient
@@ -84,11 +78,12 @@ export class FollowUpPlanner implements PatientChangeHook {
     this.factSources.push(source);
   }
 
-  afterChange(em: EntityManager, patientId: string, now: Date): Promise<void> {
-    return this.replan(em, patientId, now);
+  afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void> {
+    return this.replan(em, patientId, now, records);
   }
 
-  async replan(em: EntityManager, patientId: string, now: Date): Promise<void> {
+  /** `records`: the patient's live records when the caller has them already (the clock has not). */
+  async replan(em: EntityManager, patientId: string, now: Date, records?: PatientRecords): Promise<void> {
     const patient = await em.findOneByOrFail(Patient, { id: patientId });
     if (patient.protocolVersion === null) {
       // Enrolment: the patient stays on the latest published version unless moved explicitly.
@@ -99,7 +94,7 @@ export class FollowUpPlanner implements PatientChangeHook {
       await em.update(Patient, { id: patientId }, { protocolVersion: latest });
     }
     const protocol = await em.findOneByOrFail(FollowUpProtocol, { version: patient.protocolVersion });
-    const records = await loadRecords(em, patientId);
+    records ??= await loadRecords(em, patientId);
     const facts = await this.facts(em, patientId);
     const anchors = anchorsOf(records);
     const ends = endsOf(patient, records, facts.deathOn);
@@ -141,9 +136,6 @@ export class FollowUpPlanner implements PatientChangeHook {
           protocolVersion: protocol.version,
           code: definition.code,
           ...next,
-          dueOn: dates.dueOn,
-          opensOn: dates.opensOn,
-          closesOn: dates.closesOn,
           version: 1,
         });
       } else {

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { PatientRecords } from './patient-changes.js';
 
 /**
  * Work another module does whenever a patient's record changes (follow-up replans the visits): inside the
  * change's transaction, with the patient row locked and the registry's own rules holding, so what it writes
- * commits or rolls back with the change.
+ * commits or rolls back with the change. `records` are the patient's live records as the change left them,
+ * read once for every hook.
  */
 export interface PatientChangeHook {
-  afterChange(em: EntityManager, patientId: string, now: Date): Promise<void>;
+  afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void>;
 }
 
 /** A part another module adds to the patient summary (one call shows the whole record). */
@@ -33,8 +35,13 @@ export class PatientExtensions {
     this.parts.push(part);
   }
 
-  async afterChange(em: EntityManager, patientId: string, now = new Date()): Promise<void> {
-    for (const hook of this.hooks) await hook.afterChange(em, patientId, now);
+  async afterChange(
+    em: EntityManager,
+    patientId: string,
+    records: PatientRecords,
+    now = new Date(),
+  ): Promise<void> {
+    for (const hook of this.hooks) await hook.afterChange(em, patientId, now, records);
   }
 
   async summaryParts(em: EntityManager, patientId: string): Promise<Record<string, unknown>> {

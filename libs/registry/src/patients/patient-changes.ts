@@ -152,7 +152,7 @@ export class PatientChanges {
       );
     }
     // Follow-up replans the visits from the settled record (a decline included: its visits are dropped).
-    await this.extensions.afterChange(em, patient.id);
+    await this.extensions.afterChange(em, patient.id, records);
     const current = await em.findOneByOrFail(Patient, { id: patient.id });
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
     if (current.countingOnlySince) return;

@@ -24,6 +24,7 @@ import {
   eligibilityFactsOf,
   eligibilityFieldOf,
   findPatient,
+  loadRecords,
   lockPatient,
   PatientChanges,
   type PatientRecords,
@@ -176,12 +177,12 @@ export class PatientsService {
         });
         await em.insert(EcmoRun, { patientId, ...run, missing: reasonsOf(dto.ecmoRun.missing), version: 1 });
         await em.insert(ConsentEvent, { patientId, ...consent, missing: {}, version: 1 });
-        await this.extensions.afterChange(em, patientId);
+        await this.extensions.afterChange(em, patientId, await loadRecords(em, patientId));
         return { id: patientId, registryId };
       });
     } catch (error) {
       // Two enrolments of one NHS number at the same moment: the unique index on its hash decides.
-      if (isUniqueViolation(error)) {
+      if (isUniqueViolation(error, 'patient_key_nhs_number_hash_key')) {
         throw new ConflictException('A patient with this NHS number is already enrolled in the registry');
       }
       throw error;

@@ -18,13 +18,7 @@ import {
 } from './dto.js';
 import { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients.controller.js';
 import { ClinicalRecordsService, COMPLICATION, ECMO_RUN, OPERATION, OUTCOME } from './records.service.js';
-import { etagOf, IfMatch } from './versioning.js';
-
-/** Answers with the record and its version as the ETag (what a correction's If-Match names). */
-function tagged<T extends { version: number }>(reply: FastifyReply, record: T): T {
-  void reply.header('ETag', etagOf(record.version));
-  return record;
-}
+import { IfMatch, tagged } from './versioning.js';
 
 /**
  * A patient's clinical records (domain guide §3 items 3–7): the consent timeline, the index operation, ECMO

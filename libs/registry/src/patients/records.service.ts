@@ -382,6 +382,7 @@ export class ClinicalRecordsService {
 
 const CONSENT = { entity: ConsentEvent, title: 'The consent event' };
 
-function countingOnly(): ConflictException {
+/** 409 for reading or adding to the record of a patient kept only as a count (a decline). */
+export function countingOnly(): ConflictException {
   return new ConflictException('The patient declined: the record is kept only as a count');
 }

@@ -6,7 +6,7 @@ import {
   HttpStatus,
   type ExecutionContext,
 } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Optimistic concurrency for corrections (issue 4): every record carries a version, sent as its `ETag`; a
@@ -15,6 +15,12 @@ import type { FastifyRequest } from 'fastify';
  */
 export function etagOf(version: number): string {
   return `"${version}"`;
+}
+
+/** Answers with the record and its version as the ETag (what a correction's If-Match names). */
+export function tagged<T extends { version: number }>(reply: FastifyReply, record: T): T {
+  void reply.header('ETag', etagOf(record.version));
+  return record;
 }
 
 /** `"3"` or `W/"3"` → 3; 428 when absent (a correction must say what it corrects), 400 when malformed. */

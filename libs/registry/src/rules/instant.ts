@@ -41,3 +41,9 @@ export function londonCalendarDate(instant: Date): CalendarDate {
   const part = (type: 'year' | 'month' | 'day'): number => Number(parts.find((p) => p.type === type)?.value);
   return { year: part('year'), month: part('month'), day: part('day') };
 }
+
+/** The calendar date of `instant` in Europe/London as `YYYY-MM-DD` (how rules compare days). */
+export function londonDay(instant: Date): string {
+  const { year, month, day } = londonCalendarDate(instant);
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}

@@ -4,7 +4,7 @@
  * records: the service checks the whole timeline after every change, inside the change's transaction, so a
  * correction or a void that would break it is refused as surely as a new record.
  */
-import { assertInstant, londonCalendarDate } from './instant.js';
+import { assertInstant, londonDay } from './instant.js';
 
 export interface TimelineRun {
   readonly id: string;
@@ -39,11 +39,6 @@ export interface TimelineProblem {
  */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-function isoDay(instant: Date): string {
-  const { year, month, day } = londonCalendarDate(instant);
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-}
-
 /**
  * When the patient died, as far as the record says: the hospital outcome's death, or the end of a run that
  * ended with `died_on_ecmo` (whichever is earlier); null when no death is recorded. A run ended by withdrawal
@@ -67,7 +62,7 @@ export function timelineProblems(facts: TimelineFacts, now: Date): TimelineProbl
   assertInstant(now, 'now');
   const problems: TimelineProblem[] = [];
   const latest = now.getTime() + FUTURE_TOLERANCE_MS;
-  const today = isoDay(new Date(latest));
+  const today = londonDay(new Date(latest));
   const runs = [...facts.runs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
   const death = deathInstant(facts);
   const outcomeAt = facts.outcome?.occurredAt ?? null;
@@ -83,7 +78,7 @@ export function timelineProblems(facts: TimelineFacts, now: Date): TimelineProbl
     const name = `ECMO run ${index + 1}`;
     future('ecmoRun.startedAt', run.startedAt, run.id);
     if (run.endedAt) future('ecmoRun.endedAt', run.endedAt, run.id);
-    if (facts.operationDate !== null && isoDay(run.startedAt) < facts.operationDate) {
+    if (facts.operationDate !== null && londonDay(run.startedAt) < facts.operationDate) {
       problems.push({
         field: 'ecmoRun.startedAt',
         reason: `${name} starts before the index operation (${facts.operationDate})`,
@@ -132,7 +127,7 @@ export function timelineProblems(facts: TimelineFacts, now: Date): TimelineProbl
   for (const complication of facts.complications) {
     const id = complication.id;
     future('complication.onsetAt', complication.onsetAt, id);
-    if (facts.operationDate !== null && isoDay(complication.onsetAt) < facts.operationDate) {
+    if (facts.operationDate !== null && londonDay(complication.onsetAt) < facts.operationDate) {
       problems.push({
         field: 'complication.onsetAt',
         reason: 'is before the index operation',
@@ -171,7 +166,7 @@ export function timelineProblems(facts: TimelineFacts, now: Date): TimelineProbl
 
   if (facts.outcome) {
     future('outcome.occurredAt', facts.outcome.occurredAt);
-    if (facts.operationDate !== null && isoDay(facts.outcome.occurredAt) < facts.operationDate) {
+    if (facts.operationDate !== null && londonDay(facts.outcome.occurredAt) < facts.operationDate) {
       problems.push({ field: 'outcome.occurredAt', reason: 'is before the index operation' });
     }
     const diedOnEcmo = runs.find((run) => run.endReason === 'died_on_ecmo');
@@ -190,6 +185,6 @@ export function timelineProblems(facts: TimelineFacts, now: Date): TimelineProbl
  * record's date falls after it: instants compare exactly, a calendar date (the operation's) by London day.
  */
 export function datedAfterWithdrawal(dated: Date | string, withdrawnAt: Date): boolean {
-  if (typeof dated === 'string') return dated > isoDay(withdrawnAt);
+  if (typeof dated === 'string') return dated > londonDay(withdrawnAt);
   return dated.getTime() > withdrawnAt.getTime();
 }
