@@ -6,6 +6,7 @@ import { RegistryCore1795500000000 } from './1795500000000-RegistryCore.js';
 import { FollowUp1795510000000 } from './1795510000000-FollowUp.js';
 import { FollowUpAssessment1795520000000 } from './1795520000000-FollowUpAssessment.js';
 import { Appointment1795530000000 } from './1795530000000-Appointment.js';
+import { Reminders1795540000000 } from './1795540000000-Reminders.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   FollowUp1795510000000,
   FollowUpAssessment1795520000000,
   Appointment1795530000000,
+  Reminders1795540000000,
 ];

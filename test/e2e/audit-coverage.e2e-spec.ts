@@ -11,6 +11,8 @@ const UNAUDITED: Record<string, string> = {
   audit_event: 'the audit trail itself (append-only, guarded by its own triggers)',
   schema_migrations: 'TypeORM bookkeeping, written by the owner role during migrations',
   worker_heartbeat: 'operational liveness rows, not registry data (pruned by the worker)',
+  outbox:
+    'jobs on their way to Redis (ids only), written in the audited change that needs them; pruned after relay',
 };
 
 describe('audit coverage', () => {

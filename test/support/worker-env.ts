@@ -10,6 +10,9 @@ const { appUrl, ownerUrl } = urlsFor(database);
 process.env.DATABASE_URL = appUrl;
 process.env.DATABASE_MIGRATION_URL = ownerUrl;
 process.env.TEST_DATABASE = database;
+// And its own Redis prefix under the run's: a job queued by one Jest worker names rows of its database only,
+// so another Jest worker's in-process worker must never take it.
+process.env.REDIS_PREFIX = `${process.env.REDIS_PREFIX ?? 'ecmo-test'}-w${process.env.JEST_WORKER_ID ?? '1'}`;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.NODE_ENV = 'test';
 // Secrets with no default (production sets them; `setup` writes them to .env on a developer's machine).

@@ -4,11 +4,12 @@ import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { FollowUpWorkerModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
+import { MessagingModule } from '../../../libs/messaging/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
 
 /**
- * The worker: job processors, job schedulers (and later the outbox relay). Its HTTP server serves only
+ * The worker: job processors, job schedulers and the outbox relay. Its HTTP server serves only
  * /health and /metrics. It never runs migrations; it refuses to start on an unmigrated database.
  */
 @Module({})
@@ -23,6 +24,7 @@ export class WorkerModule {
         QueueModule.forWorker(),
         AccessModule.denyAll(),
         AuditModule,
+        MessagingModule,
         FollowUpWorkerModule,
         HealthModule,
         MetricsModule,

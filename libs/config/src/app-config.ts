@@ -175,6 +175,63 @@ export class AppConfig {
   FOLLOW_UP_CLOCK_INTERVAL_MS = 900000;
 
   @EnvVar(
+    "Milliseconds between the worker outbox relay's looks for jobs committed by the api (reminders); each look that finds some looks again at once.",
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  OUTBOX_POLL_INTERVAL_MS = 1000;
+
+  @EnvVar(
+    'Local time (HH:MM, Europe/London) at which patient reminders are sent on their day; on a clock-change day a time that does not exist moves to the first moment after the gap.',
+  )
+  @Matches(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { message: 'must be a time HH:MM' })
+  REMINDER_SEND_AT = '09:00';
+
+  @EnvVar(
+    'Days before a booked appointment on which the patient is reminded, comma-separated (0 = the day itself), e.g. `7,1`.',
+  )
+  @Matches(/^([0-9]|[1-5][0-9]|60)(,([0-9]|[1-5][0-9]|60)){0,4}$/, {
+    message: 'must be up to 5 whole numbers of days from 0 to 60, comma-separated',
+  })
+  REMINDER_DAYS_BEFORE = '7,1';
+
+  @EnvVar('Provider of SMS reminders: `log` (development: the message is logged, nothing is sent).')
+  @IsIn(['log'])
+  SMS_PROVIDER = 'log';
+
+  @EnvVar('Provider of e-mail reminders: `log` (development: the message is logged, nothing is sent).')
+  @IsIn(['log'])
+  EMAIL_PROVIDER = 'log';
+
+  @EnvVar(
+    'File the `log` provider appends each message to as a JSON line (rendered text, no address or number), instead of the process log; for development and tests.',
+  )
+  @ValidateIf((c: AppConfig) => c.MESSAGE_LOG_FILE !== undefined)
+  @IsString()
+  @MinLength(1)
+  MESSAGE_LOG_FILE?: string;
+
+  @EnvVar(
+    'Milliseconds between runs of the reminder reconciler, which re-enqueues due reminders whose job was lost (Redis data lost) and settles deliveries left claimed by a crash.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3600000)
+  REMINDER_RECONCILE_INTERVAL_MS = 300000;
+
+  @EnvVar(
+    'Milliseconds after which a reminder claimed for sending with no recorded outcome is taken as interrupted by a crash and settled by the reconciler (asking the provider where it can); keep it well above the provider timeout.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(86400000)
+  REMINDER_CLAIM_TIMEOUT_MS = 600000;
+
+  @EnvVar(
     'Key that signs access and refresh tokens (HS256), at least 32 characters; required in production (`setup` writes a random one to .env on a development machine). Changing it signs everyone out.',
     { sensitive: true },
   )

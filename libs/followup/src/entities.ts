@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { Appointment } from './appointments/appointment.entity.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
+import { Reminder, ReminderDelivery } from './reminders/reminder.entity.js';
 import type { NotRequiredReason, ProtocolVisit, VisitAnchor, VisitStatus } from './rules/visits.js';
 
 /** A published follow-up protocol version (append-only: a change is a new version). */
@@ -78,4 +79,11 @@ export class FollowUpVisit {
 }
 
 export { Appointment, FollowUpAssessment };
-export const FOLLOW_UP_ENTITIES = [FollowUpProtocol, FollowUpVisit, FollowUpAssessment, Appointment];
+export const FOLLOW_UP_ENTITIES = [
+  FollowUpProtocol,
+  FollowUpVisit,
+  FollowUpAssessment,
+  Appointment,
+  Reminder,
+  ReminderDelivery,
+];

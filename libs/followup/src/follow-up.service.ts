@@ -16,7 +16,8 @@ import {
   PatientExtensions,
 } from '../../registry/src/index.js';
 import { Appointment } from './appointments/appointment.entity.js';
-import { appointmentView } from './appointments/appointments.js';
+import { appointmentWithReminders } from './appointments/appointments.js';
+import { Reminder } from './reminders/reminder.entity.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
 import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
@@ -184,6 +185,7 @@ export class FollowUpService implements OnModuleInit {
       where: { patientId },
       order: { assessedOn: 'ASC', createdAt: 'ASC' },
     });
+    const reminders = await em.findBy(Reminder, { patientId });
     return {
       patientVersion: patient.version,
       protocolVersion: patient.protocolVersion,
@@ -194,7 +196,9 @@ export class FollowUpService implements OnModuleInit {
         return {
           ...visitView(visit),
           assessment: live ? assessmentView(live) : null,
-          appointments: appointments.filter((a) => a.visitId === visit.id).map(appointmentView),
+          appointments: appointments
+            .filter((a) => a.visitId === visit.id)
+            .map((a) => appointmentWithReminders(a, reminders)),
         };
       }),
       voidedAssessments: assessments.filter((a) => a.voidedAt).map(assessmentView),

@@ -10,11 +10,14 @@ import { PatientFollowUpController, ProtocolsController } from './follow-up.cont
 import { FollowUpService } from './follow-up.service.js';
 import { FollowUpClock, FollowUpClockHandler } from './visits/clock.js';
 import { FollowUpPlanner } from './visits/planner.js';
+import { ReminderPlanner } from './reminders/reminder-planner.js';
+import { ReminderReconciler, ReminderSender } from './reminders/reminder-sender.js';
+import { PatientIdentities } from '../../registry/src/index.js';
 
-/** What both the api and the worker need: the entities and the one planner of visits. */
+/** What both the api and the worker need: the entities, the one planner of visits and of reminders. */
 @Module({
   imports: [TypeOrmModule.forFeature(FOLLOW_UP_ENTITIES)],
-  providers: [FollowUpPlanner, FollowUpAssessments, FollowUpAppointments, FollowUpClock],
+  providers: [FollowUpPlanner, ReminderPlanner, FollowUpAssessments, FollowUpAppointments, FollowUpClock],
   exports: [FollowUpPlanner, FollowUpAssessments, FollowUpAppointments, FollowUpClock],
 })
 export class FollowUpCoreModule {}
@@ -36,9 +39,12 @@ export class FollowUpCoreModule {}
 })
 export class FollowUpModule {}
 
-/** Follow-up in the worker: the clock that moves visits as their windows open and close. */
+/**
+ * Follow-up in the worker: the clock that moves visits as their windows open and close, the reminder sender
+ * (which opens a patient's contact details, and only those, to send) and the reminder reconciler.
+ */
 @Module({
   imports: [FollowUpCoreModule],
-  providers: [FollowUpClockHandler],
+  providers: [FollowUpClockHandler, PatientIdentities, ReminderSender, ReminderReconciler],
 })
 export class FollowUpWorkerModule {}

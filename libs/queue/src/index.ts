@@ -8,3 +8,5 @@ export { QueueService } from './queue.service.js';
 export { createRedis, REDIS } from './redis.js';
 export { evictionPolicy } from './redis-policy.js';
 export { jobSchedules } from './schedules.js';
+export { addToOutbox, type OutboxJob } from './outbox/outbox.js';
+export { OutboxRelay } from './outbox/outbox-relay.js';

@@ -9,11 +9,15 @@ import type { JobsOptions } from 'bullmq';
 export enum QueueName {
   Maintenance = 'maintenance',
   FollowUp = 'follow-up',
+  /** Patient reminders: many small, independent jobs that wait on a provider; run with more concurrency. */
+  Reminders = 'reminders',
 }
 
 export enum JobName {
   Heartbeat = 'heartbeat',
   FollowUpClock = 'follow-up-clock',
+  SendReminder = 'send-reminder',
+  ReconcileReminders = 'reconcile-reminders',
 }
 
 export interface JobPayloads {
@@ -21,6 +25,13 @@ export interface JobPayloads {
   readonly [JobName.Heartbeat]: Readonly<Record<string, never>>;
   /** Written by the scheduler: the processor reads the day from the clock and the visits from the database. */
   readonly [JobName.FollowUpClock]: Readonly<Record<string, never>>;
+  /**
+   * Written by the outbox relay (or the reconciler): the reminder and the version it was queued for. The
+   * processor acts only while the row is still pending at that version; the job id carries both.
+   */
+  readonly [JobName.SendReminder]: Readonly<{ reminderId: string; version: number }>;
+  /** Written by the scheduler. */
+  readonly [JobName.ReconcileReminders]: Readonly<Record<string, never>>;
 }
 
 export interface JobDefinition {
@@ -50,12 +61,36 @@ export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
       removeOnFail: { count: 1000 },
     },
   },
+  [JobName.SendReminder]: {
+    queue: QueueName.Reminders,
+    // A failure before the ledger claim (database briefly away, not yet due by a few ms of clock skew) is
+    // safe to retry: 6 attempts 10 s apart doubling is about 10 minutes, after which the reconciler takes
+    // over. Finished jobs are kept a while for inspection (ids only); the reconciler re-adds a lost one.
+    options: {
+      attempts: 6,
+      backoff: { type: 'exponential', delay: 10_000 },
+      removeOnComplete: { count: 5000 },
+      removeOnFail: { count: 5000 },
+    },
+  },
+  [JobName.ReconcileReminders]: {
+    queue: QueueName.FollowUp,
+    // Idempotent (it re-reads the reminders); the next run catches up anyway.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1000 },
+    },
+  },
 };
 
 /** Worker concurrency per queue. */
 export const QUEUE_CONCURRENCY: { readonly [Q in QueueName]: number } = {
   [QueueName.Maintenance]: 2,
   [QueueName.FollowUp]: 2,
+  // Each reminder job spends most of its time waiting on PostgreSQL or the provider.
+  [QueueName.Reminders]: 8,
 };
 
 export function queueOf(name: JobName): QueueName {

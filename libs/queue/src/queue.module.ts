@@ -14,6 +14,7 @@ import { HeartbeatHandler } from './heartbeat/heartbeat.handler.js';
 import { WorkerHeartbeat } from './heartbeat/worker-heartbeat.entity.js';
 import { JobDispatcher } from './job-dispatcher.service.js';
 import { JobSchedulerService } from './job-scheduler.service.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
 import { QueueService } from './queue.service.js';
 import { createRedis, REDIS } from './redis.js';
 import { evictionPolicy } from './redis-policy.js';
@@ -39,7 +40,7 @@ class RedisLifecycle implements OnApplicationShutdown {
 
 /**
  * Queues and the shared Redis connection. `forProducer()` for the api (enqueue only); `forWorker()` adds the
- * job handlers, the dispatcher that runs them, and the job schedulers.
+ * job handlers, the dispatcher that runs them, the job schedulers and the outbox relay.
  */
 @Global()
 @Module({})
@@ -69,6 +70,7 @@ export class QueueModule {
         ...(producer.providers ?? []),
         JobDispatcher,
         JobSchedulerService,
+        OutboxRelay,
         HeartbeatHandler,
         {
           provide: 'REDIS_POLICY_CHECK',

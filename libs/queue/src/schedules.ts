@@ -18,5 +18,10 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
       job: JobName.FollowUpClock,
       repeat: { every: config.FOLLOW_UP_CLOCK_INTERVAL_MS },
     },
+    {
+      id: 'reconcile-reminders',
+      job: JobName.ReconcileReminders,
+      repeat: { every: config.REMINDER_RECONCILE_INTERVAL_MS },
+    },
   ];
 }

@@ -109,12 +109,15 @@ export async function cleanupTestRun(runId: string): Promise<void> {
 export async function deleteRedisKeys(prefix: string): Promise<void> {
   const redis = new Redis(baseConfig().REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // The run's own keys, and those of each Jest worker's prefix under it (`<prefix>-w<n>`).
+    for (const pattern of [`${prefix}:*`, `${prefix}-w*:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
   } finally {
     await redis.quit();
   }

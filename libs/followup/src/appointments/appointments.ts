@@ -11,6 +11,7 @@ import { REGISTRY_ZONE, resolveLocalTime } from '../rules/local-time.js';
 import { FollowUpPlanner } from '../visits/planner.js';
 import type { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
 import { Appointment, type AppointmentStatus } from './appointment.entity.js';
+import { Reminder } from '../reminders/reminder.entity.js';
 
 /** Attended or missed may be recorded from a few minutes before the start (a patient seen early). */
 const OUTCOME_TOLERANCE_MS = 15 * 60_000;
@@ -28,6 +29,29 @@ export function appointmentView(a: Appointment) {
     status: a.status,
     cancelReason: a.cancelReason,
     version: a.version,
+  };
+}
+
+/** A reminder as the nurse sees it: when, how and what became of it (never the address or number). */
+export function reminderView(r: Reminder) {
+  return {
+    id: r.id,
+    daysBefore: r.daysBefore,
+    channel: r.channel,
+    dueAt: r.dueAt.toISOString(),
+    status: r.status,
+    statusReason: r.statusReason,
+  };
+}
+
+/** An appointment with its reminders, newest plan last. */
+export function appointmentWithReminders(a: Appointment, reminders: readonly Reminder[]) {
+  return {
+    ...appointmentView(a),
+    reminders: reminders
+      .filter((r) => r.appointmentId === a.id)
+      .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || y.daysBefore - x.daysBefore)
+      .map(reminderView),
   };
 }
 
@@ -79,7 +103,14 @@ export class FollowUpAppointments implements OnModuleInit {
   async get(scope: SiteScope, patientId: string, id: string) {
     const patient = await findPatient(this.dataSource.manager, scope, patientId);
     if (patient.countingOnlySince) throw countingOnly();
-    return appointmentView(await this.find(this.dataSource.manager, patient.id, id));
+    return this.view(patient.id, id);
+  }
+
+  /** The appointment as committed, with its reminders. */
+  async view(patientId: string, id: string) {
+    const em = this.dataSource.manager;
+    const appointment = await this.find(em, patientId, id);
+    return appointmentWithReminders(appointment, await em.findBy(Reminder, { appointmentId: id }));
   }
 }
 
@@ -124,7 +155,7 @@ export class AppointmentsService {
         });
         return identifiers[0].id as string;
       });
-      return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+      return this.appointments.view(patientId, id);
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new ConflictException('The visit already has a booked appointment: move it instead');
@@ -152,7 +183,7 @@ export class AppointmentsService {
       if (dto.place !== undefined) set.place = dto.place;
       await this.update(em, id, version, set);
     });
-    return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+    return this.appointments.view(patientId, id);
   }
 
   async cancel(
@@ -167,7 +198,7 @@ export class AppointmentsService {
       await this.booked(em, patientId, id, 'cancelled');
       await this.update(em, id, version, { status: 'cancelled', cancelReason: reason });
     });
-    return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+    return this.appointments.view(patientId, id);
   }
 
   /** Attended or missed (a no-show): recorded once the appointment has started. */
@@ -188,7 +219,7 @@ export class AppointmentsService {
       }
       await this.update(em, id, version, { status: outcome });
     });
-    return appointmentView(await this.appointments.find(this.dataSource.manager, patientId, id));
+    return this.appointments.view(patientId, id);
   }
 
   private async booked(em: EntityManager, patientId: string, id: string, what: string) {

@@ -60,6 +60,19 @@ export interface VisitFacts {
   readonly deathOn: string | null;
 }
 
+/** What the planner settled for a patient, handed to the work that follows from it (reminders). */
+export interface PlanSettled {
+  readonly patient: Patient;
+  readonly records: PatientRecords;
+  readonly ends: FollowUpEnds;
+  readonly now: Date;
+}
+
+/** Work that runs after every replan, in the same transaction (the reminder planner). */
+export interface PlanFollower {
+  afterPlan(em: EntityManager, settled: PlanSettled): Promise<void>;
+}
+
 /**
  * Plans a patient's follow-up visits from the settled record (domain guide §4) and keeps them in step: the
  * visits of the patient's protocol appear once an anchor is known, their days follow the anchors, their
@@ -74,8 +87,14 @@ export class FollowUpPlanner implements PatientChangeHook {
     (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>
   > = [];
 
+  private readonly followers: PlanFollower[] = [];
+
   addFactSource(source: (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>): void {
     this.factSources.push(source);
+  }
+
+  addFollower(follower: PlanFollower): void {
+    this.followers.push(follower);
   }
 
   afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void> {
@@ -148,6 +167,7 @@ export class FollowUpPlanner implements PatientChangeHook {
         row.protocolVersion === protocol.version ? 'not_planned' : 'protocol_changed';
       await this.updateIfChanged(em, row, { status: 'not_required', statusReason: reason });
     }
+    for (const follower of this.followers) await follower.afterPlan(em, { patient, records, ends, now });
   }
 
   private async facts(em: EntityManager, patientId: string): Promise<VisitFacts> {

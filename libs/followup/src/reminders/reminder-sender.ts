@@ -1,0 +1,276 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../../../audit/src/index.js';
+import { AppConfig, Clock } from '../../../config/src/index.js';
+import { TransactionService } from '../../../database/src/index.js';
+import {
+  MessageProviders,
+  MessageRejected,
+  type MessageProvider,
+  type OutgoingMessage,
+} from '../../../messaging/src/index.js';
+import { JOB_CATALOGUE, JobHandler, JobName, QueueService } from '../../../queue/src/index.js';
+import { PatientIdentities } from '../../../registry/src/index.js';
+import { Appointment } from '../appointments/appointment.entity.js';
+import { reminderJobId, renderReminder } from '../rules/reminders.js';
+import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.entity.js';
+
+/** Who the audit trail says sent, expired or settled a reminder. */
+export const REMINDER_ACTOR = 'system:reminders';
+
+/** A job that fires a moment early (clocks of two machines differ slightly) still counts as due. */
+const EARLY_TOLERANCE_MS = 2000;
+
+/** Thrown when a reminder's job runs before its moment: BullMQ retries it later. */
+export class ReminderNotYetDue extends Error {
+  constructor(reminderId: string, dueAt: Date) {
+    super(`reminder ${reminderId} is due at ${dueAt.toISOString()}`);
+    this.name = 'ReminderNotYetDue';
+  }
+}
+
+/** What a reminder job did. */
+export type SendOutcome = 'stale' | 'expired' | 'sent' | 'failed' | 'interrupted';
+
+type Claim =
+  | { kind: 'stale' | 'expired' | 'failed' }
+  | { kind: 'claimed'; deliveryId: string; provider: MessageProvider; message: OutgoingMessage };
+
+/**
+ * Sends one reminder, effectively once (issue 5's reliability core). The job carries the reminder's id and
+ * version only; the sender re-reads the row and acts only while it is still pending at that version and
+ * its appointment is still ahead. It then claims the delivery ledger (unique per reminder) and marks the
+ * reminder `sending` in one transaction, before calling the provider; the provider's reference and the
+ * outcome are recorded after. A crash between the two leaves the claim, which the reconciler settles by asking
+ * the provider, never by sending again blindly.
+ */
+@Injectable()
+export class ReminderSender {
+  private readonly logger = new Logger(ReminderSender.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionService,
+    private readonly identities: PatientIdentities,
+    private readonly audit: AuditService,
+    private readonly providers: MessageProviders,
+    private readonly clock: Clock,
+  ) {}
+
+  @JobHandler(JobName.SendReminder)
+  handle(payload: { reminderId: string; version: number }): Promise<SendOutcome> {
+    return this.send(payload.reminderId, payload.version);
+  }
+
+  async send(reminderId: string, version: number): Promise<SendOutcome> {
+    const claim = await this.claim(reminderId, version);
+    if (claim.kind !== 'claimed') return claim.kind;
+    return this.deliver(reminderId, claim.deliveryId, claim.provider, claim.message);
+  }
+
+  /** Hands the claimed message to the provider and records what it answered. */
+  async deliver(
+    reminderId: string,
+    deliveryId: string,
+    provider: MessageProvider,
+    message: OutgoingMessage,
+  ): Promise<SendOutcome> {
+    let providerRef: string;
+    try {
+      providerRef = await provider.send(message);
+    } catch (error) {
+      if (error instanceof MessageRejected) {
+        await this.settle(reminderId, deliveryId, 'failed', null, error.message);
+        return 'failed';
+      }
+      // The provider may have accepted it: the claim stays, and the reconciler asks the provider later.
+      this.logger.warn(
+        { reminderId, deliveryId, err: error instanceof Error ? error.message : String(error) },
+        'reminder handed to the provider without an answer: left for the reconciler',
+      );
+      return 'interrupted';
+    }
+    await this.settle(reminderId, deliveryId, 'sent', providerRef, null);
+    return 'sent';
+  }
+
+  private claim(reminderId: string, version: number): Promise<Claim> {
+    return this.transactions.run({ actor: REMINDER_ACTOR, reason: 'reminder due' }, async (em) => {
+      const head = await em.findOneBy(Reminder, { id: reminderId });
+      if (!head || head.status !== 'pending' || head.version !== version) return { kind: 'stale' };
+      // Taken after the patient's changes (which hold the patient row FOR UPDATE): a move, cancellation or
+      // death committed before this point has already moved or cancelled the reminder.
+      await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR SHARE`, [head.patientId]);
+      const reminder = await em.findOne(Reminder, {
+        where: { id: reminderId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!reminder || reminder.status !== 'pending' || reminder.version !== version)
+        return { kind: 'stale' };
+      const now = this.clock.now();
+      if (reminder.dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) {
+        throw new ReminderNotYetDue(reminderId, reminder.dueAt);
+      }
+      const appointment = await em.findOneByOrFail(Appointment, { id: reminder.appointmentId });
+      if (appointment.status !== 'booked' || appointment.startsAt.getTime() <= now.getTime()) {
+        // Late (a worker or Redis was down until after the appointment began): a reminder then is noise.
+        await this.close(em, reminder, 'expired', 'appointment_started');
+        return { kind: 'expired' };
+      }
+      const { identity } = await this.identities.read(em, reminder.patientId);
+      const to = reminder.channel === 'sms' ? identity.phone : identity.email;
+      if (!to) {
+        await this.close(em, reminder, 'failed', reminder.channel === 'sms' ? 'no_phone' : 'no_email');
+        return { kind: 'failed' };
+      }
+      await this.audit.record(
+        em,
+        { actor: REMINDER_ACTOR },
+        {
+          action: 'identifier.read',
+          entityType: 'patient_identity',
+          entityId: reminder.patientId,
+          details: { fields: [reminder.channel === 'sms' ? 'phone' : 'email'], purpose: 'reminder' },
+        },
+      );
+      const provider = this.providers.forChannel(reminder.channel);
+      await this.close(em, reminder, 'sending', null);
+      const { identifiers } = await em.insert(ReminderDelivery, {
+        reminderId,
+        reminderVersion: reminder.version + 1,
+        channel: reminder.channel,
+        provider: provider.name,
+      });
+      const deliveryId = identifiers[0].id as string;
+      const words = renderReminder({
+        localDate: appointment.localDate,
+        localTime: appointment.localTime,
+        mode: appointment.mode,
+        place: appointment.place,
+      });
+      return {
+        kind: 'claimed',
+        deliveryId,
+        provider,
+        message: { channel: reminder.channel, to, ...words, reference: deliveryId },
+      };
+    });
+  }
+
+  /** Records the outcome in the ledger and on the reminder (still `sending`: nothing else moves it). */
+  async settle(
+    reminderId: string,
+    deliveryId: string,
+    outcome: DeliveryOutcome,
+    providerRef: string | null,
+    detail: string | null,
+  ): Promise<void> {
+    await this.transactions.run({ actor: REMINDER_ACTOR, reason: `reminder ${outcome}` }, async (em) => {
+      await em.update(
+        ReminderDelivery,
+        { id: deliveryId },
+        { providerRef, outcome, outcomeAt: this.clock.now(), detail },
+      );
+      const reminder = await em.findOneByOrFail(Reminder, { id: reminderId });
+      await this.close(em, reminder, outcome, detail);
+    });
+  }
+
+  private async close(
+    em: EntityManager,
+    reminder: Reminder,
+    status: Reminder['status'],
+    reason: string | null,
+  ): Promise<void> {
+    await em.update(
+      Reminder,
+      { id: reminder.id, version: reminder.version },
+      { status, statusReason: reason, version: reminder.version + 1 },
+    );
+  }
+}
+
+/**
+ * Makes reminders survive the loss of Redis and of a worker (issue 5): every few minutes it gives each
+ * pending reminder due before the next run a job if it has none waiting (same versioned id, so a job still
+ * there is never doubled), and settles the deliveries a crash left claimed without an outcome, never by a
+ * blind resend: a provider that cannot be asked what it did gets them marked `unknown` (at most once).
+ */
+@Injectable()
+export class ReminderReconciler {
+  private readonly logger = new Logger(ReminderReconciler.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly queues: QueueService,
+    private readonly sender: ReminderSender,
+    private readonly clock: Clock,
+  ) {}
+
+  @JobHandler(JobName.ReconcileReminders)
+  async handle(): Promise<{ requeued: number; settled: number }> {
+    return this.run();
+  }
+
+  async run(): Promise<{ requeued: number; settled: number }> {
+    const requeued = await this.requeue();
+    const settled = await this.settleInterrupted();
+    if (requeued + settled > 0) this.logger.log({ requeued, settled }, 'reminders reconciled');
+    return { requeued, settled };
+  }
+
+  private async requeue(): Promise<number> {
+    const now = this.clock.now();
+    const horizon = new Date(now.getTime() + this.config.REMINDER_RECONCILE_INTERVAL_MS);
+    const rows = await this.dataSource.query<Array<{ id: string; version: number; due_at: Date }>>(
+      `SELECT id, version, due_at FROM reminder WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at`,
+      [horizon],
+    );
+    const definition = JOB_CATALOGUE[JobName.SendReminder];
+    const queue = this.queues.queue(definition.queue);
+    let requeued = 0;
+    for (const row of rows) {
+      const jobId = reminderJobId(row.id, row.version);
+      const job = await queue.getJob(jobId);
+      if (job) {
+        const state = await job.getState();
+        // Finished without sending (retries exhausted): run it again. Anything else is still on its way.
+        if (state !== 'completed' && state !== 'failed') continue;
+        await job.remove();
+      }
+      await queue.add(
+        JobName.SendReminder,
+        { reminderId: row.id, version: row.version },
+        { ...definition.options, jobId, delay: Math.max(0, row.due_at.getTime() - now.getTime()) },
+      );
+      requeued += 1;
+    }
+    return requeued;
+  }
+
+  private async settleInterrupted(): Promise<number> {
+    const claimedBefore = new Date(this.clock.now().getTime() - this.config.REMINDER_CLAIM_TIMEOUT_MS);
+    const rows = await this.dataSource.query<
+      Array<{ id: string; reminder_id: string; channel: 'sms' | 'email'; provider: string }>
+    >(
+      `SELECT d.id, d.reminder_id, d.channel, d.provider
+         FROM reminder_delivery d JOIN reminder r ON r.id = d.reminder_id
+        WHERE r.status = 'sending' AND d.outcome IS NULL AND d.claimed_at < $1
+        ORDER BY d.claimed_at`,
+      [claimedBefore],
+    );
+    for (const row of rows) {
+      // Only the `log` provider exists yet, and it cannot be asked what it did: at most once.
+      await this.sender.settle(
+        row.reminder_id,
+        row.id,
+        'unknown',
+        null,
+        `interrupted after it was handed to ${row.provider}, which cannot be asked: not resent (at most once)`,
+      );
+    }
+    return rows.length;
+  }
+}

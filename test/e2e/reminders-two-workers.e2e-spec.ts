@@ -1,0 +1,217 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
+import { londonDay } from '../../libs/registry/src/index.js';
+import {
+  bearer,
+  createAdminWithCli,
+  createSite,
+  createUser,
+  onboard,
+  uniqueEmail,
+  type SignedIn,
+} from '../support/access.js';
+import { connect, eventually, startApi } from '../support/apps.js';
+import { daysAgo, enrol } from '../support/patients.js';
+
+const REMINDERS = 1000;
+const APPOINTMENTS = 20;
+const KINDS = REMINDERS / APPOINTMENTS;
+
+async function sparePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Issue 5: two worker processes (the compiled worker, each running the reminders queue with concurrency 8),
+ * 1,000 reminders due at the same moment: each is sent exactly once. Provider calls (lines the `log`
+ * provider wrote to the shared message file) = ledger rows = due reminders, and both workers took part.
+ *
+ * The appointments are real (booked through the api); the 1,000 reminder rows and their outbox rows are
+ * written as the reminder planner writes them (50 kinds per appointment, every one due at the same instant),
+ * so that the moment is shared without a policy of fifty reminders.
+ */
+describe('reminders: two worker processes, 1,000 due at once', () => {
+  let app: NestFastifyApplication;
+  let nurse: SignedIn;
+  let db: pg.Client;
+  let dir: string;
+  let messageFile: string;
+  const workers: Array<{ process: ChildProcess; output: string }> = [];
+
+  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers = {}) =>
+    app.inject({
+      method,
+      url,
+      payload: payload as Record<string, unknown>,
+      headers: { ...bearer(nurse.accessToken), ...headers },
+    });
+
+  /** A discharged patient with five booked appointments (one per required visit), days ahead. */
+  const patientWithAppointments = async (): Promise<string[]> => {
+    const patient = await enrol(app, nurse.accessToken);
+    const summary = (await call('GET', `/patients/${patient.id}`)).json<{
+      ecmoRuns: Array<{ id: string }>;
+    }>();
+    const runUrl = `/patients/${patient.id}/ecmo-runs/${summary.ecmoRuns[0].id}`;
+    const read = await call('GET', runUrl);
+    const ended = await call(
+      'PATCH',
+      runUrl,
+      { endedAt: daysAgo(15), endReason: 'weaned', reason: 'decannulated' },
+      { 'if-match': read.headers.etag as string },
+    );
+    expect(ended.statusCode).toBe(200);
+    const discharged = await call('POST', `/patients/${patient.id}/outcome`, {
+      kind: 'discharge',
+      occurredAt: daysAgo(3),
+      destination: 'home',
+    });
+    expect(discharged.statusCode).toBe(201);
+    const plan = (await call('GET', `/patients/${patient.id}/follow-up`)).json<{
+      visits: Array<{ id: string }>;
+    }>();
+    const ids: string[] = [];
+    for (const [i, visit] of plan.visits.entries()) {
+      const booked = await call('POST', `/patients/${patient.id}/appointments`, {
+        visitId: visit.id,
+        date: addCalendarDays(londonDay(new Date()), 30 + i),
+        time: '10:00',
+        mode: 'telephone',
+      });
+      expect(booked.statusCode).toBe(201);
+      ids.push(booked.json<{ id: string }>().id);
+    }
+    return ids;
+  };
+
+  const startWorkerProcess = async () => {
+    const port = await sparePort();
+    const child = spawn(process.execPath, ['dist/apps/worker/src/main.js'], {
+      env: {
+        ...process.env,
+        WORKER_PORT: String(port),
+        LOG_LEVEL: 'info',
+        MESSAGE_LOG_FILE: messageFile,
+        OUTBOX_POLL_INTERVAL_MS: '200',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const worker = { process: child, output: '' };
+    child.stdout.on('data', (chunk: Buffer) => (worker.output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (worker.output += chunk.toString('utf8')));
+    workers.push(worker);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`worker exited: ${worker.output}`);
+        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+        return ready?.ok ? true : undefined;
+      },
+      30_000,
+      100,
+    );
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ecmo-two-workers-'));
+    messageFile = join(dir, 'messages.jsonl');
+    app = await startApi();
+    db = await connect('owner');
+    const email = uniqueEmail('two-workers-admin');
+    const admin = await onboard(app, email, await createAdminWithCli(email));
+    const site = await createSite(app, admin.accessToken, 'Busy Heart');
+    nurse = await createUser(app, admin.accessToken, 'research_nurse', [site.id]);
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) {
+      if (worker.process.exitCode === null) {
+        const exited = once(worker.process, 'exit');
+        worker.process.kill('SIGTERM');
+        await exited;
+      }
+    }
+    await db.end();
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends each of 1,000 reminders due at the same moment exactly once', async () => {
+    const appointments: string[] = [];
+    while (appointments.length < APPOINTMENTS) appointments.push(...(await patientWithAppointments()));
+    await Promise.all([startWorkerProcess(), startWorkerProcess()]);
+
+    // The planner's own reminders are days ahead; these fifty kinds per appointment are due in 3 seconds.
+    const { rows: due } = await db.query<{ now: Date }>(`SELECT now() + interval '3 seconds' AS now`);
+    const dueAt = due[0].now;
+    await db.query('BEGIN');
+    await db.query(`SELECT set_config('registry.actor', 'test:two-workers', true)`);
+    const { rows: reminders } = await db.query<{ id: string }>(
+      `INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, version)
+       SELECT a.patient_id, a.id, 10 + k, 'sms', $2, 'pending', 1
+         FROM appointment a CROSS JOIN generate_series(1, $3::int) AS k
+        WHERE a.id = ANY($1::uuid[])
+       RETURNING id`,
+      [appointments.slice(0, APPOINTMENTS), dueAt, KINDS],
+    );
+    expect(reminders).toHaveLength(REMINDERS);
+    await db.query(
+      `INSERT INTO outbox (job_name, job_id, payload, run_at)
+       SELECT 'send-reminder', 'reminder-' || id || '-v1', jsonb_build_object('reminderId', id, 'version', 1), $2
+         FROM reminder WHERE id = ANY($1::uuid[])`,
+      [reminders.map((r) => r.id), dueAt],
+    );
+    await db.query('COMMIT');
+
+    const ids = reminders.map((r) => r.id);
+    await eventually(
+      async () => {
+        const { rows } = await db.query<{ open: number }>(
+          `SELECT count(*)::int AS open FROM reminder WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'sending')`,
+          [ids],
+        );
+        return rows[0].open === 0 ? true : undefined;
+      },
+      90_000,
+      250,
+    );
+
+    const { rows: statuses } = await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM reminder WHERE id = ANY($1::uuid[]) GROUP BY status`,
+      [ids],
+    );
+    expect(statuses).toEqual([{ status: 'sent', n: REMINDERS }]);
+    const { rows: ledger } = await db.query<{ id: string; reminder_id: string }>(
+      `SELECT id, reminder_id FROM reminder_delivery WHERE reminder_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(ledger).toHaveLength(REMINDERS);
+    expect(new Set(ledger.map((r) => r.reminder_id)).size).toBe(REMINDERS);
+
+    const calls = readFileSync(messageFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { reference: string });
+    expect(calls).toHaveLength(REMINDERS);
+    expect(new Set(calls.map((c) => c.reference))).toEqual(new Set(ledger.map((r) => r.id)));
+
+    // Both processes sent some: the work was shared, not merely survived by one.
+    const sentBy = workers.map(
+      (w) =>
+        (w.output.match(/"job":"send-reminder"[^\n]*"job done"|job done[^\n]*send-reminder/g) ?? []).length,
+    );
+    expect(sentBy.every((n) => n > 0)).toBe(true);
+  });
+});
