@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { Clock } from '../../libs/config/src/index.js';
-import { ReminderSender } from '../../libs/followup/src/reminders/reminder-sender.js';
+import { ReminderReconciler, ReminderSender } from '../../libs/followup/src/reminders/reminder-sender.js';
 import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
 import { OutboxRelay, QueueName, QueueService } from '../../libs/queue/src/index.js';
 import { londonDay } from '../../libs/registry/src/index.js';
@@ -499,5 +499,57 @@ describe('follow-up: patient reminders', () => {
     ]);
     const { messages: changeDay } = await delivered(booked[1].id);
     expect(changeDay[1].body).toContain(`at 10:30, at Outpatients 4`);
+  });
+
+  // Last: the clock is far ahead by now (months, after the DST test), and only moves forward.
+  it('reconciles: a due reminder whose job Redis lost is sent once; an interrupted claim becomes unknown', async () => {
+    const patientId = await patientReady();
+    const ahead = londonDay(new Date(worker.get(Clock).now().getTime() + 60 * 86_400_000));
+    const appointment = await book(patientId, 'day_30', ahead, '11:00');
+    const [week, day] = appointment.reminders;
+    await eventually(async () => {
+      await worker.get(OutboxRelay).relayOnce();
+      const { rows } = await db.query(`SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1`);
+      return rows.length === 0 ? true : undefined;
+    });
+    // Redis loses both jobs.
+    for (const reminder of [week, day])
+      await (await reminderQueue().getJob(`reminder-${reminder.id}-v1`))!.remove();
+
+    // The worker died between claiming the day-before reminder and hearing from the provider.
+    await db.query('BEGIN');
+    await db.query(`SELECT set_config('registry.actor', 'test:crash', true)`);
+    await db.query(`UPDATE reminder SET status = 'sending', version = 2 WHERE id = $1`, [day.id]);
+    const { rows: claim } = await db.query<{ id: string }>(
+      `INSERT INTO reminder_delivery (reminder_id, reminder_version, channel, provider)
+       VALUES ($1, 2, 'sms', 'log') RETURNING id`,
+      [day.id],
+    );
+    await db.query('COMMIT');
+
+    worker.get(Clock).advanceTo(new Date(new Date(week.dueAt).getTime() + 1000));
+    expect(await worker.get(ReminderReconciler).run()).toEqual({ requeued: 1, settled: 1 });
+    await eventually(async () => {
+      const { rows } = await db.query<{ status: string }>(`SELECT status FROM reminder WHERE id = $1`, [
+        week.id,
+      ]);
+      return rows[0].status === 'sent' ? true : undefined;
+    });
+    // A second run finds nothing left to do.
+    expect(await worker.get(ReminderReconciler).run()).toEqual({ requeued: 0, settled: 0 });
+
+    const { ledger, messages: sent } = await delivered(appointment.id);
+    expect(ledger.map((r) => [r.days_before, r.outcome])).toEqual([
+      [7, 'sent'],
+      [1, 'unknown'],
+    ]);
+    // The interrupted one is not resent: the log provider cannot be asked what it did.
+    expect(sent.map((m) => m.reference)).toEqual([ledger[0].id]);
+    expect(ledger[1].id).toBe(claim[0].id);
+    const after = (await visit(patientId, 'day_30')).appointments[0].reminders;
+    expect(after.map((r) => [r.status, r.statusReason])).toEqual([
+      ['sent', null],
+      ['unknown', expect.stringContaining('not resent (at most once)')],
+    ]);
   });
 });
