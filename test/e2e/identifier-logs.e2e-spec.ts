@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   bearer,
@@ -10,17 +9,8 @@ import {
   onboard,
   uniqueEmail,
 } from '../support/access.js';
-import { eventually } from '../support/apps.js';
+import { eventually, sparePort } from '../support/apps.js';
 import { enrol, enrolment, testNhsNumber } from '../support/patients.js';
-
-async function sparePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface Answer {
   statusCode: number;

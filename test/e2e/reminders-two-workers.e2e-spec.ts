@@ -2,7 +2,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -17,22 +16,12 @@ import {
   uniqueEmail,
   type SignedIn,
 } from '../support/access.js';
-import { connect, eventually, startApi } from '../support/apps.js';
+import { connect, eventually, sparePort, startApi } from '../support/apps.js';
 import { daysAgo, enrol } from '../support/patients.js';
 
 const REMINDERS = 1000;
 const APPOINTMENTS = 20;
 const KINDS = REMINDERS / APPOINTMENTS;
-
-async function sparePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /**
  * Issue 5: two worker processes (the compiled worker, each running the reminders queue with concurrency 8),

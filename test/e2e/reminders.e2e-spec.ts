@@ -187,6 +187,14 @@ describe('follow-up: patient reminders', () => {
 
   const reminderQueue = () => worker.get(QueueService).queue(QueueName.Reminders);
 
+  /** Every committed outbox row in Redis (the relay's own loop may be moving some right now). */
+  const relayAll = () =>
+    eventually(async () => {
+      await worker.get(OutboxRelay).relayOnce();
+      const { rows } = await db.query(`SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1`);
+      return rows.length === 0 ? true : undefined;
+    });
+
   /**
    * Time passes for the worker: its clock reads `instant`, and the delayed reminder jobs Redis holds run if
    * their reminder is due by then, or if they are stale (a version the reminder has moved on from), as they
@@ -194,12 +202,7 @@ describe('follow-up: patient reminders', () => {
    */
   const passTime = async (instant: Date) => {
     worker.get(Clock).advanceTo(instant);
-    // Every committed job in Redis first (the relay's own loop may be moving some right now).
-    await eventually(async () => {
-      await worker.get(OutboxRelay).relayOnce();
-      const { rows } = await db.query(`SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1`);
-      return rows.length === 0 ? true : undefined;
-    });
+    await relayAll();
     const delayed: Job[] = await reminderQueue().getDelayed();
     for (const job of delayed) {
       const data = job.data as { reminderId: string; version: number };
@@ -271,11 +274,7 @@ describe('follow-up: patient reminders', () => {
       [ids],
     );
     expect(rows.map((r) => r.payload)).toEqual(ids.map((reminderId) => ({ reminderId, version: 1 })));
-    await eventually(async () => {
-      await worker.get(OutboxRelay).relayOnce();
-      const unrelayed = await db.query(`SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1`);
-      return unrelayed.rows.length === 0 ? true : undefined;
-    });
+    await relayAll();
     for (const row of rows) {
       const job = await reminderQueue().getJob(row.job_id);
       expect(await job?.getState()).toBe('delayed');
@@ -507,11 +506,7 @@ describe('follow-up: patient reminders', () => {
     const ahead = londonDay(new Date(worker.get(Clock).now().getTime() + 60 * 86_400_000));
     const appointment = await book(patientId, 'day_30', ahead, '11:00');
     const [week, day] = appointment.reminders;
-    await eventually(async () => {
-      await worker.get(OutboxRelay).relayOnce();
-      const { rows } = await db.query(`SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1`);
-      return rows.length === 0 ? true : undefined;
-    });
+    await relayAll();
     // Redis loses both jobs.
     for (const reminder of [week, day])
       await (await reminderQueue().getJob(`reminder-${reminder.id}-v1`))!.remove();

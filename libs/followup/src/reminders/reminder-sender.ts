@@ -228,8 +228,7 @@ export class ReminderReconciler {
       `SELECT id, version, due_at FROM reminder WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at`,
       [horizon],
     );
-    const definition = JOB_CATALOGUE[JobName.SendReminder];
-    const queue = this.queues.queue(definition.queue);
+    const queue = this.queues.queue(JOB_CATALOGUE[JobName.SendReminder].queue);
     let requeued = 0;
     for (const row of rows) {
       const jobId = reminderJobId(row.id, row.version);
@@ -240,10 +239,10 @@ export class ReminderReconciler {
         if (state !== 'completed' && state !== 'failed') continue;
         await job.remove();
       }
-      await queue.add(
+      await this.queues.enqueue(
         JobName.SendReminder,
         { reminderId: row.id, version: row.version },
-        { ...definition.options, jobId, delay: Math.max(0, row.due_at.getTime() - now.getTime()) },
+        { jobId, delay: Math.max(0, row.due_at.getTime() - now.getTime()) },
       );
       requeued += 1;
     }
