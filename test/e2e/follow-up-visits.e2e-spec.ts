@@ -13,7 +13,7 @@ import {
   type SignedIn,
 } from '../support/access.js';
 import { connect, startApi, startWorker } from '../support/apps.js';
-import { daysAgo, enrol } from '../support/patients.js';
+import { ALIVE_ASSESSMENT, daysAgo, enrol } from '../support/patients.js';
 
 interface Visit {
   id: string;
@@ -424,20 +424,7 @@ describe('follow-up: protocol and visits', () => {
 
   const assess = (patientId: string, body: Record<string, unknown>) =>
     call('POST', `/patients/${patientId}/assessments`, nurse.accessToken, body);
-  const ALIVE = {
-    source: 'clinic',
-    vitalStatus: 'alive',
-    mrs: 1,
-    nyha: 2,
-    eq5dMobility: 1,
-    eq5dSelfCare: 1,
-    eq5dUsualActivities: 2,
-    eq5dPainDiscomfort: 2,
-    eq5dAnxietyDepression: 1,
-    eqVas: 80,
-    readmissions: 0,
-    returnToWork: 'not_applicable',
-  };
+  const ALIVE = ALIVE_ASSESSMENT;
 
   it('records a visit’s assessment: the visit is completed, the summary shows it, the trail has it', async () => {
     const patient = await enrolOnEcmo(40);

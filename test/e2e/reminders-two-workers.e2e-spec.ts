@@ -1,6 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +14,9 @@ import {
   uniqueEmail,
   type SignedIn,
 } from '../support/access.js';
-import { connect, eventually, sparePort, startApi } from '../support/apps.js';
+import { connect, eventually, spawnWorker, startApi, type WorkerProcess } from '../support/apps.js';
 import { daysAgo, enrol } from '../support/patients.js';
+import { closeOpenReminders } from '../support/reminders.js';
 
 const REMINDERS = 1000;
 const APPOINTMENTS = 20;
@@ -38,7 +37,7 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
   let db: pg.Client;
   let dir: string;
   let messageFile: string;
-  const workers: Array<{ process: ChildProcess; output: string }> = [];
+  const workers: WorkerProcess[] = [];
 
   const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers = {}) =>
     app.inject({
@@ -87,30 +86,7 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
   };
 
   const startWorkerProcess = async () => {
-    const port = await sparePort();
-    const child = spawn(process.execPath, ['dist/apps/worker/src/main.js'], {
-      env: {
-        ...process.env,
-        WORKER_PORT: String(port),
-        LOG_LEVEL: 'info',
-        MESSAGE_LOG_FILE: messageFile,
-        OUTBOX_POLL_INTERVAL_MS: '200',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const worker = { process: child, output: '' };
-    child.stdout.on('data', (chunk: Buffer) => (worker.output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (worker.output += chunk.toString('utf8')));
-    workers.push(worker);
-    await eventually(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`worker exited: ${worker.output}`);
-        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
-        return ready?.ok ? true : undefined;
-      },
-      30_000,
-      100,
-    );
+    workers.push(await spawnWorker({ MESSAGE_LOG_FILE: messageFile, OUTBOX_POLL_INTERVAL_MS: '200' }));
   };
 
   beforeAll(async () => {
@@ -125,13 +101,8 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
   });
 
   afterAll(async () => {
-    for (const worker of workers) {
-      if (worker.process.exitCode === null) {
-        const exited = once(worker.process, 'exit');
-        worker.process.kill('SIGTERM');
-        await exited;
-      }
-    }
+    for (const worker of workers) await worker.stop();
+    await closeOpenReminders(db);
     await db.end();
     await app.close();
     rmSync(dir, { recursive: true, force: true });
@@ -199,7 +170,7 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
     // Both processes sent some: the work was shared, not merely survived by one.
     const sentBy = workers.map(
       (w) =>
-        (w.output.match(/"job":"send-reminder"[^\n]*"job done"|job done[^\n]*send-reminder/g) ?? []).length,
+        (w.output().match(/"job":"send-reminder"[^\n]*"job done"|job done[^\n]*send-reminder/g) ?? []).length,
     );
     expect(sentBy.every((n) => n > 0)).toBe(true);
   });

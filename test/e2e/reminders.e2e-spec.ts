@@ -1,57 +1,20 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Job } from 'bullmq';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { Clock } from '../../libs/config/src/index.js';
 import { ReminderReconciler, ReminderSender } from '../../libs/followup/src/reminders/reminder-sender.js';
 import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
-import { OutboxRelay, QueueName, QueueService } from '../../libs/queue/src/index.js';
 import { londonDay } from '../../libs/registry/src/index.js';
-import {
-  bearer,
-  createAdminWithCli,
-  createSite,
-  createUser,
-  onboard,
-  uniqueEmail,
-  type SignedIn,
-} from '../support/access.js';
-import { connect, eventually, startApi, startWorker } from '../support/apps.js';
-import { daysAgo, enrol, testNhsNumber } from '../support/patients.js';
+import { eventually } from '../support/apps.js';
+import { daysAgo } from '../support/patients.js';
+import { ReminderHarness, type AppointmentView } from '../support/reminders.js';
 
-interface ReminderView {
-  id: string;
-  daysBefore: number;
-  channel: string;
-  dueAt: string;
-  status: string;
-  statusReason: string | null;
-}
-interface AppointmentView {
-  id: string;
-  version: number;
-  date: string;
-  time: string;
-  status: string;
-  reminders: ReminderView[];
-}
-interface Visit {
-  id: string;
-  code: string;
-  status: string;
-  statusReason: string | null;
-  appointments: AppointmentView[];
-}
 interface Message {
   reference: string;
   channel: string;
   subject?: string;
   body: string;
 }
-
-const REQUIRED = ['discharge', 'day_30', 'month_3', 'month_6', 'month_12'];
 
 /** The last Sunday of a month (where Europe/London changes its clocks in March and October). */
 function lastSunday(year: number, month: number): string {
@@ -69,27 +32,9 @@ function lastSunday(year: number, month: number): string {
  * delayed jobs already in Redis is BullMQ's own promotion of the jobs whose moment has come.
  */
 describe('follow-up: patient reminders', () => {
-  let app: NestFastifyApplication;
-  let worker: NestFastifyApplication;
-  let nurse: SignedIn;
-  let db: pg.Client;
+  let h: ReminderHarness;
   let dir: string;
   let messageFile: string;
-
-  const call = (
-    method: 'GET' | 'POST' | 'PATCH',
-    url: string,
-    payload?: Record<string, unknown>,
-    headers: Record<string, string> = {},
-  ) => app.inject({ method, url, payload, headers: { ...bearer(nurse.accessToken), ...headers } });
-
-  const visits = async (patientId: string): Promise<Visit[]> => {
-    const response = await call('GET', `/patients/${patientId}/follow-up`);
-    expect(response.statusCode).toBe(200);
-    return response.json<{ visits: Visit[] }>().visits;
-  };
-  const visit = async (patientId: string, code: string) =>
-    (await visits(patientId)).find((v) => v.code === code)!;
 
   const messages = (): Message[] => {
     try {
@@ -104,139 +49,20 @@ describe('follow-up: patient reminders', () => {
 
   /** The deliveries of an appointment's reminders: ledger rows, and the messages the provider got for them. */
   const delivered = async (appointmentId: string) => {
-    const { rows } = await db.query<{
-      id: string;
-      days_before: number;
-      provider_ref: string;
-      outcome: string;
-    }>(
-      `SELECT d.id, r.days_before, d.provider_ref, d.outcome FROM reminder_delivery d
-         JOIN reminder r ON r.id = d.reminder_id WHERE r.appointment_id = $1
-        ORDER BY r.days_before DESC, d.claimed_at`,
-      [appointmentId],
-    );
+    const ledger = await h.ledger(appointmentId);
     // In the ledger's order (each reminder's messages, if the provider got several, next to each other).
     const all = messages();
-    return { ledger: rows, messages: rows.flatMap((r) => all.filter((m) => m.reference === r.id)) };
-  };
-
-  /** A patient off ECMO 15 days ago, the five visits planned; discharged 3 days ago unless told otherwise. */
-  const patientReady = async (options: { discharged?: boolean; channel?: 'sms' | 'email' } = {}) => {
-    const channel = options.channel ?? 'sms';
-    const patient = await enrol(app, nurse.accessToken, {
-      identity: {
-        nhsNumber: testNhsNumber(),
-        familyName: 'Reminded',
-        givenName: 'Robin',
-        dateOfBirth: '1961-02-03',
-        phone: '+44 7700 900456',
-        email: 'robin.reminded@example.org',
-        reminderChannel: channel,
-      },
-    });
-    const summary = (await call('GET', `/patients/${patient.id}`)).json<{
-      ecmoRuns: Array<{ id: string }>;
-    }>();
-    const runUrl = `/patients/${patient.id}/ecmo-runs/${summary.ecmoRuns[0].id}`;
-    const read = await call('GET', runUrl);
-    const ended = await call(
-      'PATCH',
-      runUrl,
-      { endedAt: daysAgo(15), endReason: 'weaned', reason: 'decannulated in theatre' },
-      { 'if-match': read.headers.etag as string },
-    );
-    expect(ended.statusCode).toBe(200);
-    expect((await visits(patient.id)).map((v) => v.code)).toEqual(REQUIRED);
-    if (options.discharged !== false) await discharge(patient.id);
-    return patient.id;
-  };
-
-  const discharge = async (patientId: string) => {
-    const response = await call('POST', `/patients/${patientId}/outcome`, {
-      kind: 'discharge',
-      occurredAt: daysAgo(3),
-      destination: 'home',
-    });
-    expect(response.statusCode).toBe(201);
-  };
-
-  const book = async (patientId: string, code: string, date: string, time: string) => {
-    const response = await call('POST', `/patients/${patientId}/appointments`, {
-      visitId: (await visit(patientId, code)).id,
-      date,
-      time,
-      mode: 'clinic',
-      place: 'Outpatients 4',
-    });
-    expect(response.statusCode).toBe(201);
-    return response.json<AppointmentView>();
-  };
-
-  const move = async (patientId: string, appointment: AppointmentView, date: string, time: string) => {
-    const url = `/patients/${patientId}/appointments/${appointment.id}`;
-    const current = await call('GET', url);
-    const response = await call(
-      'PATCH',
-      url,
-      { date, time, reason: 'the patient asked' },
-      { 'if-match': current.headers.etag as string },
-    );
-    expect(response.statusCode).toBe(200);
-    return response.json<AppointmentView>();
-  };
-
-  const reminderQueue = () => worker.get(QueueService).queue(QueueName.Reminders);
-
-  /** Every committed outbox row in Redis (the relay's own loop may be moving some right now). */
-  const relayAll = () =>
-    eventually(async () => {
-      await worker.get(OutboxRelay).relayOnce();
-      const { rows } = await db.query(`SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1`);
-      return rows.length === 0 ? true : undefined;
-    });
-
-  /**
-   * Time passes for the worker: its clock reads `instant`, and the delayed reminder jobs Redis holds run if
-   * their reminder is due by then, or if they are stale (a version the reminder has moved on from), as they
-   * would once their delay ran out. Then waits for the reminders queue to be idle.
-   */
-  const passTime = async (instant: Date) => {
-    worker.get(Clock).advanceTo(instant);
-    await relayAll();
-    const delayed: Job[] = await reminderQueue().getDelayed();
-    for (const job of delayed) {
-      const data = job.data as { reminderId: string; version: number };
-      const { rows } = await db.query<{ version: number; status: string; due_at: Date }>(
-        `SELECT version, status, due_at FROM reminder WHERE id = $1`,
-        [data.reminderId],
-      );
-      const row = rows[0];
-      const stale = !row || row.version !== data.version || row.status !== 'pending';
-      if (stale || row.due_at.getTime() <= instant.getTime()) await job.promote();
-    }
-    await eventually(async () => {
-      const counts = await reminderQueue().getJobCounts('waiting', 'active', 'prioritized');
-      return counts.waiting + counts.active + counts.prioritized === 0 ? true : undefined;
-    });
+    return { ledger, messages: ledger.flatMap((r) => all.filter((m) => m.reference === r.id)) };
   };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ecmo-reminders-'));
     messageFile = join(dir, 'messages.jsonl');
-    const overrides = { MESSAGE_LOG_FILE: messageFile, OUTBOX_POLL_INTERVAL_MS: '100' };
-    app = await startApi(overrides);
-    worker = await startWorker(overrides);
-    db = await connect('owner');
-    const email = uniqueEmail('reminders-admin');
-    const admin = await onboard(app, email, await createAdminWithCli(email));
-    const site = await createSite(app, admin.accessToken, 'Reminder Heart');
-    nurse = await createUser(app, admin.accessToken, 'research_nurse', [site.id]);
+    h = await ReminderHarness.start('reminders', { MESSAGE_LOG_FILE: messageFile });
   });
 
   afterAll(async () => {
-    await db.end();
-    await worker.close();
-    await app.close();
+    await h.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -244,14 +70,14 @@ describe('follow-up: patient reminders', () => {
   const today = () => londonDay(new Date());
 
   it('plans a reminder 7 days and 1 day before at 09:00 London time, only once the patient is discharged', async () => {
-    const patientId = await patientReady({ discharged: false });
+    const patientId = await h.patientReady({ discharged: false });
     const date = addCalendarDays(today(), 20);
-    const booked = await book(patientId, 'day_30', date, '10:30');
+    const booked = await h.book(patientId, 'day_30', date, '10:30');
     // Still an inpatient: no reminder.
     expect(booked.reminders).toEqual([]);
 
-    await discharge(patientId);
-    const [appointment] = (await visit(patientId, 'day_30')).appointments;
+    await h.discharge(patientId);
+    const [appointment] = (await h.visit(patientId, 'day_30')).appointments;
     expect(appointment.reminders).toEqual([
       expect.objectContaining({
         daysBefore: 7,
@@ -269,20 +95,20 @@ describe('follow-up: patient reminders', () => {
 
     // The jobs went through the outbox, ids only, committed with the change; the relay put them in Redis.
     const ids = appointment.reminders.map((r) => r.id);
-    const { rows } = await db.query<{ job_id: string; payload: object }>(
+    const { rows } = await h.db.query<{ job_id: string; payload: object }>(
       `SELECT job_id, payload FROM outbox WHERE payload->>'reminderId' = ANY($1) ORDER BY id`,
       [ids],
     );
     expect(rows.map((r) => r.payload)).toEqual(ids.map((reminderId) => ({ reminderId, version: 1 })));
-    await relayAll();
+    await h.relayAll();
     for (const row of rows) {
-      const job = await reminderQueue().getJob(row.job_id);
+      const job = await h.reminderQueue().getJob(row.job_id);
       expect(await job?.getState()).toBe('delayed');
       expect(job?.data).toEqual(row.payload);
     }
 
     // Reminders are audited like every change, by the nurse whose change planned them.
-    const audit = await db.query(
+    const audit = await h.db.query(
       `SELECT 1 FROM audit_event WHERE entity_type = 'reminder' AND entity_id = $1`,
       [ids[0]],
     );
@@ -290,18 +116,18 @@ describe('follow-up: patient reminders', () => {
   });
 
   it('moves the pending reminders with the appointment, and cancels them with it', async () => {
-    const patientId = await patientReady();
-    const booked = await book(patientId, 'day_30', addCalendarDays(today(), 20), '10:30');
+    const patientId = await h.patientReady();
+    const booked = await h.book(patientId, 'day_30', addCalendarDays(today(), 20), '10:30');
     const later = addCalendarDays(today(), 22);
-    const moved = await move(patientId, booked, later, '15:00');
+    const moved = await h.move(patientId, booked, later, '15:00');
     expect(moved.reminders.map((r) => [r.id, r.dueAt, r.status])).toEqual([
       [booked.reminders[0].id, reminderInstant(later, 7, '09:00').toISOString(), 'pending'],
       [booked.reminders[1].id, reminderInstant(later, 1, '09:00').toISOString(), 'pending'],
     ]);
 
     const url = `/patients/${patientId}/appointments/${booked.id}`;
-    const current = await call('GET', url);
-    const cancelled = await call(
+    const current = await h.call('GET', url);
+    const cancelled = await h.call(
       'POST',
       `${url}/cancel`,
       { reason: 'the patient is on holiday' },
@@ -315,15 +141,15 @@ describe('follow-up: patient reminders', () => {
   });
 
   it('cancels every pending reminder on a withdrawal from contact (level a), but keeps the visits', async () => {
-    const patientId = await patientReady();
-    await book(patientId, 'day_30', addCalendarDays(today(), 20), '10:30');
-    const withdrawal = await call('POST', `/patients/${patientId}/consent-events`, {
+    const patientId = await h.patientReady();
+    await h.book(patientId, 'day_30', addCalendarDays(today(), 20), '10:30');
+    const withdrawal = await h.call('POST', `/patients/${patientId}/consent-events`, {
       kind: 'withdrawal',
       withdrawalLevel: 'a',
       occurredAt: daysAgo(0, 1),
     });
     expect(withdrawal.statusCode).toBe(201);
-    const day30 = await visit(patientId, 'day_30');
+    const day30 = await h.visit(patientId, 'day_30');
     expect(day30.status).toBe('scheduled');
     expect(day30.appointments[0].reminders.map((r) => [r.status, r.statusReason])).toEqual([
       ['cancelled', 'withdrawn_contact'],
@@ -332,20 +158,20 @@ describe('follow-up: patient reminders', () => {
   });
 
   it('rescheduled three times quickly, sends only the reminder of the last time, once', async () => {
-    const patientId = await patientReady();
+    const patientId = await h.patientReady();
     const final = addCalendarDays(today(), 10);
     const due = reminderInstant(final, 7, '09:00');
     // The worker's clock a few seconds before the final time's 7-day reminder: its job is a real delayed job.
-    worker.get(Clock).advanceTo(new Date(due.getTime() - 4000));
-    let appointment = await book(patientId, 'day_30', addCalendarDays(final, 2), '10:30');
-    appointment = await move(patientId, appointment, addCalendarDays(final, 1), '11:00');
-    appointment = await move(patientId, appointment, addCalendarDays(final, 3), '09:15');
-    appointment = await move(patientId, appointment, final, '16:00');
+    h.worker.get(Clock).advanceTo(new Date(due.getTime() - 4000));
+    let appointment = await h.book(patientId, 'day_30', addCalendarDays(final, 2), '10:30');
+    appointment = await h.move(patientId, appointment, addCalendarDays(final, 1), '11:00');
+    appointment = await h.move(patientId, appointment, addCalendarDays(final, 3), '09:15');
+    appointment = await h.move(patientId, appointment, final, '16:00');
     const [sevenDays] = appointment.reminders;
     expect(sevenDays).toMatchObject({ daysBefore: 7, dueAt: due.toISOString(), status: 'pending' });
 
     // Four versions, four jobs: the earlier three are for moments that no longer hold.
-    const { rows: outbox } = await db.query<{ job_id: string }>(
+    const { rows: outbox } = await h.db.query<{ job_id: string }>(
       `SELECT job_id FROM outbox WHERE payload->>'reminderId' = $1 ORDER BY id`,
       [sevenDays.id],
     );
@@ -354,7 +180,7 @@ describe('follow-up: patient reminders', () => {
     // BullMQ runs the last version's job when its delay runs out, in real time.
     await eventually(
       async () => {
-        const { rows } = await db.query<{ status: string }>(`SELECT status FROM reminder WHERE id = $1`, [
+        const { rows } = await h.db.query<{ status: string }>(`SELECT status FROM reminder WHERE id = $1`, [
           sevenDays.id,
         ]);
         return rows[0].status === 'sent' ? true : undefined;
@@ -363,17 +189,23 @@ describe('follow-up: patient reminders', () => {
       100,
     );
     // The stale versions run too (their time comes later; here it is made to come) and do nothing.
-    await passTime(new Date(reminderInstant(addCalendarDays(final, 3), 7, '09:00').getTime() + 1000));
+    await h.passTime(new Date(reminderInstant(addCalendarDays(final, 3), 7, '09:00').getTime() + 1000));
     for (const version of [1, 2, 3]) {
-      const job = await reminderQueue().getJob(`reminder-${sevenDays.id}-v${version}`);
+      const job = await h.reminderQueue().getJob(`reminder-${sevenDays.id}-v${version}`);
       expect(await job?.getState()).toBe('completed');
       expect(job?.returnvalue).toBe('stale');
     }
-    expect(await worker.get(ReminderSender).send(sevenDays.id, 4)).toBe('stale');
+    expect(await h.worker.get(ReminderSender).send(sevenDays.id, 4)).toBe('stale');
 
     const { ledger, messages: sent } = await delivered(appointment.id);
     expect(ledger).toEqual([
-      { id: expect.any(String), days_before: 7, provider_ref: `log-${ledger[0].id}`, outcome: 'sent' },
+      {
+        id: expect.any(String),
+        days_before: 7,
+        provider: 'log',
+        provider_ref: `log-${ledger[0].id}`,
+        outcome: 'sent',
+      },
     ]);
     expect(sent).toHaveLength(1);
     // Rendered at send time, for the last time; no name, no number, nothing clinical.
@@ -383,88 +215,18 @@ describe('follow-up: patient reminders', () => {
     expect(JSON.stringify(sent[0])).not.toContain('7700');
   });
 
-  it('done means: two reminders for the moved day-30 appointment, none after the death', async () => {
-    const patientId = await patientReady({ channel: 'email' });
-    const first = addCalendarDays(today(), 14);
-    const booked = await book(patientId, 'day_30', first, '10:30');
-    const date = addCalendarDays(today(), 12);
-    const appointment = await move(patientId, booked, date, '14:00');
-    const [week, day] = appointment.reminders;
-
-    await passTime(new Date(reminderInstant(date, 7, '09:00').getTime() + 1000));
-    await passTime(new Date(reminderInstant(date, 1, '09:00').getTime() + 1000));
-    // The old time's moments come too: nothing for them.
-    await passTime(new Date(reminderInstant(first, 1, '09:00').getTime() + 1000));
-    const { ledger, messages: sent } = await delivered(appointment.id);
-    expect(ledger.map((r) => [r.days_before, r.outcome])).toEqual([
-      [7, 'sent'],
-      [1, 'sent'],
-    ]);
-    expect(sent.map((m) => m.channel)).toEqual(['email', 'email']);
-    for (const message of sent) expect(message.body).toContain(' at 14:00, at Outpatients 4');
-    expect((await visit(patientId, 'day_30')).appointments[0].reminders.map((r) => r.id)).toEqual([
-      week.id,
-      day.id,
-    ]);
-
-    const ALIVE = {
-      source: 'clinic',
-      vitalStatus: 'alive',
-      mrs: 1,
-      nyha: 2,
-      eq5dMobility: 1,
-      eq5dSelfCare: 1,
-      eq5dUsualActivities: 2,
-      eq5dPainDiscomfort: 2,
-      eq5dAnxietyDepression: 1,
-      eqVas: 80,
-      readmissions: 0,
-      returnToWork: 'not_applicable',
-    };
-    const assessed = await call('POST', `/patients/${patientId}/assessments`, {
-      ...ALIVE,
-      visitId: (await visit(patientId, 'day_30')).id,
-      assessedOn: today(),
-    });
-    expect(assessed.statusCode).toBe(201);
-
-    // A month-3 appointment is booked, then the patient dies: its reminders are cancelled, nothing is sent.
-    const month3 = await book(patientId, 'month_3', addCalendarDays(today(), 40), '09:30');
-    expect(month3.reminders.map((r) => r.status)).toEqual(['pending', 'pending']);
-    const death = await call('POST', `/patients/${patientId}/assessments`, {
-      visitId: (await visit(patientId, 'month_6')).id,
-      assessedOn: today(),
-      source: 'telephone',
-      vitalStatus: 'dead',
-      diedOn: today(),
-      causeOfDeath: 'cardiac',
-      mrs: 6,
-    });
-    expect(death.statusCode).toBe(201);
-    const after = await visits(patientId);
-    expect(after.find((v) => v.code === 'month_3')).toMatchObject({ status: 'not_required' });
-    expect(after.find((v) => v.code === 'month_12')).toMatchObject({ status: 'not_required' });
-    const cancelled = after.find((v) => v.code === 'month_3')!.appointments[0].reminders;
-    expect(cancelled.map((r) => [r.status, r.statusReason])).toEqual([
-      ['cancelled', 'died'],
-      ['cancelled', 'died'],
-    ]);
-    await passTime(new Date(reminderInstant(addCalendarDays(today(), 40), 1, '09:00').getTime() + 1000));
-    expect((await delivered(month3.id)).ledger).toEqual([]);
-  });
-
   it('sends reminders at 09:00 London time around the clock changes of March and October', async () => {
     // The next year whose March change is at least a month ahead (bookings must be in the future).
     const now = new Date();
     const year = now.getUTCFullYear() + (now.getUTCMonth() >= 1 ? 1 : 0);
     const march = lastSunday(year, 3);
     const october = lastSunday(year, 10);
-    const patientId = await patientReady();
+    const patientId = await h.patientReady();
     const booked = [
-      await book(patientId, 'day_30', march, '10:30'),
-      await book(patientId, 'month_3', addCalendarDays(march, 1), '10:30'),
-      await book(patientId, 'month_6', october, '10:30'),
-      await book(patientId, 'month_12', addCalendarDays(october, 1), '10:30'),
+      await h.book(patientId, 'day_30', march, '10:30'),
+      await h.book(patientId, 'month_3', addCalendarDays(march, 1), '10:30'),
+      await h.book(patientId, 'month_6', october, '10:30'),
+      await h.book(patientId, 'month_12', addCalendarDays(october, 1), '10:30'),
     ];
     const at = (date: string, days: number, utcTime: string) =>
       `${addCalendarDays(date, -days)}T${utcTime}:00.000Z`;
@@ -480,7 +242,7 @@ describe('follow-up: patient reminders', () => {
     ]);
 
     // On the March change day at 09:00 BST, the four March reminders have gone, the October ones wait.
-    await passTime(new Date(`${march}T08:00:00.000Z`));
+    await h.passTime(new Date(`${march}T08:00:00.000Z`));
     const statuses = [];
     for (const a of booked)
       statuses.push((await delivered(a.id)).ledger.map((r) => [r.days_before, r.outcome]));
@@ -502,36 +264,36 @@ describe('follow-up: patient reminders', () => {
 
   // Last: the clock is far ahead by now (months, after the DST test), and only moves forward.
   it('reconciles: a due reminder whose job Redis lost is sent once; an interrupted claim becomes unknown', async () => {
-    const patientId = await patientReady();
-    const ahead = londonDay(new Date(worker.get(Clock).now().getTime() + 60 * 86_400_000));
-    const appointment = await book(patientId, 'day_30', ahead, '11:00');
+    const patientId = await h.patientReady();
+    const ahead = londonDay(new Date(h.worker.get(Clock).now().getTime() + 60 * 86_400_000));
+    const appointment = await h.book(patientId, 'day_30', ahead, '11:00');
     const [week, day] = appointment.reminders;
-    await relayAll();
+    await h.relayAll();
     // Redis loses both jobs.
     for (const reminder of [week, day])
-      await (await reminderQueue().getJob(`reminder-${reminder.id}-v1`))!.remove();
+      await (await h.reminderQueue().getJob(`reminder-${reminder.id}-v1`))!.remove();
 
     // The worker died between claiming the day-before reminder and hearing from the provider.
-    await db.query('BEGIN');
-    await db.query(`SELECT set_config('registry.actor', 'test:crash', true)`);
-    await db.query(`UPDATE reminder SET status = 'sending', version = 2 WHERE id = $1`, [day.id]);
-    const { rows: claim } = await db.query<{ id: string }>(
+    await h.db.query('BEGIN');
+    await h.db.query(`SELECT set_config('registry.actor', 'test:crash', true)`);
+    await h.db.query(`UPDATE reminder SET status = 'sending', version = 2 WHERE id = $1`, [day.id]);
+    const { rows: claim } = await h.db.query<{ id: string }>(
       `INSERT INTO reminder_delivery (reminder_id, reminder_version, channel, provider)
        VALUES ($1, 2, 'sms', 'log') RETURNING id`,
       [day.id],
     );
-    await db.query('COMMIT');
+    await h.db.query('COMMIT');
 
-    worker.get(Clock).advanceTo(new Date(new Date(week.dueAt).getTime() + 1000));
-    expect(await worker.get(ReminderReconciler).run()).toEqual({ requeued: 1, settled: 1 });
+    h.worker.get(Clock).advanceTo(new Date(new Date(week.dueAt).getTime() + 1000));
+    expect(await h.worker.get(ReminderReconciler).run()).toEqual({ requeued: 1, settled: 1 });
     await eventually(async () => {
-      const { rows } = await db.query<{ status: string }>(`SELECT status FROM reminder WHERE id = $1`, [
+      const { rows } = await h.db.query<{ status: string }>(`SELECT status FROM reminder WHERE id = $1`, [
         week.id,
       ]);
       return rows[0].status === 'sent' ? true : undefined;
     });
     // A second run finds nothing left to do.
-    expect(await worker.get(ReminderReconciler).run()).toEqual({ requeued: 0, settled: 0 });
+    expect(await h.worker.get(ReminderReconciler).run()).toEqual({ requeued: 0, settled: 0 });
 
     const { ledger, messages: sent } = await delivered(appointment.id);
     expect(ledger.map((r) => [r.days_before, r.outcome])).toEqual([
@@ -541,7 +303,7 @@ describe('follow-up: patient reminders', () => {
     // The interrupted one is not resent: the log provider cannot be asked what it did.
     expect(sent.map((m) => m.reference)).toEqual([ledger[0].id]);
     expect(ledger[1].id).toBe(claim[0].id);
-    const after = (await visit(patientId, 'day_30')).appointments[0].reminders;
+    const after = (await h.visit(patientId, 'day_30')).appointments[0].reminders;
     expect(after.map((r) => [r.status, r.statusReason])).toEqual([
       ['sent', null],
       ['unknown', expect.stringContaining('not resent (at most once)')],

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import pg from 'pg';
@@ -52,4 +53,44 @@ export async function sparePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/** A compiled worker process a test started, with what it printed. */
+export interface WorkerProcess {
+  readonly process: ChildProcess;
+  output(): string;
+  /** SIGTERM, then waits for the exit (nothing if it has exited already). */
+  stop(): Promise<void>;
+}
+
+/** Starts the compiled worker (`dist/`) with this Jest worker's environment and `env`; resolves once ready. */
+export async function spawnWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const port = await sparePort();
+  const child = spawn(process.execPath, ['dist/apps/worker/src/main.js'], {
+    env: { ...process.env, WORKER_PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const worker: WorkerProcess = {
+    process: child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  await eventually(
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited: ${output}`);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+      return ready?.ok ? true : undefined;
+    },
+    30_000,
+    100,
+  );
+  return worker;
 }

@@ -97,3 +97,19 @@ export async function enrol(
   }
   throw new Error(`enrolment failed: five random NHS numbers were all taken (last answer: ${last})`);
 }
+
+/** A complete assessment of a patient alive and well (add visitId and assessedOn). */
+export const ALIVE_ASSESSMENT = {
+  source: 'clinic',
+  vitalStatus: 'alive',
+  mrs: 1,
+  nyha: 2,
+  eq5dMobility: 1,
+  eq5dSelfCare: 1,
+  eq5dUsualActivities: 2,
+  eq5dPainDiscomfort: 2,
+  eq5dAnxietyDepression: 1,
+  eqVas: 80,
+  readmissions: 0,
+  returnToWork: 'not_applicable',
+};

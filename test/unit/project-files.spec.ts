@@ -78,16 +78,15 @@ describe('docker-compose.yml', () => {
           set: true,
         });
       }
-      // Compose interpolates ${VAR:?message}; stand in values of the right shape to validate the rest.
+      // As Compose interpolates on a fresh clone: ${VAR:-default} gives the default (an empty string counts as
+      // unset); ${VAR:?message} must be set, so a stand-in of the right shape validates the rest.
       const resolved = Object.fromEntries(
-        Object.entries(environment).map(([key, value]) => [
-          key,
-          value.startsWith('${')
-            ? key === 'IDENTITY_MASTER_KEYS'
-              ? `k1:${'x'.repeat(32)}`
-              : 'x'.repeat(32)
-            : value,
-        ]),
+        Object.entries(environment).map(([key, value]) => {
+          const fallback = /^\$\{[A-Z0-9_]+:-(.*)\}$/.exec(value);
+          if (fallback) return [key, fallback[1]];
+          if (!value.startsWith('${')) return [key, value];
+          return [key, key === 'IDENTITY_MASTER_KEYS' ? `k1:${'x'.repeat(32)}` : 'x'.repeat(32)];
+        }),
       );
       expect(() => loadConfig(resolved)).not.toThrow();
     }

@@ -5,6 +5,8 @@ import {
   IsInt,
   IsIP,
   IsString,
+  IsUrl,
+  IsUUID,
   Matches,
   Max,
   Min,
@@ -19,6 +21,9 @@ const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s/]+\/[A-Za-z0-9_]+(\?\S*)?$/;
 const REDIS_URL = /^rediss?:\/\/\S+$/;
 // BullMQ joins its key parts with ':', so a prefix must not contain one.
 const REDIS_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+// Notify shows a key as `name-<service id>-<secret>`, the last two UUIDs; its client reads them from the end.
+const NOTIFY_API_KEY =
+  /^\S*-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
 const MASTER_KEYS = /^[a-z0-9-]{1,32}:[^\s,:]{32,}(,[a-z0-9-]{1,32}:[^\s,:]{32,})*$/;
 
 /**
@@ -26,6 +31,10 @@ const MASTER_KEYS = /^[a-z0-9-]{1,32}:[^\s,:]{32,}(,[a-z0-9-]{1,32}:[^\s,:]{32,}
  * narrow enough to name proxies (IPv4 /8 or longer, IPv6 /32 or longer). Hop counts are refused: a hop
  * count trusts whatever address connects, so a client reaching the api directly could choose its address.
  */
+function usesNotify(c: AppConfig): boolean {
+  return c.SMS_PROVIDER === 'notify' || c.EMAIL_PROVIDER === 'notify';
+}
+
 export function trustProxyProblem(value: string): string | null {
   if (value === 'false') return null;
   for (const entry of value.split(',').map((part) => part.trim())) {
@@ -197,13 +206,66 @@ export class AppConfig {
   })
   REMINDER_DAYS_BEFORE = '7,1';
 
-  @EnvVar('Provider of SMS reminders: `log` (development: the message is logged, nothing is sent).')
-  @IsIn(['log'])
-  SMS_PROVIDER = 'log';
+  @EnvVar(
+    'Provider of SMS reminders: `notify` (GOV.UK Notify) or `log` (development: the message is logged, nothing is sent).',
+  )
+  @IsIn(['log', 'notify'])
+  SMS_PROVIDER: 'log' | 'notify' = 'log';
 
-  @EnvVar('Provider of e-mail reminders: `log` (development: the message is logged, nothing is sent).')
-  @IsIn(['log'])
-  EMAIL_PROVIDER = 'log';
+  @EnvVar(
+    'Provider of e-mail reminders: `notify` (GOV.UK Notify), `smtp` (any mail server; at most once, see the README) or `log` (development: nothing is sent).',
+  )
+  @IsIn(['log', 'notify', 'smtp'])
+  EMAIL_PROVIDER: 'log' | 'notify' | 'smtp' = 'log';
+
+  @EnvVar(
+    'GOV.UK Notify API key (`name-serviceid-secret`, as Notify shows it); required when a provider is `notify`.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => usesNotify(c) || c.NOTIFY_API_KEY !== undefined)
+  @Matches(NOTIFY_API_KEY, { message: 'must be a GOV.UK Notify API key (name-serviceid-secret)' })
+  NOTIFY_API_KEY?: string;
+
+  @EnvVar('Base URL of the GOV.UK Notify API (another value only for a Notify-compatible test server).')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  NOTIFY_BASE_URL = 'https://api.notifications.service.gov.uk';
+
+  @EnvVar(
+    'Id of the Notify SMS template; its text must be `((body))` (the registry renders the words). Required when SMS_PROVIDER is `notify`.',
+  )
+  @ValidateIf((c: AppConfig) => c.SMS_PROVIDER === 'notify' || c.NOTIFY_SMS_TEMPLATE_ID !== undefined)
+  @IsUUID()
+  NOTIFY_SMS_TEMPLATE_ID?: string;
+
+  @EnvVar(
+    'Id of the Notify e-mail template; its subject must be `((subject))` and its body `((body))`. Required when EMAIL_PROVIDER is `notify`.',
+  )
+  @ValidateIf((c: AppConfig) => c.EMAIL_PROVIDER === 'notify' || c.NOTIFY_EMAIL_TEMPLATE_ID !== undefined)
+  @IsUUID()
+  NOTIFY_EMAIL_TEMPLATE_ID?: string;
+
+  @EnvVar(
+    'SMTP server of e-mail reminders, e.g. `smtps://user:password@mail.example.org:465` or `smtp://mail.example.org:587` (STARTTLS when offered); required when EMAIL_PROVIDER is `smtp`.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.EMAIL_PROVIDER === 'smtp' || c.SMTP_URL !== undefined)
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @EnvVar('Sender of e-mail reminders over SMTP, e.g. `ECMO follow-up <followup@example.org>`.')
+  @ValidateIf((c: AppConfig) => c.EMAIL_PROVIDER === 'smtp' || c.SMTP_FROM !== undefined)
+  @IsString()
+  @MinLength(3)
+  SMTP_FROM?: string;
+
+  @EnvVar(
+    'Milliseconds a reminder provider (Notify, SMTP) may take to answer before the delivery is taken as unknown.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(120000)
+  MESSAGE_PROVIDER_TIMEOUT_MS = 15000;
 
   @EnvVar(
     'File the `log` provider appends each message to as a JSON line (rendered text, no address or number), instead of the process log; for development and tests.',

@@ -91,6 +91,43 @@ describe('loadConfig', () => {
     }
   });
 
+  it('asks for what the chosen reminder providers need, and nothing when they are the log', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => p.split(' ')[0]);
+      }
+    };
+    expect(problems({})).toEqual([]);
+    expect(problems({ SMS_PROVIDER: 'notify' })).toEqual(['NOTIFY_API_KEY', 'NOTIFY_SMS_TEMPLATE_ID']);
+    expect(problems({ EMAIL_PROVIDER: 'notify' })).toEqual(['NOTIFY_API_KEY', 'NOTIFY_EMAIL_TEMPLATE_ID']);
+    expect(problems({ EMAIL_PROVIDER: 'smtp' })).toEqual(['SMTP_URL', 'SMTP_FROM']);
+    expect(problems({ SMS_PROVIDER: 'smtp' })).toEqual(['SMS_PROVIDER']);
+    const key = 'live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0';
+    expect(
+      problems({
+        SMS_PROVIDER: 'notify',
+        NOTIFY_API_KEY: key,
+        NOTIFY_SMS_TEMPLATE_ID: 'f33517ff-2a88-4f6e-b855-c550268ce08a',
+        EMAIL_PROVIDER: 'smtp',
+        SMTP_URL: 'smtps://user:pw@mail.example.org:465',
+        SMTP_FROM: 'Follow-up <followup@example.org>',
+      }),
+    ).toEqual([]);
+    // A key cut short by a copy and paste: named, never shown.
+    try {
+      loadConfig({ SMS_PROVIDER: 'notify', NOTIFY_API_KEY: key.slice(0, -2), NOTIFY_SMS_TEMPLATE_ID: 'x' });
+      throw new Error('accepted');
+    } catch (error) {
+      const lines = (error as ConfigError).problems;
+      expect(lines[0]).toMatch(/^NOTIFY_API_KEY must be a GOV.UK Notify API key .*\(value hidden\)/);
+      expect(lines.join()).not.toContain(key.slice(0, 20));
+      expect(lines[1]).toMatch(/^NOTIFY_SMS_TEMPLATE_ID must be a UUID/);
+    }
+  });
+
   it('lists every bad variable, one line each', () => {
     expect(() => loadConfig({ PORT: 'x', WORKER_PORT: 'y' })).toThrow(ConfigError);
     try {

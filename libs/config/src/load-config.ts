@@ -61,7 +61,7 @@ export function loadConfigOrExit(): AppConfig {
 }
 
 function defaultCell(value: string | number | boolean | undefined, sensitive: boolean): string {
-  if (value === undefined) return '(none, sensitive)';
+  if (value === undefined) return sensitive ? '(none, sensitive)' : '(none)';
   return sensitive ? '(local default, sensitive)' : `\`${String(value)}\``;
 }
 

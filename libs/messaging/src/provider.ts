@@ -28,6 +28,22 @@ export interface MessageProvider {
 }
 
 /**
+ * The provider certainly did not take the message, for a reason that may pass (it could not be reached, it
+ * asked us to slow down, a mailbox was busy): the sender may try again under the same claim.
+ */
+export class MessageNotSent extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MessageNotSent';
+  }
+}
+
+/** Replaces the address or number wherever a provider's answer repeats it: it must not reach a log or the ledger. */
+export function withoutRecipient(text: string, to: string): string {
+  return to.length === 0 ? text : text.split(to).join('[recipient]');
+}
+
+/**
  * The provider refused the message for good (an invalid number, a rejected address): it was not sent and
  * sending it again would fail again. Any other error leaves it unknown whether the provider accepted it.
  */

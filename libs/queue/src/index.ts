@@ -3,6 +3,7 @@ export { WorkerHeartbeat } from './heartbeat/worker-heartbeat.entity.js';
 export { assertValidJobId, JOB_CATALOGUE, JobName, QueueName, type JobPayloads } from './job-catalogue.js';
 export { JobCatalogueError, JobDispatcher } from './job-dispatcher.service.js';
 export { JobHandler } from './job-handler.decorator.js';
+export { JobSchedulerService } from './job-scheduler.service.js';
 export { QueueModule } from './queue.module.js';
 export { QueueService } from './queue.service.js';
 export { createRedis, REDIS } from './redis.js';

@@ -5,8 +5,10 @@ import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig, Clock } from '../../../config/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
 import {
+  MessageNotSent,
   MessageProviders,
   MessageRejected,
+  type LookupResult,
   type MessageProvider,
   type OutgoingMessage,
 } from '../../../messaging/src/index.js';
@@ -18,6 +20,12 @@ import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.ent
 
 /** Who the audit trail says sent, expired or settled a reminder. */
 export const REMINDER_ACTOR = 'system:reminders';
+
+/**
+ * Waits before the second and third tries when the provider certainly did not take the message (unreachable,
+ * rate-limited); after them the reminder is marked failed, for the nurses' worklist.
+ */
+const NOT_SENT_RETRY_MS = [1000, 4000];
 
 /** A job that fires a moment early (clocks of two machines differ slightly) still counts as due. */
 const EARLY_TOLERANCE_MS = 2000;
@@ -36,6 +44,9 @@ export type SendOutcome = 'stale' | 'expired' | 'sent' | 'failed' | 'interrupted
 type Claim =
   | { kind: 'stale' | 'expired' | 'failed' }
   | { kind: 'claimed'; deliveryId: string; provider: MessageProvider; message: OutgoingMessage };
+
+/** Why a reminder claimed earlier must not go out after all, and what its status becomes. */
+type Unfit = { status: 'expired' | 'cancelled' | 'failed'; reason: string };
 
 /**
  * Sends one reminder, effectively once (issue 5's reliability core). The job carries the reminder's id and
@@ -77,19 +88,27 @@ export class ReminderSender {
     message: OutgoingMessage,
   ): Promise<SendOutcome> {
     let providerRef: string;
-    try {
-      providerRef = await provider.send(message);
-    } catch (error) {
-      if (error instanceof MessageRejected) {
-        await this.settle(reminderId, deliveryId, 'failed', null, error.message);
-        return 'failed';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        providerRef = await provider.send(message);
+        break;
+      } catch (error) {
+        if (error instanceof MessageNotSent && attempt < NOT_SENT_RETRY_MS.length) {
+          await new Promise((resolve) => setTimeout(resolve, NOT_SENT_RETRY_MS[attempt]));
+          continue;
+        }
+        if (error instanceof MessageRejected || error instanceof MessageNotSent) {
+          const detail = error instanceof MessageNotSent ? `not sent: ${error.message}` : error.message;
+          await this.settle(reminderId, deliveryId, 'failed', null, detail);
+          return 'failed';
+        }
+        // The provider may have taken it: the claim stays, and the reconciler asks the provider later.
+        this.logger.warn(
+          { reminderId, deliveryId, err: error instanceof Error ? error.message : String(error) },
+          'reminder handed to the provider without an answer: left for the reconciler',
+        );
+        return 'interrupted';
       }
-      // The provider may have accepted it: the claim stays, and the reconciler asks the provider later.
-      this.logger.warn(
-        { reminderId, deliveryId, err: error instanceof Error ? error.message : String(error) },
-        'reminder handed to the provider without an answer: left for the reconciler',
-      );
-      return 'interrupted';
     }
     await this.settle(reminderId, deliveryId, 'sent', providerRef, null);
     return 'sent';
@@ -118,22 +137,11 @@ export class ReminderSender {
         await this.close(em, reminder, 'expired', 'appointment_started');
         return { kind: 'expired' };
       }
-      const { identity } = await this.identities.read(em, reminder.patientId);
-      const to = reminder.channel === 'sms' ? identity.phone : identity.email;
+      const to = await this.address(em, reminder);
       if (!to) {
         await this.close(em, reminder, 'failed', reminder.channel === 'sms' ? 'no_phone' : 'no_email');
         return { kind: 'failed' };
       }
-      await this.audit.record(
-        em,
-        { actor: REMINDER_ACTOR },
-        {
-          action: 'identifier.read',
-          entityType: 'patient_identity',
-          entityId: reminder.patientId,
-          details: { fields: [reminder.channel === 'sms' ? 'phone' : 'email'], purpose: 'reminder' },
-        },
-      );
       const provider = this.providers.forChannel(reminder.channel);
       await this.close(em, reminder, 'sending', null);
       const { identifiers } = await em.insert(ReminderDelivery, {
@@ -141,21 +149,145 @@ export class ReminderSender {
         reminderVersion: reminder.version + 1,
         channel: reminder.channel,
         provider: provider.name,
+        claimedAt: now,
       });
       const deliveryId = identifiers[0].id as string;
-      const words = renderReminder({
-        localDate: appointment.localDate,
-        localTime: appointment.localTime,
-        mode: appointment.mode,
-        place: appointment.place,
-      });
       return {
         kind: 'claimed',
         deliveryId,
         provider,
-        message: { channel: reminder.channel, to, ...words, reference: deliveryId },
+        message: this.message(reminder, appointment, to, deliveryId),
       };
     });
+  }
+
+  /**
+   * Sends again under the same claim a reminder the provider has said it never took (the reconciler asked it by
+   * reference after a crash), if the reminder is still wanted: the patient's course, the appointment or the
+   * chosen channel may have changed since the claim.
+   */
+  async resume(
+    reminderId: string,
+    deliveryId: string,
+    provider: MessageProvider,
+    claimedBefore: Date,
+  ): Promise<SendOutcome> {
+    const claim = await this.transactions.run(
+      { actor: REMINDER_ACTOR, reason: `reminder resent: ${provider.name} never took it` },
+      async (em): Promise<Claim> => {
+        const head = await em.findOneBy(Reminder, { id: reminderId });
+        if (!head) return { kind: 'stale' };
+        await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR SHARE`, [head.patientId]);
+        const reminder = await em.findOne(Reminder, {
+          where: { id: reminderId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        const delivery = await em.findOneBy(ReminderDelivery, { id: deliveryId });
+        // Another reconciler (another worker) may have taken it over since: only one resends.
+        if (
+          reminder?.status !== 'sending' ||
+          !delivery ||
+          delivery.outcome !== null ||
+          delivery.claimedAt.getTime() >= claimedBefore.getTime()
+        )
+          return { kind: 'stale' };
+        await em.query(`UPDATE reminder_delivery SET claimed_at = $2 WHERE id = $1`, [
+          deliveryId,
+          this.clock.now(),
+        ]);
+        const appointment = await em.findOneByOrFail(Appointment, { id: reminder.appointmentId });
+        const unfit = await this.unfit(em, reminder, appointment);
+        const to = unfit ? null : await this.address(em, reminder);
+        if (unfit || !to) {
+          const { status, reason } = unfit ?? {
+            status: 'failed' as const,
+            reason: reminder.channel === 'sms' ? 'no_phone' : 'no_email',
+          };
+          await this.settleIn(
+            em,
+            reminder,
+            deliveryId,
+            'failed',
+            null,
+            `never taken by ${provider.name}; ${reason}`,
+            status,
+            reason,
+          );
+          return { kind: status === 'expired' ? 'expired' : status === 'failed' ? 'failed' : 'stale' };
+        }
+        return {
+          kind: 'claimed',
+          deliveryId,
+          provider,
+          message: this.message(reminder, appointment, to, deliveryId),
+        };
+      },
+    );
+    if (claim.kind !== 'claimed') return claim.kind;
+    return this.deliver(reminderId, claim.deliveryId, claim.provider, claim.message);
+  }
+
+  /** What stops a reminder claimed earlier from going out now. */
+  private async unfit(
+    em: EntityManager,
+    reminder: Reminder,
+    appointment: Appointment,
+  ): Promise<Unfit | null> {
+    if (appointment.status !== 'booked') return { status: 'cancelled', reason: 'appointment_not_booked' };
+    if (appointment.startsAt.getTime() <= this.clock.now().getTime())
+      return { status: 'expired', reason: 'appointment_started' };
+    const [visit] = await em.query<Array<{ status: string; status_reason: string | null }>>(
+      `SELECT status, status_reason FROM follow_up_visit WHERE id = $1`,
+      [appointment.visitId],
+    );
+    if (visit?.status === 'not_required')
+      return { status: 'cancelled', reason: visit.status_reason ?? 'not_required' };
+    const [patient] = await em.query<Array<{ contact_withdrawn_at: Date | null }>>(
+      `SELECT contact_withdrawn_at FROM patient WHERE id = $1`,
+      [reminder.patientId],
+    );
+    if (patient?.contact_withdrawn_at) return { status: 'cancelled', reason: 'withdrawn_contact' };
+    const [identity] = await em.query<Array<{ reminder_channel: string }>>(
+      `SELECT reminder_channel FROM patient_identity WHERE id = $1`,
+      [reminder.patientId],
+    );
+    if (identity?.reminder_channel !== reminder.channel)
+      return { status: 'cancelled', reason: 'channel_changed' };
+    return null;
+  }
+
+  /** Reads the patient's number or address for this reminder, audited as an identifier read; null if none. */
+  private async address(em: EntityManager, reminder: Reminder): Promise<string | null> {
+    const { identity } = await this.identities.read(em, reminder.patientId);
+    const to = reminder.channel === 'sms' ? identity.phone : identity.email;
+    if (!to) return null;
+    await this.audit.record(
+      em,
+      { actor: REMINDER_ACTOR },
+      {
+        action: 'identifier.read',
+        entityType: 'patient_identity',
+        entityId: reminder.patientId,
+        details: { fields: [reminder.channel === 'sms' ? 'phone' : 'email'], purpose: 'reminder' },
+      },
+    );
+    return to;
+  }
+
+  /** The words, rendered now from the appointment as it stands. */
+  private message(
+    reminder: Reminder,
+    appointment: Appointment,
+    to: string,
+    deliveryId: string,
+  ): OutgoingMessage {
+    const words = renderReminder({
+      localDate: appointment.localDate,
+      localTime: appointment.localTime,
+      mode: appointment.mode,
+      place: appointment.place,
+    });
+    return { channel: reminder.channel, to, ...words, reference: deliveryId };
   }
 
   /** Records the outcome in the ledger and on the reminder (still `sending`: nothing else moves it). */
@@ -167,14 +299,27 @@ export class ReminderSender {
     detail: string | null,
   ): Promise<void> {
     await this.transactions.run({ actor: REMINDER_ACTOR, reason: `reminder ${outcome}` }, async (em) => {
-      await em.update(
-        ReminderDelivery,
-        { id: deliveryId },
-        { providerRef, outcome, outcomeAt: this.clock.now(), detail },
-      );
       const reminder = await em.findOneByOrFail(Reminder, { id: reminderId });
-      await this.close(em, reminder, outcome, detail);
+      await this.settleIn(em, reminder, deliveryId, outcome, providerRef, detail, outcome, detail);
     });
+  }
+
+  private async settleIn(
+    em: EntityManager,
+    reminder: Reminder,
+    deliveryId: string,
+    outcome: DeliveryOutcome,
+    providerRef: string | null,
+    detail: string | null,
+    status: Reminder['status'],
+    reason: string | null,
+  ): Promise<void> {
+    await em.update(
+      ReminderDelivery,
+      { id: deliveryId },
+      { providerRef, outcome, outcomeAt: this.clock.now(), detail },
+    );
+    await this.close(em, reminder, status, reason);
   }
 
   private async close(
@@ -206,6 +351,7 @@ export class ReminderReconciler {
     private readonly config: AppConfig,
     private readonly queues: QueueService,
     private readonly sender: ReminderSender,
+    private readonly providers: MessageProviders,
     private readonly clock: Clock,
   ) {}
 
@@ -260,16 +406,44 @@ export class ReminderReconciler {
         ORDER BY d.claimed_at`,
       [claimedBefore],
     );
+    let settled = 0;
     for (const row of rows) {
-      // Only the `log` provider exists yet, and it cannot be asked what it did: at most once.
-      await this.sender.settle(
-        row.reminder_id,
-        row.id,
-        'unknown',
-        null,
-        `interrupted after it was handed to ${row.provider}, which cannot be asked: not resent (at most once)`,
-      );
+      const provider = this.providers.forChannel(row.channel);
+      if (provider.name !== row.provider || !provider.lookup) {
+        await this.sender.settle(
+          row.reminder_id,
+          row.id,
+          'unknown',
+          null,
+          `interrupted after it was handed to ${row.provider}, which cannot be asked: not resent (at most once)`,
+        );
+        settled += 1;
+        continue;
+      }
+      let answer: LookupResult;
+      try {
+        answer = await provider.lookup(row.id, row.channel);
+      } catch (error) {
+        // Asked again on the next run; never resent without an answer.
+        this.logger.warn(
+          { deliveryId: row.id, err: error instanceof Error ? error.message : String(error) },
+          `could not ask ${provider.name} about an interrupted reminder`,
+        );
+        continue;
+      }
+      if (answer.found) {
+        await this.sender.settle(
+          row.reminder_id,
+          row.id,
+          answer.delivered,
+          answer.providerRef,
+          `interrupted; ${provider.name} had taken it (found by reference)`,
+        );
+      } else {
+        await this.sender.resume(row.reminder_id, row.id, provider, claimedBefore);
+      }
+      settled += 1;
     }
-    return rows.length;
+    return settled;
   }
 }

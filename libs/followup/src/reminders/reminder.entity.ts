@@ -76,7 +76,7 @@ export class ReminderDelivery {
   @Column({ type: 'text' })
   provider: string;
 
-  @Column({ name: 'claimed_at', type: 'timestamptz', insert: false, update: false })
+  @Column({ name: 'claimed_at', type: 'timestamptz', update: false })
   claimedAt: Date;
 
   @Column({ name: 'provider_ref', type: 'text', nullable: true })

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { eventually, sparePort } from './apps.js';
+
+/**
+ * A Redis server of the test's own, on a spare loopback port, keeping nothing on disk: for tests that flush or
+ * stop Redis, which must never touch the shared server. Stopped by its pid.
+ */
+export class PrivateRedis {
+  private process: ChildProcess | undefined;
+  private dir: string | undefined;
+  port = 0;
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.port = await sparePort();
+    this.dir = mkdtempSync(join(tmpdir(), 'ecmo-redis-'));
+    let output = '';
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--dir',
+        this.dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    this.process = child;
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+        return (await this.ping()) ? true : undefined;
+      },
+      10_000,
+      50,
+    );
+    return this;
+  }
+
+  /** A short-lived client to the private server. */
+  async run<T>(action: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await redis.connect();
+      return await action(redis);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      return (await this.run((redis) => redis.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
