@@ -86,6 +86,8 @@ export async function enrol(
   let last = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const payload = enrolment(overrides);
+    // A retry draws a new number even when the caller's identity named one (it collided with another test's).
+    if (attempt > 0) payload.identity = { ...(payload.identity as object), nhsNumber: testNhsNumber() };
     const response = await app.inject({ method: 'POST', url: '/patients', headers: bearer(token), payload });
     last = `${response.statusCode} ${response.body}`;
     if (response.statusCode === 409 && response.body.includes('NHS number')) continue;
