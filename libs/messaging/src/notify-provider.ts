@@ -3,6 +3,7 @@ import notify from 'notifications-node-client';
 import {
   MessageNotSent,
   MessageRejected,
+  NOT_CONNECTED,
   withoutRecipient,
   type LookupResult,
   type MessageProvider,
@@ -19,9 +20,6 @@ export interface NotifySettings {
 
 /** Notify's final states of a message that did not reach the person (everything else is on its way or there). */
 const FAILED = new Set(['permanent-failure', 'temporary-failure', 'technical-failure', 'validation-failed']);
-
-/** Errors before any byte reached Notify: the message was certainly not taken. */
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * GOV.UK Notify through its official client. The registry renders the words, so each template is `((body))`

@@ -38,6 +38,15 @@ export class MessageNotSent extends Error {
   }
 }
 
+/** System error codes of a connection that never reached the provider: nothing can have been taken. */
+export const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /** Replaces the address or number wherever a provider's answer repeats it: it must not reach a log or the ledger. */
 export function withoutRecipient(text: string, to: string): string {
   return to.length === 0 ? text : text.split(to).join('[recipient]');

@@ -2,6 +2,7 @@ import { createTransport, type Transporter } from 'nodemailer';
 import {
   MessageNotSent,
   MessageRejected,
+  NOT_CONNECTED,
   withoutRecipient,
   type MessageProvider,
   type OutgoingMessage,
@@ -13,8 +14,6 @@ export interface SmtpSettings {
   readonly timeoutMs: number;
 }
 
-/** Failures before the server could have taken anything. */
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
 
 interface SmtpError extends Error {

@@ -116,15 +116,11 @@ export class ReminderSender {
 
   private claim(reminderId: string, version: number): Promise<Claim> {
     return this.transactions.run({ actor: REMINDER_ACTOR, reason: 'reminder due' }, async (em) => {
-      const head = await em.findOneBy(Reminder, { id: reminderId });
-      if (!head || head.status !== 'pending' || head.version !== version) return { kind: 'stale' };
-      // Taken after the patient's changes (which hold the patient row FOR UPDATE): a move, cancellation or
-      // death committed before this point has already moved or cancelled the reminder.
-      await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR SHARE`, [head.patientId]);
-      const reminder = await em.findOne(Reminder, {
-        where: { id: reminderId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const reminder = await this.lock(
+        em,
+        reminderId,
+        (head) => head.status === 'pending' && head.version === version,
+      );
       if (!reminder || reminder.status !== 'pending' || reminder.version !== version)
         return { kind: 'stale' };
       const now = this.clock.now();
@@ -175,13 +171,7 @@ export class ReminderSender {
     const claim = await this.transactions.run(
       { actor: REMINDER_ACTOR, reason: `reminder resent: ${provider.name} never took it` },
       async (em): Promise<Claim> => {
-        const head = await em.findOneBy(Reminder, { id: reminderId });
-        if (!head) return { kind: 'stale' };
-        await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR SHARE`, [head.patientId]);
-        const reminder = await em.findOne(Reminder, {
-          where: { id: reminderId },
-          lock: { mode: 'pessimistic_write' },
-        });
+        const reminder = await this.lock(em, reminderId, (head) => head.status === 'sending');
         const delivery = await em.findOneBy(ReminderDelivery, { id: deliveryId });
         // Another reconciler (another worker) may have taken it over since: only one resends.
         if (
@@ -225,6 +215,22 @@ export class ReminderSender {
     );
     if (claim.kind !== 'claimed') return claim.kind;
     return this.deliver(reminderId, claim.deliveryId, claim.provider, claim.message);
+  }
+
+  /**
+   * The reminder locked for sending, if a first look finds it worth it. The patient row is share-locked first,
+   * after the patient's changes (which hold it FOR UPDATE): a move, cancellation or death committed before
+   * this point has already moved or cancelled the reminder. The caller re-checks the locked row.
+   */
+  private async lock(
+    em: EntityManager,
+    reminderId: string,
+    worthIt: (head: Reminder) => boolean,
+  ): Promise<Reminder | null> {
+    const head = await em.findOneBy(Reminder, { id: reminderId });
+    if (!head || !worthIt(head)) return null;
+    await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR SHARE`, [head.patientId]);
+    return em.findOne(Reminder, { where: { id: reminderId }, lock: { mode: 'pessimistic_write' } });
   }
 
   /** What stops a reminder claimed earlier from going out now. */
