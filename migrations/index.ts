@@ -7,6 +7,7 @@ import { FollowUp1795510000000 } from './1795510000000-FollowUp.js';
 import { FollowUpAssessment1795520000000 } from './1795520000000-FollowUpAssessment.js';
 import { Appointment1795530000000 } from './1795530000000-Appointment.js';
 import { Reminders1795540000000 } from './1795540000000-Reminders.js';
+import { SiteFollowUpPhone1795550000000 } from './1795550000000-SiteFollowUpPhone.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   FollowUpAssessment1795520000000,
   Appointment1795530000000,
   Reminders1795540000000,
+  SiteFollowUpPhone1795550000000,
 ];

@@ -610,6 +610,56 @@ describe('access: a new deployment, as its first users meet it', () => {
     }
   });
 
+  it("sets and removes a site's follow-up number (admin only, audited), refusing a bad one with the field", async () => {
+    const site = await createSite(app, admin.accessToken, 'Phone Royal');
+    const nurse = await createUser(app, admin.accessToken, 'research_nurse', [site.id]);
+    const patch = (token: string, payload: Record<string, unknown>) =>
+      app.inject({ method: 'PATCH', url: `/sites/${site.id}`, headers: bearer(token), payload });
+    const stored = async () =>
+      (
+        await db.query<{ name: string; follow_up_phone: string | null }>(
+          `SELECT name, follow_up_phone FROM site WHERE id = $1`,
+          [site.id],
+        )
+      ).rows[0];
+
+    const set = await patch(admin.accessToken, { followUpPhone: '+44 114 496 0000' });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ name: 'Phone Royal', followUpPhone: '+44 114 496 0000' });
+    // The nurse reads it (their site) but may not change it.
+    const read = await app.inject({
+      method: 'GET',
+      url: `/sites/${site.id}`,
+      headers: bearer(nurse.accessToken),
+    });
+    expect(read.json()).toMatchObject({ followUpPhone: '+44 114 496 0000' });
+    expect((await patch(nurse.accessToken, { followUpPhone: '0114 000 0000' })).statusCode).toBe(403);
+
+    for (const [payload, field] of [
+      [{ followUpPhone: 'call reception' }, 'followUpPhone'],
+      [{ followUpPhone: '0114 496 0000 ' }, 'followUpPhone'],
+      [{ followUpPhone: '12' }, 'followUpPhone'],
+      [{ name: null }, 'name'],
+      [{ name: '' }, 'name'],
+    ] as const) {
+      const refused = await patch(admin.accessToken, payload);
+      expect(refused.statusCode).toBe(400);
+      const fields = refused.json<{ errors: { field: string }[] }>().errors.map((e) => e.field);
+      expect(new Set(fields)).toEqual(new Set([field]));
+    }
+    expect(await stored()).toEqual({ name: 'Phone Royal', follow_up_phone: '+44 114 496 0000' });
+
+    const removed = await patch(admin.accessToken, { followUpPhone: null });
+    expect(removed.json()).toMatchObject({ name: 'Phone Royal', followUpPhone: null });
+    expect(await stored()).toEqual({ name: 'Phone Royal', follow_up_phone: null });
+    const trail = await db.query<{ phone: string | null }>(
+      `SELECT new_values->>'follow_up_phone' AS phone FROM audit_event
+        WHERE entity_type = 'site' AND entity_id = $1 AND action = 'update' ORDER BY id`,
+      [site.id],
+    );
+    expect(trail.rows.map((r) => r.phone)).toEqual(['+44 114 496 0000', null]);
+  });
+
   it('records role and site changes in the audit trail with actor and address, and never a secret', async () => {
     const a = await createSite(app, admin.accessToken, 'Audit A');
     const b = await createSite(app, admin.accessToken, 'Audit B');

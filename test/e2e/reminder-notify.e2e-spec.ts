@@ -32,6 +32,15 @@ describe('reminders through GOV.UK Notify', () => {
   });
 
   it('done means: exactly two reminders arrive for the moved day-30 appointment, none after the death', async () => {
+    const phone = await h.call(
+      'PATCH',
+      `/sites/${h.siteId}`,
+      { followUpPhone: '0114 496 0000' },
+      {
+        authorization: `Bearer ${h.admin.accessToken}`,
+      },
+    );
+    expect(phone.statusCode).toBe(200);
     const patientId = await h.patientReady();
     const first = addCalendarDays(today(), 14);
     const booked = await h.book(patientId, 'day_30', first, '10:30');
@@ -56,6 +65,8 @@ describe('reminders through GOV.UK Notify', () => {
     expect(ledger.map((r) => r.provider_ref)).toEqual(arrived.map((m) => m.id));
     for (const message of arrived) {
       expect(message.personalisation.body).toContain(' at 14:00, at Outpatients 4');
+      // The site's follow-up number, set by the administrator above, is what the patient is asked to call.
+      expect(message.personalisation.body).toMatch(/please call 0114 496 0000\.$/);
       expect(message.personalisation.body).not.toMatch(/Robin|Reminded|ECMO|cardiac|10:30/);
     }
 

@@ -82,6 +82,8 @@ export class ReminderHarness {
     private readonly inProcessWorker: NestFastifyApplication | undefined,
     readonly nurse: SignedIn,
     readonly db: pg.Client,
+    readonly admin: SignedIn,
+    readonly siteId: string,
   ) {}
 
   /** `inProcessWorker: false` for a test that runs compiled worker processes of its own. */
@@ -98,7 +100,7 @@ export class ReminderHarness {
     const admin = await onboard(app, email, await createAdminWithCli(email));
     const site = await createSite(app, admin.accessToken, `${name} Heart`);
     const nurse = await createUser(app, admin.accessToken, 'research_nurse', [site.id]);
-    return new ReminderHarness(app, worker, nurse, db);
+    return new ReminderHarness(app, worker, nurse, db, admin, site.id);
   }
 
   get worker(): NestFastifyApplication {

@@ -17,6 +17,10 @@ export class Site {
   @Column({ type: 'text' })
   name: string;
 
+  /** The number patients call about their follow-up; reminders end with it. */
+  @Column({ name: 'follow_up_phone', type: 'text', nullable: true })
+  followUpPhone: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
   createdAt: Date;
 

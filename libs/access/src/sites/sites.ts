@@ -11,8 +11,8 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { TransactionService } from '../../../database/src/index.js';
 import { Site } from '../entities.js';
@@ -20,6 +20,13 @@ import { SiteScope } from '../principal.js';
 import { CurrentScope, RequestAudit } from '../auth/request-context.js';
 import { AnyRole, Roles } from '../roles.decorator.js';
 import { isUniqueViolation } from '../unique-violation.js';
+
+/** Digits and spaces, one leading '+' (the same rule as the column's check). */
+const FOLLOW_UP_PHONE = /^\+?[0-9][0-9 ]{4,18}[0-9]$/;
+const FOLLOW_UP_PHONE_MESSAGE = 'must be a telephone number of 6-20 digits and spaces, optionally after a +';
+const FOLLOW_UP_PHONE_DESCRIPTION =
+  'The number patients call about their follow-up: patient reminders end with it (null: "the number on your ' +
+  'appointment letter").';
 
 export class CreateSiteDto {
   /** 2–10 upper-case letters and digits, starting with a letter: the prefix of the site's registry IDs. */
@@ -33,13 +40,26 @@ export class CreateSiteDto {
   @IsString()
   @Length(1, 200)
   name: string;
+
+  @ApiPropertyOptional({ example: '0114 271 1900', description: FOLLOW_UP_PHONE_DESCRIPTION })
+  @IsOptional()
+  @Matches(FOLLOW_UP_PHONE, { message: FOLLOW_UP_PHONE_MESSAGE })
+  followUpPhone?: string | null;
 }
 
-export class RenameSiteDto {
-  @ApiProperty({ example: 'Northern General Hospital', maxLength: 200 })
+/** A change to a site: only the fields sent change; `followUpPhone: null` removes the number. */
+export class UpdateSiteDto {
+  @ApiPropertyOptional({ example: 'Northern General Hospital', maxLength: 200 })
+  // A name cannot be removed: null is refused, only an absent name is left as it is.
+  @ValidateIf((_, value) => value !== undefined)
   @IsString()
   @Length(1, 200)
-  name: string;
+  name?: string;
+
+  @ApiPropertyOptional({ example: '0114 271 1900', description: FOLLOW_UP_PHONE_DESCRIPTION })
+  @IsOptional()
+  @Matches(FOLLOW_UP_PHONE, { message: FOLLOW_UP_PHONE_MESSAGE })
+  followUpPhone?: string | null;
 }
 
 export class SiteParams {
@@ -51,11 +71,18 @@ export interface SiteView {
   readonly id: string;
   readonly code: string;
   readonly name: string;
+  readonly followUpPhone: string | null;
   readonly createdAt: string;
 }
 
 function view(site: Site): SiteView {
-  return { id: site.id, code: site.code, name: site.name, createdAt: site.createdAt.toISOString() };
+  return {
+    id: site.id,
+    code: site.code,
+    name: site.name,
+    followUpPhone: site.followUpPhone,
+    createdAt: site.createdAt.toISOString(),
+  };
 }
 
 @Injectable()
@@ -68,7 +95,11 @@ export class SitesService {
   async create(dto: CreateSiteDto, context: AuditContext): Promise<SiteView> {
     try {
       return await this.transactions.run(context, async (em) => {
-        const { identifiers } = await em.insert(Site, { code: dto.code, name: dto.name.trim() });
+        const { identifiers } = await em.insert(Site, {
+          code: dto.code,
+          name: dto.name.trim(),
+          followUpPhone: dto.followUpPhone ?? null,
+        });
         return view(await em.findOneByOrFail(Site, { id: identifiers[0].id as string }));
       });
     } catch (error) {
@@ -93,15 +124,19 @@ export class SitesService {
     return view(await this.findInScope(this.dataSource.manager, scope, siteId));
   }
 
-  async rename(
+  async update(
     scope: SiteScope,
     siteId: string,
-    dto: RenameSiteDto,
+    dto: UpdateSiteDto,
     context: AuditContext,
   ): Promise<SiteView> {
     return this.transactions.run(context, async (em) => {
       const site = await this.findInScope(em, scope, siteId);
-      await em.update(Site, { id: site.id }, { name: dto.name.trim() });
+      const changes: Partial<Pick<Site, 'name' | 'followUpPhone'>> = {};
+      if (dto.name !== undefined) changes.name = dto.name.trim();
+      if (dto.followUpPhone !== undefined) changes.followUpPhone = dto.followUpPhone;
+      if (Object.keys(changes).length === 0) return view(site);
+      await em.update(Site, { id: site.id }, changes);
       return view(await em.findOneByOrFail(Site, { id: site.id }));
     });
   }
@@ -146,12 +181,12 @@ export class SitesController {
 
   @Patch(':siteId')
   @Roles('admin')
-  rename(
+  update(
     @Param() params: SiteParams,
-    @Body() dto: RenameSiteDto,
+    @Body() dto: UpdateSiteDto,
     @CurrentScope() scope: SiteScope,
     @RequestAudit() context: AuditContext,
   ): Promise<SiteView> {
-    return this.sites.rename(scope, params.siteId, dto, context);
+    return this.sites.update(scope, params.siteId, dto, context);
   }
 }

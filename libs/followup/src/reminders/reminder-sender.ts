@@ -152,7 +152,7 @@ export class ReminderSender {
         kind: 'claimed',
         deliveryId,
         provider,
-        message: this.message(reminder, appointment, to, deliveryId),
+        message: await this.message(em, reminder, appointment, to, deliveryId),
       };
     });
   }
@@ -209,7 +209,7 @@ export class ReminderSender {
           kind: 'claimed',
           deliveryId,
           provider,
-          message: this.message(reminder, appointment, to, deliveryId),
+          message: await this.message(em, reminder, appointment, to, deliveryId),
         };
       },
     );
@@ -280,18 +280,24 @@ export class ReminderSender {
     return to;
   }
 
-  /** The words, rendered now from the appointment as it stands. */
-  private message(
+  /** The words, rendered now from the appointment and the patient's site as they stand. */
+  private async message(
+    em: EntityManager,
     reminder: Reminder,
     appointment: Appointment,
     to: string,
     deliveryId: string,
-  ): OutgoingMessage {
+  ): Promise<OutgoingMessage> {
+    const [site] = await em.query<Array<{ follow_up_phone: string | null }>>(
+      `SELECT s.follow_up_phone FROM patient p JOIN site s ON s.id = p.site_id WHERE p.id = $1`,
+      [reminder.patientId],
+    );
     const words = renderReminder({
       localDate: appointment.localDate,
       localTime: appointment.localTime,
       mode: appointment.mode,
       place: appointment.place,
+      phone: site?.follow_up_phone ?? null,
     });
     return { channel: reminder.channel, to, ...words, reference: deliveryId };
   }

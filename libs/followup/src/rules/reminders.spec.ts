@@ -176,6 +176,7 @@ describe('renderReminder', () => {
       localTime: '10:30',
       mode: 'clinic',
       place: 'Outpatients B',
+      phone: null,
     });
     expect(words.subject).toBe('Your appointment on Tuesday 12 January 2027');
     expect(words.body).toBe(
@@ -185,12 +186,28 @@ describe('renderReminder', () => {
     expect(words.body).not.toMatch(/ECMO|cardiac|heart|surgery|follow-up/i);
   });
 
+  it("ends with the site's follow-up number when the site has one", () => {
+    const words = renderReminder({
+      localDate: '2027-01-12',
+      localTime: '10:30',
+      mode: 'telephone',
+      place: null,
+      phone: '0114 271 1900',
+    });
+    expect(words.body).toBe(
+      'Reminder: you have an appointment on Tuesday 12 January 2027 at 10:30, by telephone: we will call you. ' +
+        'If you cannot come, please call 0114 271 1900.',
+    );
+  });
+
   it.each([
     ['telephone', null, 'by telephone: we will call you'],
     ['video', null, 'by video call'],
     ['clinic', null, 'at the clinic'],
   ] as const)('says how: %s', (mode, place, how) => {
-    expect(renderReminder({ localDate: '2027-01-12', localTime: '10:30', mode, place }).body).toContain(how);
+    expect(
+      renderReminder({ localDate: '2027-01-12', localTime: '10:30', mode, place, phone: null }).body,
+    ).toContain(how);
   });
 
   it('reads the local date the same whatever the process time zone', () => {

@@ -145,6 +145,8 @@ export interface ReminderContent {
   readonly localTime: string;
   readonly mode: 'clinic' | 'telephone' | 'video';
   readonly place: string | null;
+  /** The site's follow-up number; without one the patient is pointed to their appointment letter. */
+  readonly phone: string | null;
 }
 
 export interface RenderedMessage {
@@ -190,6 +192,6 @@ export function renderReminder(content: ReminderContent): RenderedMessage {
     subject: `Your appointment on ${longDate(content.localDate)}`,
     body:
       `Reminder: you have an appointment on ${when}, ${where}. ` +
-      `If you cannot come, please call the number on your appointment letter.`,
+      `If you cannot come, please call ${content.phone ?? 'the number on your appointment letter'}.`,
   };
 }
