@@ -466,6 +466,10 @@ const FIXTURES: Record<string, Fixture> = {
     request: (world, side) =>
       Promise.resolve({ url: `/sites/${SITE(world, side)}`, payload: { name: 'Renamed' } }),
   },
+  'GET /sites/:siteId/worklist': {
+    siteScoped: true,
+    request: (world, side) => Promise.resolve({ url: `/sites/${SITE(world, side)}/worklist` }),
+  },
   'GET /users': { siteScoped: false, request: () => Promise.resolve({ url: '/users' }) },
   'POST /users': {
     siteScoped: false,

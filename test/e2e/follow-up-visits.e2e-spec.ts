@@ -67,39 +67,7 @@ describe('follow-up: protocol and visits', () => {
 
   /** Enrols a patient whose index run started `startDaysAgo` days ago, still on ECMO. */
   const enrolOnEcmo = async (startDaysAgo: number) => {
-    const operationDate = new Date(Date.now() - startDaysAgo * DAY).toISOString().slice(0, 10);
-    const patient = await enrol(app, nurse.accessToken, {
-      operation: {
-        operationDate,
-        category: 'cabg',
-        urgency: 'urgent',
-        redo: false,
-        bypassMinutes: 140,
-        crossClampMinutes: 85,
-        euroscoreIi: 6.4,
-      },
-      mdtDecision: { decidedAt: `${operationDate}T11:30:00.000Z`, decidedBy: 'Cardiac MDT' },
-      consent: {
-        kind: 'emergency_enrolment',
-        occurredAt: `${operationDate}T13:00:00.000Z`,
-        independentDoctor: 'Dr Independent',
-      },
-      ecmoRun: {
-        startedAt: `${operationDate}T12:00:00.000Z`,
-        mode: 'VA',
-        startLocation: 'theatre',
-        startedFor: 'failure_to_wean',
-        cannulation: 'central',
-        drainageSite: 'right_atrium',
-        returnSite: 'aorta',
-        distalPerfusion: false,
-        lvUnloading: 'iabp',
-        preCardiacArrest: false,
-        preLactate: 7.2,
-        preVis: 45,
-        prePh: 7.21,
-      },
-    });
+    const patient = await enrol(app, nurse.accessToken, {}, startDaysAgo);
     const summary = (await call('GET', `/patients/${patient.id}`, nurse.accessToken)).json<{
       ecmoRuns: Array<{ id: string; version: number }>;
     }>();

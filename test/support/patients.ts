@@ -20,11 +20,15 @@ export function dateDaysAgo(days: number): string {
 }
 
 /**
- * An eligible enrolment: 61 years old, CABG 20 days ago (a day in UTC and London alike at midday), VA ECMO
- * started in theatre the same afternoon for failure to wean, MDT decision just before, emergency enrolment.
+ * An eligible enrolment: 61 years old, CABG 20 days ago (or `startDaysAgo`; a day in UTC and London alike at
+ * midday), VA ECMO started in theatre the same afternoon for failure to wean, MDT decision just before,
+ * emergency enrolment.
  */
-export function enrolment(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const operationDate = dateDaysAgo(20);
+export function enrolment(
+  overrides: Record<string, unknown> = {},
+  startDaysAgo = 20,
+): Record<string, unknown> {
+  const operationDate = dateDaysAgo(startDaysAgo);
   const start = `${operationDate}T14:00:00.000Z`;
   return {
     identity: {
@@ -82,10 +86,11 @@ export async function enrol(
   app: NestFastifyApplication,
   token: string,
   overrides: Record<string, unknown> = {},
+  startDaysAgo = 20,
 ): Promise<Enrolled> {
   let last = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    const payload = enrolment(overrides);
+    const payload = enrolment(overrides, startDaysAgo);
     // A retry draws a new number even when the caller's identity named one (it collided with another test's).
     if (attempt > 0) payload.identity = { ...(payload.identity as object), nhsNumber: testNhsNumber() };
     const response = await app.inject({ method: 'POST', url: '/patients', headers: bearer(token), payload });

@@ -103,6 +103,13 @@ export class ReminderHarness {
     return new ReminderHarness(app, worker, nurse, db, admin, site.id);
   }
 
+  /** The same api, worker and database, seen by another site's nurse: close this harness, not that one. */
+  async anotherSite(name: string): Promise<ReminderHarness> {
+    const site = await createSite(this.app, this.admin.accessToken, `${name} Heart`);
+    const nurse = await createUser(this.app, this.admin.accessToken, 'research_nurse', [site.id]);
+    return new ReminderHarness(this.app, this.inProcessWorker, nurse, this.db, this.admin, site.id);
+  }
+
   get worker(): NestFastifyApplication {
     if (!this.inProcessWorker) throw new Error('this harness has no in-process worker');
     return this.inProcessWorker;
@@ -144,21 +151,36 @@ export class ReminderHarness {
     return (await this.visits(patientId)).find((v) => v.code === code)!;
   }
 
-  /** A patient off ECMO 15 days ago, the five visits planned; discharged 3 days ago unless told otherwise. */
+  /**
+   * A patient off ECMO 15 days ago, the five visits planned; discharged 3 days ago unless told otherwise (the
+   * ECMO start, decannulation and discharge can be moved further back).
+   */
   async patientReady(
-    options: { discharged?: boolean; channel?: 'sms' | 'email'; phone?: string; email?: string } = {},
+    options: {
+      discharged?: boolean;
+      channel?: 'sms' | 'email';
+      phone?: string;
+      email?: string;
+      daysAgo?: { start: number; decannulation: number; discharge: number };
+    } = {},
   ): Promise<string> {
-    const patient = await enrol(this.app, this.nurse.accessToken, {
-      identity: {
-        nhsNumber: testNhsNumber(),
-        familyName: 'Reminded',
-        givenName: 'Robin',
-        dateOfBirth: '1961-02-03',
-        phone: options.phone ?? '+44 7700 900456',
-        email: options.email ?? 'robin.reminded@example.org',
-        reminderChannel: options.channel ?? 'sms',
+    const days = options.daysAgo ?? { start: 20, decannulation: 15, discharge: 3 };
+    const patient = await enrol(
+      this.app,
+      this.nurse.accessToken,
+      {
+        identity: {
+          nhsNumber: testNhsNumber(),
+          familyName: 'Reminded',
+          givenName: 'Robin',
+          dateOfBirth: '1961-02-03',
+          phone: options.phone ?? '+44 7700 900456',
+          email: options.email ?? 'robin.reminded@example.org',
+          reminderChannel: options.channel ?? 'sms',
+        },
       },
-    });
+      days.start,
+    );
     const summary = (await this.call('GET', `/patients/${patient.id}`)).json<{
       ecmoRuns: Array<{ id: string }>;
     }>();
@@ -167,19 +189,19 @@ export class ReminderHarness {
     const ended = await this.call(
       'PATCH',
       runUrl,
-      { endedAt: daysAgo(15), endReason: 'weaned', reason: 'decannulated in theatre' },
+      { endedAt: daysAgo(days.decannulation), endReason: 'weaned', reason: 'decannulated in theatre' },
       { 'if-match': read.headers.etag as string },
     );
     expect(ended.statusCode).toBe(200);
     expect((await this.visits(patient.id)).map((v) => v.code)).toEqual(REQUIRED_VISITS);
-    if (options.discharged !== false) await this.discharge(patient.id);
+    if (options.discharged !== false) await this.discharge(patient.id, days.discharge);
     return patient.id;
   }
 
-  async discharge(patientId: string): Promise<void> {
+  async discharge(patientId: string, dischargedDaysAgo = 3): Promise<void> {
     const response = await this.call('POST', `/patients/${patientId}/outcome`, {
       kind: 'discharge',
-      occurredAt: daysAgo(3),
+      occurredAt: daysAgo(dischargedDaysAgo),
       destination: 'home',
     });
     expect(response.statusCode).toBe(201);

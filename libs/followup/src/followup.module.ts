@@ -13,6 +13,7 @@ import { FollowUpPlanner } from './visits/planner.js';
 import { ReminderPlanner } from './reminders/reminder-planner.js';
 import { ReminderReconciler, ReminderSender } from './reminders/reminder-sender.js';
 import { PatientIdentities } from '../../registry/src/index.js';
+import { WorklistController, WorklistService } from './worklist/worklist.js';
 
 /** What both the api and the worker need: the entities, the one planner of visits and of reminders. */
 @Module({
@@ -33,8 +34,9 @@ export class FollowUpCoreModule {}
     PatientFollowUpController,
     AssessmentsController,
     AppointmentsController,
+    WorklistController,
   ],
-  providers: [FollowUpService, AppointmentsService],
+  providers: [FollowUpService, AppointmentsService, WorklistService],
   exports: [FollowUpService, FollowUpCoreModule],
 })
 export class FollowUpModule {}
