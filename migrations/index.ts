@@ -8,6 +8,7 @@ import { FollowUpAssessment1795520000000 } from './1795520000000-FollowUpAssessm
 import { Appointment1795530000000 } from './1795530000000-Appointment.js';
 import { Reminders1795540000000 } from './1795540000000-Reminders.js';
 import { SiteFollowUpPhone1795550000000 } from './1795550000000-SiteFollowUpPhone.js';
+import { NurseDigest1795560000000 } from './1795560000000-NurseDigest.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   Appointment1795530000000,
   Reminders1795540000000,
   SiteFollowUpPhone1795550000000,
+  NurseDigest1795560000000,
 ];

@@ -15,6 +15,9 @@ process.env.TEST_DATABASE = database;
 process.env.REDIS_PREFIX = `${process.env.REDIS_PREFIX ?? 'ecmo-test'}-w${process.env.JEST_WORKER_ID ?? '1'}`;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.NODE_ENV = 'test';
+// A scheduled digest would e-mail every site of this worker's shared database through whichever provider a
+// test file set up (a fake Notify that kills its worker on the first message, say): the digest test runs it.
+process.env.NURSE_DIGEST_ENABLED = 'false';
 // Secrets with no default (production sets them; `setup` writes them to .env on a developer's machine).
 process.env.JWT_SECRET = randomBytes(32).toString('base64url');
 process.env.MFA_ENCRYPTION_KEY = randomBytes(32).toString('base64url');

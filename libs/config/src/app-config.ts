@@ -199,6 +199,28 @@ export class AppConfig {
   REMINDER_SEND_AT = '09:00';
 
   @EnvVar(
+    "Send each site's research nurses a daily digest e-mail (`false`: no digest is scheduled; the worklist endpoint is unchanged).",
+  )
+  @Transform(toBoolean)
+  @IsBoolean()
+  NURSE_DIGEST_ENABLED = true;
+
+  @EnvVar(
+    "Local time (HH:MM, Europe/London) after which each site's daily digest e-mail goes to its research nurses (through EMAIL_PROVIDER); a worker down at that time sends it when it comes back.",
+  )
+  @Matches(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { message: 'must be a time HH:MM' })
+  NURSE_DIGEST_SEND_AT = '07:30';
+
+  @EnvVar(
+    "Milliseconds between the worker's checks for sites whose nurses' digest of the day is still to send.",
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3600000)
+  NURSE_DIGEST_CHECK_INTERVAL_MS = 600000;
+
+  @EnvVar(
     'Days before a booked appointment on which the patient is reminded, comma-separated (0 = the day itself), e.g. `7,1`.',
   )
   @Matches(/^([0-9]|[1-5][0-9]|60)(,([0-9]|[1-5][0-9]|60)){0,4}$/, {

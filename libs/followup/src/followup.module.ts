@@ -14,6 +14,7 @@ import { ReminderPlanner } from './reminders/reminder-planner.js';
 import { ReminderReconciler, ReminderSender } from './reminders/reminder-sender.js';
 import { PatientIdentities } from '../../registry/src/index.js';
 import { WorklistController, WorklistService } from './worklist/worklist.js';
+import { NurseDigestHandler, NurseDigests } from './worklist/digest.js';
 
 /** What both the api and the worker need: the entities, the one planner of visits and of reminders. */
 @Module({
@@ -43,10 +44,19 @@ export class FollowUpModule {}
 
 /**
  * Follow-up in the worker: the clock that moves visits as their windows open and close, the reminder sender
- * (which opens a patient's contact details, and only those, to send) and the reminder reconciler.
+ * (which opens a patient's contact details, and only those, to send), the reminder reconciler and the nurses'
+ * daily digest.
  */
 @Module({
   imports: [FollowUpCoreModule],
-  providers: [FollowUpClockHandler, PatientIdentities, ReminderSender, ReminderReconciler],
+  providers: [
+    FollowUpClockHandler,
+    PatientIdentities,
+    ReminderSender,
+    ReminderReconciler,
+    WorklistService,
+    NurseDigests,
+    NurseDigestHandler,
+  ],
 })
 export class FollowUpWorkerModule {}

@@ -18,6 +18,7 @@ export enum JobName {
   FollowUpClock = 'follow-up-clock',
   SendReminder = 'send-reminder',
   ReconcileReminders = 'reconcile-reminders',
+  NurseDigest = 'nurse-digest',
 }
 
 export interface JobPayloads {
@@ -32,6 +33,8 @@ export interface JobPayloads {
   readonly [JobName.SendReminder]: Readonly<{ reminderId: string; version: number }>;
   /** Written by the scheduler. */
   readonly [JobName.ReconcileReminders]: Readonly<Record<string, never>>;
+  /** Written by the scheduler: the processor reads the day from the clock and the worklists from the database. */
+  readonly [JobName.NurseDigest]: Readonly<Record<string, never>>;
 }
 
 export interface JobDefinition {
@@ -76,6 +79,16 @@ export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
   [JobName.ReconcileReminders]: {
     queue: QueueName.FollowUp,
     // Idempotent (it re-reads the reminders); the next run catches up anyway.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1000 },
+    },
+  },
+  [JobName.NurseDigest]: {
+    queue: QueueName.FollowUp,
+    // Idempotent (the ledger holds one digest per site, day and nurse); the next run catches up anyway.
     options: {
       attempts: 3,
       backoff: { type: 'exponential', delay: 5000 },

@@ -23,5 +23,14 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
       job: JobName.ReconcileReminders,
       repeat: { every: config.REMINDER_RECONCILE_INTERVAL_MS },
     },
+    ...(config.NURSE_DIGEST_ENABLED
+      ? [
+          {
+            id: 'nurse-digest',
+            job: JobName.NurseDigest,
+            repeat: { every: config.NURSE_DIGEST_CHECK_INTERVAL_MS },
+          },
+        ]
+      : []),
   ];
 }
