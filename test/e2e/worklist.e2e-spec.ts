@@ -98,45 +98,43 @@ describe("a site's follow-up worklist", () => {
     // Another site's patient, overdue too: never on this site's list.
     const other = await h.anotherSite('Worklist Other');
     await other.patientReady({ daysAgo: LONG_AGO });
-    {
-      const ids = {
-        due: await registryId(due),
-        booked: await registryId(booked),
-        noShow: await registryId(noShow),
-        overdue: await registryId(overdue),
-      };
+    const ids = {
+      due: await registryId(due),
+      booked: await registryId(booked),
+      noShow: await registryId(noShow),
+      overdue: await registryId(overdue),
+    };
 
-      const list = await worklist();
-      expect(list.today).toBe(today());
-      // The long-ago patients' month-3 windows are not open yet; the no-show is under missed appointments.
-      expect(visitsOf(list.dueWithoutAppointment)).toEqual([`${ids.due} discharge`]);
-      expect(list.appointmentsThisWeek.items).toEqual([
-        expect.objectContaining({
-          registryId: ids.booked,
-          visitCode: 'discharge',
-          appointmentId: appointment.id,
-          localDate: soon,
-          localTime: '10:30',
-        }),
-      ]);
-      expect(visitsOf(list.missedAppointments)).toEqual([`${ids.noShow} discharge`]);
-      expect(list.missedAppointments.items[0].appointmentId).toBe(missed.id);
-      expect(visitsOf(list.overdueVisits)).toEqual([`${ids.overdue} discharge`, `${ids.overdue} day_30`]);
-      expect(list.outcomesToRecord.count).toBe(0);
-      expect(list.reminders.count).toBe(0);
-      // Counts are the lengths; no identifier travels with the list.
-      for (const section of [list.dueWithoutAppointment, list.overdueVisits, list.missedAppointments])
-        expect(section.count).toBe(section.items.length);
-      expect(JSON.stringify(list)).not.toMatch(/Robin|Reminded|7700 900|example\.org|nhsNumber|phone|email/);
+    const list = await worklist();
+    expect(list.today).toBe(today());
+    // The long-ago patients' month-3 windows are not open yet; the no-show is under missed appointments.
+    expect(visitsOf(list.dueWithoutAppointment)).toEqual([`${ids.due} discharge`]);
+    expect(list.appointmentsThisWeek.items).toEqual([
+      expect.objectContaining({
+        registryId: ids.booked,
+        visitCode: 'discharge',
+        appointmentId: appointment.id,
+        localDate: soon,
+        localTime: '10:30',
+      }),
+    ]);
+    expect(visitsOf(list.missedAppointments)).toEqual([`${ids.noShow} discharge`]);
+    expect(list.missedAppointments.items[0].appointmentId).toBe(missed.id);
+    expect(visitsOf(list.overdueVisits)).toEqual([`${ids.overdue} discharge`, `${ids.overdue} day_30`]);
+    expect(list.outcomesToRecord.count).toBe(0);
+    expect(list.reminders.count).toBe(0);
+    // Counts are the lengths; no identifier travels with the list.
+    for (const section of [list.dueWithoutAppointment, list.overdueVisits, list.missedAppointments])
+      expect(section.count).toBe(section.items.length);
+    expect(JSON.stringify(list)).not.toMatch(/Robin|Reminded|7700 900|example\.org|nhsNumber|phone|email/);
 
-      // A data manager reads it too; the other site's nurse gets 404, as for a site that does not exist.
-      const outsider = await h.app.inject({
-        method: 'GET',
-        url: `/sites/${h.siteId}/worklist`,
-        headers: bearer(other.nurse.accessToken),
-      });
-      expect(outsider.statusCode).toBe(404);
-    }
+    // A data manager reads it too; the other site's nurse gets 404, as for a site that does not exist.
+    const outsider = await h.app.inject({
+      method: 'GET',
+      url: `/sites/${h.siteId}/worklist`,
+      headers: bearer(other.nurse.accessToken),
+    });
+    expect(outsider.statusCode).toBe(404);
 
     // The nurse books the due visit: it leaves "due" and, being this week, joins the appointments.
     await h.book(due, 'discharge', addCalendarDays(today(), 1), '09:15');

@@ -42,6 +42,14 @@ export interface JobDefinition {
   readonly options: JobsOptions;
 }
 
+/** A scheduled sweep that recomputes from the database: a failed run is retried, and the next one catches up. */
+const SWEEP_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 1000 },
+};
+
 export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
   [JobName.Heartbeat]: {
     queue: QueueName.Maintenance,
@@ -57,12 +65,7 @@ export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
     queue: QueueName.FollowUp,
     // Idempotent (it recomputes states from the database): a failed run is retried, and the next one
     // catches up anyway.
-    options: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5000 },
-      removeOnComplete: { count: 100 },
-      removeOnFail: { count: 1000 },
-    },
+    options: SWEEP_OPTIONS,
   },
   [JobName.SendReminder]: {
     queue: QueueName.Reminders,
@@ -79,22 +82,12 @@ export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
   [JobName.ReconcileReminders]: {
     queue: QueueName.FollowUp,
     // Idempotent (it re-reads the reminders); the next run catches up anyway.
-    options: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5000 },
-      removeOnComplete: { count: 100 },
-      removeOnFail: { count: 1000 },
-    },
+    options: SWEEP_OPTIONS,
   },
   [JobName.NurseDigest]: {
     queue: QueueName.FollowUp,
     // Idempotent (the ledger holds one digest per site, day and nurse); the next run catches up anyway.
-    options: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5000 },
-      removeOnComplete: { count: 100 },
-      removeOnFail: { count: 1000 },
-    },
+    options: SWEEP_OPTIONS,
   },
 };
 

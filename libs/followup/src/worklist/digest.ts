@@ -160,9 +160,7 @@ export class NurseDigests {
       [siteId, today],
     );
     const since = previous?.day ?? addCalendarDays(today, -1);
-    const list = await this.dataSource.transaction('REPEATABLE READ', (em) =>
-      this.worklists.build(em, siteId, now),
-    );
+    const list = await this.worklists.snapshot(siteId, now);
     const words = renderDigest(list.site, today, digestCounts(list, since));
     if (!words) return result;
     const provider = this.providers.forChannel('email');

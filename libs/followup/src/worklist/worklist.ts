@@ -94,11 +94,15 @@ export class WorklistService {
   /** The worklist of a site the caller may see (404 for another site, as for a missing one). */
   async forSite(scope: SiteScope, siteId: string): Promise<Worklist> {
     scope.assertIncludes(siteId, 'Site');
-    return this.dataSource.transaction('REPEATABLE READ', (em) => this.build(em, siteId, this.clock.now()));
+    return this.snapshot(siteId, this.clock.now());
   }
 
   /** One consistent snapshot (REPEATABLE READ, read only), so the counts of the sections add up. */
-  async build(em: EntityManager, siteId: string, now: Date): Promise<Worklist> {
+  snapshot(siteId: string, now: Date): Promise<Worklist> {
+    return this.dataSource.transaction('REPEATABLE READ', (em) => this.build(em, siteId, now));
+  }
+
+  private async build(em: EntityManager, siteId: string, now: Date): Promise<Worklist> {
     await em.query('SET TRANSACTION READ ONLY');
     const [site] = await em.query<Array<{ id: string; code: string; name: string }>>(
       `SELECT id, code, name FROM site WHERE id = $1`,
@@ -150,12 +154,14 @@ export class WorklistService {
       ),
       missedAppointments: await section<AppointmentRef>(
         // The latest no-show of each visit still due (window open, not booked again).
-        `SELECT DISTINCT ON (v.id) ${APPOINTMENT_COLUMNS}
-           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN patient p ON p.id = a.patient_id
-          WHERE p.site_id = $1 AND a.status = 'missed' AND v.status = 'due'
-          ORDER BY v.id, a.starts_at DESC`,
+        `SELECT * FROM (
+           SELECT DISTINCT ON (v.id) ${APPOINTMENT_COLUMNS}
+             FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN patient p ON p.id = a.patient_id
+            WHERE p.site_id = $1 AND a.status = 'missed' AND v.status = 'due'
+            ORDER BY v.id, a.starts_at DESC) latest
+          ORDER BY "closesOn", "registryId"`,
         [siteId],
-      ).then((s) => ({ ...s, items: s.items.sort(byClosingThenRegistryId) })),
+      ),
       reminders: await section<ReminderItem>(
         `SELECT ${APPOINTMENT_COLUMNS}, r.id AS "reminderId", r.days_before AS "daysBefore", r.channel,
                 r.status, r.status_reason AS reason
@@ -168,10 +174,6 @@ export class WorklistService {
       ),
     };
   }
-}
-
-function byClosingThenRegistryId(a: AppointmentRef, b: AppointmentRef): number {
-  return a.closesOn.localeCompare(b.closesOn) || a.registryId.localeCompare(b.registryId);
 }
 
 export class WorklistParams {
