@@ -425,6 +425,10 @@ const FIXTURES: Record<string, Fixture> = {
   }),
   'POST /patients/:patientId/appointments/:recordId/attended': appointmentFixture('/attended'),
   'POST /patients/:patientId/appointments/:recordId/missed': appointmentFixture('/missed'),
+  'POST /admin/queues/session': {
+    siteScoped: false,
+    request: () => Promise.resolve({ url: '/admin/queues/session' }),
+  },
   'GET /auth/me': { siteScoped: false, request: () => Promise.resolve({ url: '/auth/me' }) },
   'POST /auth/password': {
     siteScoped: false,
@@ -597,8 +601,14 @@ async function sharedPatient(world: Omit<World, 'patient'>, side: Side): Promise
   };
 }
 
-/** Routes open without a token: operational ones and the sign-in steps that check their own credential. */
+/**
+ * Routes open without a token: operational ones, the sign-in steps that check their own credential, and the
+ * queue dashboard's sign-in page and sign-out (which acts only on a valid dashboard cookie).
+ */
 const PUBLIC_ROUTES = [
+  'GET /admin/queues/sign-in',
+  'GET /admin/queues/sign-in.js',
+  'GET /admin/queues/sign-out',
   'GET /health/live',
   'GET /health/ready',
   'GET /metrics',

@@ -7,6 +7,7 @@ import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
 import { RegistryModule } from '../../../libs/registry/src/index.js';
+import { QueueDashboardController } from './queue-dashboard/queue-dashboard.js';
 
 /** The HTTP api: controllers and guards composing the libs. It enqueues jobs but never processes them. */
 @Module({})
@@ -26,6 +27,7 @@ export class ApiModule {
         HealthModule,
         MetricsModule,
       ],
+      controllers: [QueueDashboardController],
     };
   }
 }

@@ -1,9 +1,13 @@
+import fastifyCookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../../../libs/config/src/index.js';
 import { createHttpApp, initOrClose, type HttpAppOptions } from '../../../libs/observability/src/index.js';
+import { Authenticator } from '../../../libs/access/src/index.js';
+import { mountQueueDashboard, QueueService } from '../../../libs/queue/src/index.js';
 import { ApiModule } from './api.module.js';
+import { DASHBOARD_PATH, dashboardGuard } from './queue-dashboard/queue-dashboard.js';
 
 export const DOCS_PATH = 'api/docs';
 export const DOCS_JSON_PATH = 'api/docs-json';
@@ -21,6 +25,13 @@ export async function createApi(config: AppConfig, options: HttpAppOptions): Pro
         scriptSrc: ["'self'"],
       },
     },
+  });
+  await app.register(fastifyCookie);
+  await mountQueueDashboard(app.getHttpAdapter().getInstance(), app.get(QueueService).allQueues(), {
+    basePath: DASHBOARD_PATH,
+    title: 'ECMO registry queues',
+    guard: dashboardGuard(app.get(Authenticator)),
+    links: [{ text: 'Sign out', url: `${DASHBOARD_PATH}/sign-out` }],
   });
   if (config.API_DOCS_ENABLED) {
     const document = SwaggerModule.createDocument(

@@ -120,7 +120,14 @@ export class AccessModule {
         { provide: APP_GUARD, useClass: RegistryThrottlerGuard },
         { provide: APP_GUARD, useClass: DefaultDenyGuard },
       ],
-      exports: [AuthService, UsersService, SitesService, IdentifierReadLog, IdentifierReadInterceptor],
+      exports: [
+        AuthService,
+        Authenticator,
+        UsersService,
+        SitesService,
+        IdentifierReadLog,
+        IdentifierReadInterceptor,
+      ],
     };
   }
 

@@ -1,7 +1,7 @@
 export { AccessModule } from './access.module.js';
 export { ApiKeysService } from './api-keys/api-keys.js';
 export { AuthService, type PasswordStepResult, type TokenPair } from './auth/auth.service.js';
-export { API_KEY_PREFIX } from './auth/authenticator.js';
+export { API_KEY_PREFIX, Authenticator } from './auth/authenticator.js';
 export { PasswordHasher } from './auth/password-hasher.js';
 export {
   ANONYMOUS_ACTOR,

@@ -259,16 +259,26 @@ export class AuthService {
     await this.transactions.run(asUser, async (em) => {
       const row = await em.findOneBy(RefreshToken, { id: verified.tokenId });
       if (!row || row.userId !== verified.subject) return;
-      const revoked = await this.revokeFamily(em, row.familyId, 'logout');
-      if (revoked > 0) {
-        await this.audit.record(em, asUser, {
-          action: 'token.revoked',
-          entityType: 'app_user',
-          entityId: row.userId,
-          details: { reason: 'logout', familyId: row.familyId },
-        });
-      }
+      await this.endSession(em, asUser, row.userId, row.familyId);
     });
+  }
+
+  /** Ends one sign-in (refresh-token family) of a user, audited; nothing happens if it has ended already. */
+  async endSession(
+    em: EntityManager,
+    context: AuditContext,
+    userId: string,
+    familyId: string,
+  ): Promise<void> {
+    const revoked = await this.revokeFamily(em, familyId, 'logout');
+    if (revoked > 0) {
+      await this.audit.record(em, context, {
+        action: 'token.revoked',
+        entityType: 'app_user',
+        entityId: userId,
+        details: { reason: 'logout', familyId },
+      });
+    }
   }
 
   /** Sets a password with an administrator's one-time token; ends every session of the user. */

@@ -35,16 +35,22 @@ export class Authenticator {
     const credential = match[1];
     return credential.startsWith(API_KEY_PREFIX)
       ? this.apiKey(credential, request)
-      : this.accessToken(credential);
+      : (await this.fromAccessToken(credential)).principal;
   }
 
-  private async accessToken(token: string): Promise<Principal> {
+  /**
+   * A user's access token, from a header or a cookie: the principal while the token is valid, its session
+   * live and the account active; 401 otherwise.
+   */
+  async fromAccessToken(token: string): Promise<{ principal: Principal; expiresAt: Date }> {
     let subject: string;
     let sessionId: unknown;
+    let expiresAt: Date;
     try {
       const verified = await this.auth.tokens.verify('access', token);
       subject = verified.subject;
       sessionId = verified.claims.sid;
+      expiresAt = verified.expiresAt;
     } catch (error) {
       if (error instanceof InvalidToken) throw new UnauthorizedException('Invalid or expired access token');
       throw error;
@@ -62,7 +68,7 @@ export class Authenticator {
     );
     const user = rows[0];
     if (!user?.active) throw new UnauthorizedException('Session ended, or account disabled or locked');
-    return {
+    const principal: Principal = {
       kind: 'user',
       id: subject,
       roles: [user.role],
@@ -70,6 +76,7 @@ export class Authenticator {
       actor: `user:${subject}`,
       sessionId,
     };
+    return { principal, expiresAt };
   }
 
   /** A service account's key: looked up by its digest; every use is recorded with the route it called. */
