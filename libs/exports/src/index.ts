@@ -1,1 +1,2 @@
 export * from './statistics/index.js';
+export * from './disclosure/suppression.js';
