@@ -27,6 +27,7 @@ const runSecret = (purpose: string): string =>
   createHash('sha256').update(`${runId}:${purpose}`).digest('base64url');
 process.env.IDENTITY_MASTER_KEYS = `test1:${runSecret('identity master key')}`;
 process.env.IDENTITY_LOOKUP_KEY = runSecret('identity lookup key');
+process.env.EXPORT_PSEUDONYM_KEY = runSecret('export pseudonym key');
 // Every in-process request comes from 127.0.0.1 and test files share the run's Redis prefix: limits high
 // enough that they never trip by accident; the rate-limit tests set low ones and their own client addresses.
 process.env.API_RATE_PER_ADDRESS = '100000';

@@ -352,6 +352,24 @@ export class AppConfig {
   @MinLength(32)
   IDENTITY_LOOKUP_KEY?: string;
 
+  @EnvVar(
+    'Key of the audit exports’ pseudonyms (HMAC-SHA256 of the patient’s internal id) and per-patient date shifts, 32+ characters, kept outside the database. Required in production (`setup` writes one to .env on a development machine); changing it gives every patient a new pseudonym and shift in later exports, so they no longer join with earlier ones.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.NODE_ENV === 'production' || c.EXPORT_PSEUDONYM_KEY !== undefined)
+  @IsString()
+  @MinLength(32)
+  EXPORT_PSEUDONYM_KEY?: string;
+
+  @EnvVar(
+    'Largest date shift, in days either way, of the external-audit exports: each patient has their own shift, never 0, the same in every file.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  EXPORT_DATE_SHIFT_MAX_DAYS = 180;
+
   @EnvVar('Issuer (iss) of the tokens this deployment signs, and the only one it accepts.')
   @IsString()
   JWT_ISSUER = 'ecmo-registry';

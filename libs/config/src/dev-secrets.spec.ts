@@ -24,6 +24,7 @@ describe('ensureDevelopmentSecrets', () => {
     writeFileSync(file, 'PORT=4000\nJWT_SECRET=kept-from-the-file-0123456789abcdef');
     const env: NodeJS.ProcessEnv = { MFA_ENCRYPTION_KEY: 'kept-from-the-environment-0123456789' };
     expect(ensureDevelopmentSecrets(env, file).sort()).toEqual([
+      'EXPORT_PSEUDONYM_KEY',
       'IDENTITY_LOOKUP_KEY',
       'IDENTITY_MASTER_KEYS',
     ]);

@@ -9,6 +9,7 @@ export const GENERATED_SECRETS: Record<string, () => string> = {
   MFA_ENCRYPTION_KEY: random,
   IDENTITY_MASTER_KEYS: () => `dev1:${random()}`,
   IDENTITY_LOOKUP_KEY: random,
+  EXPORT_PSEUDONYM_KEY: random,
 };
 
 /**

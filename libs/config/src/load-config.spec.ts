@@ -59,6 +59,7 @@ describe('loadConfig', () => {
         expect.stringMatching(/^MFA_ENCRYPTION_KEY must be longer than or equal to 32 characters/),
         expect.stringMatching(/^IDENTITY_MASTER_KEYS must be id:secret pairs/),
         expect.stringMatching(/^IDENTITY_LOOKUP_KEY must be longer than or equal to 32 characters/),
+        expect.stringMatching(/^EXPORT_PSEUDONYM_KEY must be longer than or equal to 32 characters/),
       ]);
     }
     const secrets = {
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
       MFA_ENCRYPTION_KEY: 'm'.repeat(32),
       IDENTITY_MASTER_KEYS: `k1:${'a'.repeat(32)},k0:${'b'.repeat(32)}`,
       IDENTITY_LOOKUP_KEY: 'l'.repeat(32),
+      EXPORT_PSEUDONYM_KEY: 'p'.repeat(32),
     };
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).JWT_SECRET).toBe(secrets.JWT_SECRET);
   });
