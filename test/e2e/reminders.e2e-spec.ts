@@ -6,7 +6,7 @@ import { ReminderReconciler, ReminderSender } from '../../libs/followup/src/remi
 import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
 import { londonDay } from '../../libs/registry/src/index.js';
 import { eventually } from '../support/apps.js';
-import { daysAgo } from '../support/patients.js';
+import { daysAgo, nextLondonClockChanges } from '../support/patients.js';
 import { ReminderHarness, type AppointmentView } from '../support/reminders.js';
 
 interface Message {
@@ -14,13 +14,6 @@ interface Message {
   channel: string;
   subject?: string;
   body: string;
-}
-
-/** The last Sunday of a month (where Europe/London changes its clocks in March and October). */
-function lastSunday(year: number, month: number): string {
-  const last = new Date(Date.UTC(year, month, 0));
-  last.setUTCDate(last.getUTCDate() - last.getUTCDay());
-  return last.toISOString().slice(0, 10);
 }
 
 /**
@@ -216,11 +209,7 @@ describe('follow-up: patient reminders', () => {
   });
 
   it('sends reminders at 09:00 London time around the clock changes of March and October', async () => {
-    // The next year whose March change is at least a month ahead (bookings must be in the future).
-    const now = new Date();
-    const year = now.getUTCFullYear() + (now.getUTCMonth() >= 1 ? 1 : 0);
-    const march = lastSunday(year, 3);
-    const october = lastSunday(year, 10);
+    const { march, october } = nextLondonClockChanges();
     const patientId = await h.patientReady();
     const booked = [
       await h.book(patientId, 'day_30', march, '10:30'),

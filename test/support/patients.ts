@@ -120,3 +120,19 @@ export const ALIVE_ASSESSMENT = {
   readmissions: 0,
   returnToWork: 'not_applicable',
 };
+
+/** The last Sunday of a month (where Europe/London changes its clocks in March and October). */
+function lastSunday(year: number, month: number): string {
+  const last = new Date(Date.UTC(year, month, 0));
+  last.setUTCDate(last.getUTCDate() - last.getUTCDay());
+  return last.toISOString().slice(0, 10);
+}
+
+/**
+ * London's clock changes of the next year whose March change is at least a month ahead, so bookings on and
+ * around both days are in the future whenever the suite runs.
+ */
+export function nextLondonClockChanges(now = new Date()): { march: string; october: string } {
+  const year = now.getUTCFullYear() + (now.getUTCMonth() >= 1 ? 1 : 0);
+  return { march: lastSunday(year, 3), october: lastSunday(year, 10) };
+}

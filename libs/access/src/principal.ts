@@ -13,6 +13,8 @@ export interface Principal {
   readonly actor: string;
   /** The sign-in (refresh-token family) an access token belongs to; none for an API key. */
   readonly sessionId?: string;
+  /** When the access token stops working; none for an API key. */
+  readonly expiresAt?: Date;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { addCalendarDays } from '../../followup/src/rules/local-time.js';
 
 /**
  * Pseudonyms and date shifts of the patient-level export files, both derived from a key held outside the
@@ -33,16 +34,9 @@ export class Pseudonymiser {
   }
 }
 
-/** A calendar date (YYYY-MM-DD) moved by whole days, in UTC so no time zone can move it. */
-export function shiftDate(date: string, days: number): string {
-  const time = Date.parse(`${date}T00:00:00Z`);
-  // Date.parse rolls 30 February over to March: a date must read back as itself.
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
-    Number.isNaN(time) ||
-    new Date(time).toISOString().slice(0, 10) !== date
-  ) {
-    throw new RangeError(`not a date: ${date}`);
-  }
-  return new Date(time + days * 86_400_000).toISOString().slice(0, 10);
-}
+/**
+ * A calendar date (YYYY-MM-DD) moved by whole days on the UTC calendar, so no clock change moves it; a date
+ * that does not exist is refused (RangeError). The follow-up rules' calendar arithmetic, under the name the
+ * exports use.
+ */
+export const shiftDate = addCalendarDays;

@@ -4,6 +4,7 @@ export { Metrics, MetricsModule } from './metrics.js';
 export {
   flattenValidationErrors,
   ProblemDetailsFilter,
+  sendProblem,
   RuleProblem,
   ValidationProblem,
   type FieldError,

@@ -71,17 +71,25 @@ export function flattenValidationErrors(errors: readonly ValidationError[], pare
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('ProblemDetails');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest & { id?: string }>();
-    const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception, request);
-    void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+    void sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
+}
 
-  private toProblem(exception: unknown, request: FastifyRequest & { id?: string }): ProblemDetails {
+/**
+ * Answers a request with the problem details of an error, as the filter does: for code that answers outside
+ * Nest's exception handling (a Fastify hook, say).
+ */
+export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemConverter.toProblem(exception, request);
+  return reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+}
+
+class ProblemConverter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  toProblem(exception: unknown, request: FastifyRequest & { id?: string }): ProblemDetails {
     const base = { instance: request.url?.split('?')[0], requestId: request.id };
     if (exception instanceof ValidationProblem) {
       return {
@@ -163,6 +171,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     };
   }
 }
+
+const problemConverter = new ProblemConverter();
 
 /**
  * What of an error may be logged. A database error carries the statement's bound values (`parameters`) and

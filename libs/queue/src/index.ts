@@ -9,7 +9,7 @@ export { QueueService } from './queue.service.js';
 export { createRedis, REDIS } from './redis.js';
 export { evictionPolicy } from './redis-policy.js';
 export { jobSchedules } from './schedules.js';
-export { addToOutbox, type OutboxJob } from './outbox/outbox.js';
+export { addToOutbox } from './outbox/outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export { mountQueueDashboard, type DashboardGuard, type QueueDashboardOptions } from './dashboard/board.js';
 export { HIDDEN, idsOnly, redactJob } from './dashboard/redaction.js';

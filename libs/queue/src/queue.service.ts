@@ -46,6 +46,25 @@ export class QueueService implements OnApplicationShutdown {
     return this.queue(definition.queue).add(name, payload, { ...definition.options, ...options });
   }
 
+  /**
+   * Many jobs at once, one `addBulk` per queue, each with its catalogue options under its own (id, delay).
+   * The names come from storage (the outbox), so an unknown one is refused here rather than trusted.
+   */
+  async enqueueBulk(jobs: readonly { name: string; payload: object; options: JobsOptions }[]): Promise<void> {
+    const byQueue = new Map<QueueName, { name: string; data: object; opts: JobsOptions }[]>();
+    for (const job of jobs) {
+      const definition = (JOB_CATALOGUE as Partial<Record<string, (typeof JOB_CATALOGUE)[JobName]>>)[
+        job.name
+      ];
+      if (!definition) throw new Error(`unknown job ${job.name}`);
+      if (job.options.jobId !== undefined) assertValidJobId(job.options.jobId);
+      const queued = byQueue.get(definition.queue) ?? [];
+      queued.push({ name: job.name, data: job.payload, opts: { ...definition.options, ...job.options } });
+      byQueue.set(definition.queue, queued);
+    }
+    for (const [queue, queued] of byQueue) await this.queue(queue).addBulk(queued);
+  }
+
   /** Queues close after the workers (which close in onModuleDestroy, earlier in Nest's shutdown sequence). */
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));

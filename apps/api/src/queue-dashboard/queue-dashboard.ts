@@ -9,6 +9,8 @@ import {
   Post,
   Req,
   Res,
+  ServiceUnavailableException,
+  UnauthorizedException,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -25,6 +27,7 @@ import {
 import { AuditService } from '../../../../libs/audit/src/index.js';
 import { AppConfig } from '../../../../libs/config/src/index.js';
 import { TransactionService } from '../../../../libs/database/src/index.js';
+import { sendProblem } from '../../../../libs/observability/src/index.js';
 import type { AuditContext } from '../../../../libs/database/src/audit-context.js';
 import type { DashboardGuard } from '../../../../libs/queue/src/index.js';
 import { SIGN_IN_PAGE, SIGN_IN_SCRIPT } from './sign-in-page.js';
@@ -45,27 +48,6 @@ function cookieOptions(config: AppConfig, expires?: Date) {
   };
 }
 
-function problem(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  title: string,
-  detail: string,
-) {
-  return reply
-    .status(status)
-    .header('content-type', 'application/problem+json')
-    .header('cache-control', 'no-store')
-    .send({
-      type: 'about:blank',
-      title,
-      status,
-      detail,
-      instance: request.url.split('?')[0],
-      requestId: String(request.id),
-    });
-}
-
 /**
  * The guard of every request to bull-board (page, static assets, api): the dashboard cookie must hold the
  * access token of a live session of an active administrator, checked on each request, so signing out,
@@ -78,19 +60,20 @@ export function dashboardGuard(authenticator: Authenticator): DashboardGuard {
     const token = request.cookies[DASHBOARD_COOKIE];
     let principal: Principal;
     try {
-      if (!token) throw new HttpException('Sign in to the queue dashboard first', 401);
-      principal = (await authenticator.fromAccessToken(token)).principal;
+      if (!token) throw new UnauthorizedException('Sign in to the queue dashboard first');
+      principal = await authenticator.fromAccessToken(token);
     } catch (error) {
       if (!(error instanceof HttpException)) {
+        // The database could not be asked: a dependency is down.
         logger.error({ err: error, requestId: request.id }, 'dashboard session check failed');
-        return problem(request, reply, 503, 'Service Unavailable', 'Cannot check the session now');
+        return sendProblem(new ServiceUnavailableException('Cannot check the session now'), request, reply);
       }
       const page = request.method === 'GET' && !/\/(api|static)\//.test(request.url);
       if (page) return reply.redirect(SIGN_IN_PATH, 303);
-      return problem(request, reply, 401, 'Unauthorized', error.message);
+      return sendProblem(error, request, reply);
     }
     if (!principal.roles.includes('admin')) {
-      return problem(request, reply, 403, 'Forbidden', 'The queue dashboard is for administrators');
+      return sendProblem(new ForbiddenException('The queue dashboard is for administrators'), request, reply);
     }
   };
 }
@@ -121,10 +104,12 @@ export class QueueDashboardController {
     @CurrentPrincipal() principal: Principal,
     @RequestAudit() context: AuditContext,
   ): Promise<void> {
-    if (principal.kind !== 'user')
+    const { expiresAt } = principal;
+    if (principal.kind !== 'user' || !expiresAt) {
       throw new ForbiddenException('The dashboard is opened by a signed-in user');
+    }
+    // The guard has just verified this token, and read its expiry into the principal.
     const token = (request.headers.authorization ?? '').replace(/^Bearer /i, '');
-    const { expiresAt } = await this.authenticator.fromAccessToken(token);
     await this.transactions.run(context, (em) =>
       this.audit.record(em, context, {
         action: 'queues.dashboard_opened',
@@ -142,12 +127,12 @@ export class QueueDashboardController {
   @ApiExcludeEndpoint()
   async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const token = request.cookies[DASHBOARD_COOKIE];
-    const session = token ? await this.authenticator.fromAccessToken(token).catch(() => null) : null;
-    if (session?.principal.sessionId) {
-      const { principal } = session;
+    const principal = token ? await this.authenticator.fromAccessToken(token).catch(() => null) : null;
+    const sessionId = principal?.sessionId;
+    if (principal && sessionId) {
       const context = auditContextOf(request, principal);
       await this.transactions.run(context, (em) =>
-        this.auth.endSession(em, context, principal.id, principal.sessionId as string),
+        this.auth.endSession(em, context, principal.id, sessionId),
       );
     }
     void reply

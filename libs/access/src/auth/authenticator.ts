@@ -35,14 +35,14 @@ export class Authenticator {
     const credential = match[1];
     return credential.startsWith(API_KEY_PREFIX)
       ? this.apiKey(credential, request)
-      : (await this.fromAccessToken(credential)).principal;
+      : this.fromAccessToken(credential);
   }
 
   /**
    * A user's access token, from a header or a cookie: the principal while the token is valid, its session
    * live and the account active; 401 otherwise.
    */
-  async fromAccessToken(token: string): Promise<{ principal: Principal; expiresAt: Date }> {
+  async fromAccessToken(token: string): Promise<Principal> {
     let subject: string;
     let sessionId: unknown;
     let expiresAt: Date;
@@ -68,15 +68,15 @@ export class Authenticator {
     );
     const user = rows[0];
     if (!user?.active) throw new UnauthorizedException('Session ended, or account disabled or locked');
-    const principal: Principal = {
+    return {
       kind: 'user',
       id: subject,
       roles: [user.role],
       siteIds: user.site_ids,
       actor: `user:${subject}`,
       sessionId,
+      expiresAt,
     };
-    return { principal, expiresAt };
   }
 
   /** A service account's key: looked up by its digest; every use is recorded with the route it called. */

@@ -160,7 +160,15 @@ describe('the property check itself is not vacuous', () => {
 
   it('finds a lone starred count recoverable from the totals', () => {
     expect(recoverable(height, width, [[0, 0]])).toEqual([true]);
-    expect(augment(counts)[0][3]).toBe(93);
+  });
+
+  it('reads the table with its margins: site totals, national totals and the grand total', () => {
+    expect(augment(counts)).toEqual([
+      [3, 40, 50, 93],
+      [10, 60, 70, 140],
+      [12, 55, 20, 87],
+      [25, 155, 140, 320],
+    ]);
   });
 
   it('finds a starred-everything table hides cells without need: releasing one leaves all protected', () => {
@@ -190,9 +198,15 @@ describe('protectTable: properties over random tables (fast-check)', () => {
             if (value >= 1 && value <= 7) expect(result.primary).toContainEqual([row, column]);
           }
         }
+        const shownAt = (r: number, c: number): unknown => {
+          if (r === table.length - 1) return result.columnTotals[c];
+          return c === table[0].length - 1 ? result.rowTotals[r] : result.cells[r][c];
+        };
         for (const [r, c] of suppressedOf(result)) {
           expect(table[r][c]).toBeGreaterThan(0);
           expect([r, c]).not.toEqual([table.length - 1, table[0].length - 1]);
+          // What is published at that place is the star, not a rounded count.
+          expect(shownAt(r, c)).toBe(SUPPRESSED);
         }
       }),
       { numRuns: 300 },
@@ -255,17 +269,21 @@ describe('protectTable: properties over random tables (fast-check)', () => {
       fc.property(tables, (counts) => {
         const result = protectTable(counts);
         const table = augment(counts);
+        const width = table[0].length;
         result.cells.forEach((row, r) =>
-          row.forEach((cell, c) => {
+          [...row, result.rowTotals[r]].forEach((cell, c) => {
             if (cell !== SUPPRESSED) {
               expect(cell % 5).toBe(0);
               expect(Math.abs(cell - table[r][c])).toBeLessThanOrEqual(2);
+              // A small count is never published, not even rounded.
+              expect({ r, c, small: table[r][c] >= 1 && table[r][c] <= 7 }).toEqual({ r, c, small: false });
             }
           }),
         );
         result.columnTotals.forEach((cell, c) => {
           if (cell !== SUPPRESSED) expect(cell).toBe(table[table.length - 1][c]);
         });
+        expect(result.total).toBe(table[table.length - 1][width - 1]);
       }),
       { numRuns: 300 },
     );

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { APPOINTMENT_MODES, type AppointmentMode } from './appointment.entity.js';
 
@@ -48,7 +48,6 @@ export class MoveAppointmentDto {
   mode?: AppointmentMode;
 
   @ApiPropertyOptional({ maxLength: 200, nullable: true })
-  @ValidateIf((_, value) => value !== null)
   @IsOptional()
   @IsString()
   @Length(1, 200)

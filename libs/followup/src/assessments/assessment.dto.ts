@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import {
@@ -8,18 +9,19 @@ import {
 } from '../../../registry/src/index.js';
 import { ASSESSMENT_SOURCES, RETURN_TO_WORK } from './assessment.entity.js';
 
-const level = (name: string, min: number, max: number, description: string): PropertyDecorator[] => [
-  ApiPropertyOptional({ minimum: min, maximum: max, nullable: true, description: `${name}: ${description}` }),
-  IsOptional(),
-  IsInt(),
-  Min(min),
-  Max(max),
-];
-const apply =
-  (decorators: PropertyDecorator[]): PropertyDecorator =>
-  (target, key) => {
-    for (const decorator of decorators) decorator(target, key);
-  };
+const level = (name: string, min: number, max: number, description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({
+      minimum: min,
+      maximum: max,
+      nullable: true,
+      description: `${name}: ${description}`,
+    }),
+    IsOptional(),
+    IsInt(),
+    Min(min),
+    Max(max),
+  );
 
 export class AssessmentDto {
   @ApiProperty({ description: 'The follow-up visit this assessment completes.' })
@@ -54,31 +56,31 @@ export class AssessmentDto {
   @Length(1, 500)
   causeDetail?: string | null;
 
-  @apply(level('mRS', 0, 6, 'modified Rankin Scale, 6 = dead'))
+  @level('mRS', 0, 6, 'modified Rankin Scale, 6 = dead')
   mrs?: number | null;
 
-  @apply(level('NYHA', 1, 4, 'functional class I-IV'))
+  @level('NYHA', 1, 4, 'functional class I-IV')
   nyha?: number | null;
 
-  @apply(level('EQ-5D-5L mobility', 1, 5, 'level'))
+  @level('EQ-5D-5L mobility', 1, 5, 'level')
   eq5dMobility?: number | null;
 
-  @apply(level('EQ-5D-5L self-care', 1, 5, 'level'))
+  @level('EQ-5D-5L self-care', 1, 5, 'level')
   eq5dSelfCare?: number | null;
 
-  @apply(level('EQ-5D-5L usual activities', 1, 5, 'level'))
+  @level('EQ-5D-5L usual activities', 1, 5, 'level')
   eq5dUsualActivities?: number | null;
 
-  @apply(level('EQ-5D-5L pain/discomfort', 1, 5, 'level'))
+  @level('EQ-5D-5L pain/discomfort', 1, 5, 'level')
   eq5dPainDiscomfort?: number | null;
 
-  @apply(level('EQ-5D-5L anxiety/depression', 1, 5, 'level'))
+  @level('EQ-5D-5L anxiety/depression', 1, 5, 'level')
   eq5dAnxietyDepression?: number | null;
 
-  @apply(level('EQ VAS', 0, 100, '0 worst to 100 best imaginable health'))
+  @level('EQ VAS', 0, 100, '0 worst to 100 best imaginable health')
   eqVas?: number | null;
 
-  @apply(level('Readmissions', 0, 50, 'hospital readmissions since the previous visit'))
+  @level('Readmissions', 0, 50, 'hospital readmissions since the previous visit')
   readmissions?: number | null;
 
   @ApiPropertyOptional({ enum: RETURN_TO_WORK, nullable: true })

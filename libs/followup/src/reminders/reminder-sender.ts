@@ -19,7 +19,7 @@ import { reminderJobId, renderReminder } from '../rules/reminders.js';
 import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.entity.js';
 
 /** Who the audit trail says sent, expired or settled a reminder. */
-export const REMINDER_ACTOR = 'system:reminders';
+const REMINDER_ACTOR = 'system:reminders';
 
 /**
  * Waits before the second and third tries when the provider certainly did not take the message (unreachable,
@@ -31,7 +31,7 @@ const NOT_SENT_RETRY_MS = [1000, 4000];
 const EARLY_TOLERANCE_MS = 2000;
 
 /** Thrown when a reminder's job runs before its moment: BullMQ retries it later. */
-export class ReminderNotYetDue extends Error {
+class ReminderNotYetDue extends Error {
   constructor(reminderId: string, dueAt: Date) {
     super(`reminder ${reminderId} is due at ${dueAt.toISOString()}`);
     this.name = 'ReminderNotYetDue';

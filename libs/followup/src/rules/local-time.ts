@@ -7,7 +7,7 @@
  * the API or the worker runs under.
  */
 
-import { REGISTRY_TIME_ZONE } from '../../../registry/src/rules/instant.js';
+import { DAY_MS, REGISTRY_TIME_ZONE } from '../../../registry/src/rules/instant.js';
 
 /** The registry's zone, where appointments are booked and reminders fire. */
 export const REGISTRY_ZONE = REGISTRY_TIME_ZONE;
@@ -16,7 +16,6 @@ export type LocalTimeResolution =
   { ok: true; instant: Date } | { ok: false; problem: 'nonexistent' | 'ambiguous'; reason: string };
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
 
 /**
  * The UTC instant of a local date and time in `zone`.

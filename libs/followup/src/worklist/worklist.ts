@@ -9,7 +9,7 @@ import { CLINICAL_READERS, londonDay } from '../../../registry/src/index.js';
 import { addCalendarDays } from '../rules/local-time.js';
 
 /** Days the "appointments this week" list looks ahead, today included. */
-export const WEEK_DAYS = 7;
+const WEEK_DAYS = 7;
 
 /** The patient an item is about: the registry ID only (the worklist carries no name, number or address). */
 interface PatientRef {

@@ -1,9 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { JobsOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { AppConfig, Clock } from '../../../config/src/index.js';
-import { JOB_CATALOGUE, type JobName, type QueueName } from '../job-catalogue.js';
+import type { JobName } from '../job-catalogue.js';
 import { QueueService } from '../queue.service.js';
 
 /** Outbox rows moved per transaction. */
@@ -74,20 +73,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       );
       if (rows.length === 0) return 0;
       const now = this.clock.now().getTime();
-      const byQueue = new Map<QueueName, Array<{ name: string; data: object; opts: JobsOptions }>>();
-      for (const row of rows) {
-        const definition = JOB_CATALOGUE[row.job_name];
-        if (!definition) throw new Error(`outbox row ${row.id}: unknown job ${row.job_name}`);
-        const delay = row.run_at ? Math.max(0, new Date(row.run_at).getTime() - now) : 0;
-        const jobs = byQueue.get(definition.queue) ?? [];
-        jobs.push({
+      await this.queues.enqueueBulk(
+        rows.map((row) => ({
           name: row.job_name,
-          data: row.payload,
-          opts: { ...definition.options, jobId: row.job_id, delay },
-        });
-        byQueue.set(definition.queue, jobs);
-      }
-      for (const [queue, jobs] of byQueue) await this.queues.queue(queue).addBulk(jobs);
+          payload: row.payload,
+          options: {
+            jobId: row.job_id,
+            delay: row.run_at ? Math.max(0, new Date(row.run_at).getTime() - now) : 0,
+          },
+        })),
+      );
       await em.query(`UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::bigint[])`, [
         rows.map((r) => r.id),
       ]);
