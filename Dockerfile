@@ -20,6 +20,9 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# Audit exports are written here (a volume shared by the api and the worker in docker-compose.yml); the folder
+# exists in the image, owned by `node`, so a new named volume starts with that owner.
+RUN mkdir -p /app/var/exports && chown -R node:node /app/var
 USER node
 EXPOSE 3000 3001
 # The same entry points as `npm run start:api`, `npm run start:worker` and `node dist/apps/cli/src/main.js migrate`;

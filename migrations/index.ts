@@ -9,6 +9,7 @@ import { Appointment1795530000000 } from './1795530000000-Appointment.js';
 import { Reminders1795540000000 } from './1795540000000-Reminders.js';
 import { SiteFollowUpPhone1795550000000 } from './1795550000000-SiteFollowUpPhone.js';
 import { NurseDigest1795560000000 } from './1795560000000-NurseDigest.js';
+import { AuditExport1795570000000 } from './1795570000000-AuditExport.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   Reminders1795540000000,
   SiteFollowUpPhone1795550000000,
   NurseDigest1795560000000,
+  AuditExport1795570000000,
 ];

@@ -13,6 +13,8 @@ const UNAUDITED: Record<string, string> = {
   worker_heartbeat: 'operational liveness rows, not registry data (pruned by the worker)',
   outbox:
     'jobs on their way to Redis (ids only), written in the audited change that needs them; pruned after relay',
+  audit_export_patient:
+    'the export log (which patients went into which export), insert-only, written with the audited export row',
 };
 
 describe('audit coverage', () => {

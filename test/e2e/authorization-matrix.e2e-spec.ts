@@ -12,7 +12,7 @@ import {
   onboard,
   uniqueEmail,
 } from '../support/access.js';
-import { startApi } from '../support/apps.js';
+import { connect, startApi } from '../support/apps.js';
 import { enrol, enrolment } from '../support/patients.js';
 
 /**
@@ -66,6 +66,28 @@ interface Fixture {
   readonly granted?: (caller: Caller) => number;
   /** Further checks on a granted answer (lists: never another site's rows). */
   check?(body: unknown, world: World, caller: Caller): string | null;
+}
+
+let queuedExportId: Promise<string> | undefined;
+
+/** An external-audit export waiting for a worker (none runs here), made once. */
+function queuedExport(): Promise<string> {
+  queuedExportId ??= (async () => {
+    const db = await connect('owner');
+    try {
+      await db.query(`SELECT set_config('registry.actor', 'test:authorization-matrix', false)`);
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO audit_export (profile, cut_off, version, origin, status, requested_by, requested_at)
+         SELECT 'external_audit', '2001-01-01', COALESCE(max(version), 0) + 1, 'request', 'queued', 'test', now()
+           FROM audit_export WHERE profile = 'external_audit' AND cut_off = '2001-01-01'
+         RETURNING id`,
+      );
+      return rows[0].id;
+    } finally {
+      await db.end();
+    }
+  })();
+  return queuedExportId;
 }
 
 const SITE = (world: World, side: Side) => (side === 'own' ? world.ownSite : world.otherSite);
@@ -428,6 +450,25 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /admin/queues/session': {
     siteScoped: false,
     request: () => Promise.resolve({ url: '/admin/queues/session' }),
+  },
+  'POST /exports': {
+    siteScoped: false,
+    request: () =>
+      Promise.resolve({
+        url: '/exports',
+        payload: { profile: 'external_audit', cutOff: localWallClock(new Date()).date },
+      }),
+  },
+  'GET /exports': { siteScoped: false, request: () => Promise.resolve({ url: '/exports' }) },
+  'GET /exports/:exportId': {
+    siteScoped: false,
+    request: async () => ({ url: `/exports/${await queuedExport()}` }),
+  },
+  'GET /exports/:exportId/files/:file': {
+    siteScoped: false,
+    request: async () => ({ url: `/exports/${await queuedExport()}/files/patients.csv` }),
+    // Past the guard, the export is not generated yet (no worker runs here).
+    granted: () => 409,
   },
   'GET /auth/me': { siteScoped: false, request: () => Promise.resolve({ url: '/auth/me' }) },
   'POST /auth/password': {

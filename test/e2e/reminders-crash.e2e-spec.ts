@@ -110,7 +110,9 @@ describe('reminders: a worker killed mid-send, Redis flushed', () => {
       expect((await h.worker.get(JobSchedulerService).restoreMissing()).sort()).toEqual([
         'follow-up-clock',
         'heartbeat',
+        'reconcile-exports',
         'reconcile-reminders',
+        'schedule-exports',
       ]);
 
       // Both moments pass (the day before the appointment, 09:00 and a minute); the reconciler, every second,

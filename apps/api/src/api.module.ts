@@ -4,6 +4,7 @@ import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { FollowUpModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
+import { ExportsModule } from '../../../libs/exports/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
 import { RegistryModule } from '../../../libs/registry/src/index.js';
@@ -24,6 +25,7 @@ export class ApiModule {
         AuditModule,
         RegistryModule,
         FollowUpModule,
+        ExportsModule,
         HealthModule,
         MetricsModule,
       ],

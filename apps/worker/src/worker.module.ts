@@ -4,6 +4,7 @@ import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { FollowUpWorkerModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
+import { ExportsWorkerModule } from '../../../libs/exports/src/index.js';
 import { MessagingModule } from '../../../libs/messaging/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule } from '../../../libs/queue/src/index.js';
@@ -26,6 +27,7 @@ export class WorkerModule {
         AuditModule,
         MessagingModule,
         FollowUpWorkerModule,
+        ExportsWorkerModule,
         HealthModule,
         MetricsModule,
       ],

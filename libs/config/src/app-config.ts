@@ -370,6 +370,19 @@ export class AppConfig {
   @Max(3650)
   EXPORT_DATE_SHIFT_MAX_DAYS = 180;
 
+  @EnvVar(
+    'Directory the worker writes audit exports into (one read-only folder per export) and the api serves downloads from: the same storage for both (a shared volume in docker-compose.yml). Relative paths are from the working directory.',
+  )
+  @IsString()
+  @MinLength(1)
+  EXPORT_DIR = 'var/exports';
+
+  @EnvVar(
+    'When the scheduled audit exports run (both profiles, cut-off the day before): a 5-field cron pattern in Europe/London, or `off`.',
+  )
+  @Matches(/^(off|\S+( \S+){4})$/, { message: 'must be a 5-field cron pattern (e.g. `0 2 1 * *`) or `off`' })
+  EXPORT_SCHEDULE = '0 2 1 * *';
+
   @EnvVar('Issuer (iss) of the tokens this deployment signs, and the only one it accepts.')
   @IsString()
   JWT_ISSUER = 'ecmo-registry';

@@ -11,6 +11,8 @@ export enum QueueName {
   FollowUp = 'follow-up',
   /** Patient reminders: many small, independent jobs that wait on a provider; run with more concurrency. */
   Reminders = 'reminders',
+  /** Audit exports: long, heavy jobs, one at a time so the database is not read by two at once. */
+  Exports = 'exports',
 }
 
 export enum JobName {
@@ -19,6 +21,9 @@ export enum JobName {
   SendReminder = 'send-reminder',
   ReconcileReminders = 'reconcile-reminders',
   NurseDigest = 'nurse-digest',
+  GenerateExport = 'generate-export',
+  ScheduleExports = 'schedule-exports',
+  ReconcileExports = 'reconcile-exports',
 }
 
 export interface JobPayloads {
@@ -35,6 +40,12 @@ export interface JobPayloads {
   readonly [JobName.ReconcileReminders]: Readonly<Record<string, never>>;
   /** Written by the scheduler: the processor reads the day from the clock and the worklists from the database. */
   readonly [JobName.NurseDigest]: Readonly<Record<string, never>>;
+  /** Written by the outbox relay (or the reconciler): the export row to generate, which says everything else. */
+  readonly [JobName.GenerateExport]: Readonly<{ exportId: string }>;
+  /** Written by the scheduler: the processor takes the cut-off from the clock. */
+  readonly [JobName.ScheduleExports]: Readonly<Record<string, never>>;
+  /** Written by the scheduler. */
+  readonly [JobName.ReconcileExports]: Readonly<Record<string, never>>;
 }
 
 export interface JobDefinition {
@@ -89,6 +100,27 @@ export const JOB_CATALOGUE: { readonly [N in JobName]: JobDefinition } = {
     // Idempotent (the ledger holds one digest per site, day and nurse); the next run catches up anyway.
     options: SWEEP_OPTIONS,
   },
+  [JobName.GenerateExport]: {
+    queue: QueueName.Exports,
+    // A failed generation (database restarted, disk briefly full) is retried from scratch: 3 attempts 1, then
+    // 2 minutes apart. The export row says `failed` after the last; a new request makes a new version.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 60_000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    },
+  },
+  [JobName.ScheduleExports]: {
+    queue: QueueName.Maintenance,
+    // Idempotent (one scheduled export per cut-off and profile, by a unique index).
+    options: SWEEP_OPTIONS,
+  },
+  [JobName.ReconcileExports]: {
+    queue: QueueName.Maintenance,
+    // Idempotent (re-adds the job of an export still waiting; BullMQ ignores an id it holds).
+    options: SWEEP_OPTIONS,
+  },
 };
 
 /** Worker concurrency per queue. */
@@ -97,6 +129,7 @@ export const QUEUE_CONCURRENCY: { readonly [Q in QueueName]: number } = {
   [QueueName.FollowUp]: 2,
   // Each reminder job spends most of its time waiting on PostgreSQL or the provider.
   [QueueName.Reminders]: 8,
+  [QueueName.Exports]: 1,
 };
 
 export function queueOf(name: JobName): QueueName {

@@ -1,6 +1,9 @@
 import type { RepeatOptions } from 'bullmq';
 import type { AppConfig } from '../../config/src/index.js';
+import { REGISTRY_TIME_ZONE } from '../../registry/src/rules/instant.js';
 import { JobName } from './job-catalogue.js';
+/** Exports left waiting (their job lost with Redis's data) are re-enqueued this often. */
+const RECONCILE_EXPORTS_EVERY_MS = 10 * 60_000;
 
 export interface JobSchedule {
   /** Scheduler id: stable, so upserting at every boot replaces the previous definition instead of adding one. */
@@ -32,5 +35,16 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
           },
         ]
       : []),
+    ...(config.EXPORT_SCHEDULE === 'off'
+      ? []
+      : [
+          {
+            // In the registry's zone: the monthly export runs at 02:00 London time, summer or winter.
+            id: 'schedule-exports',
+            job: JobName.ScheduleExports,
+            repeat: { pattern: config.EXPORT_SCHEDULE, tz: REGISTRY_TIME_ZONE },
+          },
+        ]),
+    { id: 'reconcile-exports', job: JobName.ReconcileExports, repeat: { every: RECONCILE_EXPORTS_EVERY_MS } },
   ];
 }

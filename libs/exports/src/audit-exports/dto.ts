@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsCalendarDate } from '../../../registry/src/index.js';
+import { EXPORT_PROFILES, type ExportProfile } from './export-requests.js';
+
+export class RequestExportDto {
+  @ApiProperty({
+    enum: EXPORT_PROFILES,
+    description:
+      '`internal`: exact dates, for the registry’s analysts (data managers only). `external_audit`: dates shifted per patient, aggregates with small counts suppressed.',
+  })
+  @IsIn(EXPORT_PROFILES)
+  profile: ExportProfile;
+
+  @ApiProperty({
+    example: '2026-10-31',
+    description:
+      'Data cut-off date: what happened up to the end of this day (Europe/London). Not after today.',
+  })
+  @IsCalendarDate()
+  cutOff: string;
+}
+
+export class ExportParams {
+  @ApiProperty()
+  @IsUUID()
+  exportId: string;
+}
+
+export class ExportFileParams extends ExportParams {
+  @ApiProperty({ example: 'patients.csv' })
+  @Matches(/^[a-z0-9_]+\.(csv|json|html)$/, { message: 'must be the name of one of the export’s files' })
+  file: string;
+}
+
+export class ListExportsQuery {
+  @ApiPropertyOptional({ enum: EXPORT_PROFILES })
+  @IsOptional()
+  @IsIn(EXPORT_PROFILES)
+  profile?: ExportProfile;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
