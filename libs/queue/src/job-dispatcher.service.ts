@@ -51,11 +51,12 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       });
       worker.on('failed', (job, error) =>
         this.logger.warn(
-          { queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message },
+          // `reason`, not `err`: pino's error serializer turns a bare string into {"type":"string"}.
+          { queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message },
           'job failed',
         ),
       );
-      worker.on('error', (error) => this.logger.error({ queue, err: error.message }, 'worker error'));
+      worker.on('error', (error) => this.logger.error({ queue, reason: error.message }, 'worker error'));
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
@@ -100,7 +101,16 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       );
       return result;
     } catch (error) {
-      this.logger.warn({ job: job.name, jobId: job.id, waitedMs, ranMs: Date.now() - started }, 'job threw');
+      this.logger.warn(
+        {
+          job: job.name,
+          jobId: job.id,
+          waitedMs,
+          ranMs: Date.now() - started,
+          reason: error instanceof Error ? error.message : String(error),
+        },
+        'job threw',
+      );
       throw error;
     }
   }

@@ -30,7 +30,7 @@ export class JobSchedulerService implements OnApplicationBootstrap, OnApplicatio
     this.timer = setInterval(() => {
       this.restoreMissing().catch((error: unknown) =>
         this.logger.warn(
-          { err: error instanceof Error ? error.message : String(error) },
+          { reason: error instanceof Error ? error.message : String(error) },
           'could not check the job schedulers',
         ),
       );

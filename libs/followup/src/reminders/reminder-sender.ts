@@ -104,7 +104,7 @@ export class ReminderSender {
         }
         // The provider may have taken it: the claim stays, and the reconciler asks the provider later.
         this.logger.warn(
-          { reminderId, deliveryId, err: error instanceof Error ? error.message : String(error) },
+          { reminderId, deliveryId, reason: error instanceof Error ? error.message : String(error) },
           'reminder handed to the provider without an answer: left for the reconciler',
         );
         return 'interrupted';
@@ -438,7 +438,7 @@ export class ReminderReconciler {
       } catch (error) {
         // Asked again on the next run; never resent without an answer.
         this.logger.warn(
-          { deliveryId: row.id, err: error instanceof Error ? error.message : String(error) },
+          { deliveryId: row.id, reason: error instanceof Error ? error.message : String(error) },
           `could not ask ${provider.name} about an interrupted reminder`,
         );
         continue;

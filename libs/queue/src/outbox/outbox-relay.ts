@@ -57,7 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.prune();
     } catch (error) {
       this.logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
+        { reason: error instanceof Error ? error.message : String(error) },
         'outbox relay failed; retrying',
       );
     }
