@@ -29,6 +29,16 @@ interface ExportView {
   files: ExportFile[] | null;
 }
 
+interface Report {
+  disclosure: object | null;
+  treated: { sites: { site: string; total: number | '*' }[] };
+  outcomes: {
+    measure: string;
+    sites: { site: string; numerator: number | '*'; denominator: number | '*'; estimate: number | null }[];
+    overall: { numerator: number; denominator: number };
+  }[];
+}
+
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** The rows of a CSV file whose first column (the pseudonym) is one of `pseudonyms`, as objects. */
@@ -57,6 +67,8 @@ describe('audit exports', () => {
     testConfig().EXPORT_DATE_SHIFT_MAX_DAYS,
   );
   const today = () => londonDay(new Date());
+  const siteCode = async () =>
+    (await h.db.query<{ code: string }>(`SELECT code FROM site WHERE id = $1`, [h.siteId])).rows[0].code;
 
   const as = (token: string) => ({
     get: (url: string) => h.app.inject({ method: 'GET', url, headers: bearer(token) }),
@@ -137,7 +149,14 @@ describe('audit exports', () => {
     const view = await requestReady(manager, 'external_audit');
     expect(view).toMatchObject({ profile: 'external_audit', cutOff: today(), origin: 'request' });
     const names = view.files!.map((f) => f.name);
-    expect(names).toEqual([...EXPORT_TABLES.map((t) => t.file), 'data_dictionary.csv', 'manifest.json']);
+    expect(names).toEqual([
+      ...EXPORT_TABLES.map((t) => t.file),
+      'audit_report.json',
+      'audit_report.csv',
+      'audit_criteria.csv',
+      'data_dictionary.csv',
+      'manifest.json',
+    ]);
 
     const pseudonyms = patients.map((p) => keying.pseudonym(p.id));
     const texts = new Map<string, string>();
@@ -203,6 +222,18 @@ describe('audit exports', () => {
     expect(manifest.valueSets.complication).toBe(1);
     expect(manifest.patients).toBe(view.patients);
 
+    // The aggregate report: this site's 3 patients are a small count, starred with their intervals hidden;
+    // the national figures are exact.
+    const report = JSON.parse(texts.get('audit_report.json')!) as Report;
+    const site = await siteCode();
+    expect(report.disclosure).toEqual({ threshold: 7, rounding: 5 });
+    expect(report.treated.sites.find((s) => s.site === site)!.total).toBe('*');
+    const discharge = report.outcomes.find((o) => o.measure === 'survival_to_discharge')!;
+    expect(discharge.sites.find((s) => s.site === site)).toMatchObject({ numerator: '*', estimate: null });
+    expect(discharge.overall.denominator).toBeGreaterThanOrEqual(3);
+    expect(texts.get('audit_criteria.csv')).toMatch(/^consent_documented,ALL,\d+,\d+,/m);
+    expect(texts.get('audit_report.csv')).toContain(`treated,patients,${site},,*,`);
+
     // Each download is in the audit trail, with the file's hash.
     const downloads = await h.db.query<{ details: { file: string; sha256: string } }>(
       `SELECT new_values AS details FROM audit_event WHERE action = 'export.downloaded' AND entity_id = $1`,
@@ -254,6 +285,15 @@ describe('audit exports', () => {
       keying.pseudonym(patients[0].id),
     ]);
     expect(operation.operation_date).toBe(dateDaysAgo(60));
+    // Exact counts for analysts; the level-c patient still counts among the treated, and in nothing else.
+    const report = JSON.parse(await download(manager, internal, 'audit_report.json')) as Report;
+    const site = await siteCode();
+    expect(report.disclosure).toBeNull();
+    expect(report.treated.sites.find((s) => s.site === site)!.total).toBe(3);
+    const decannulation = report.outcomes.find((o) => o.measure === 'survival_to_decannulation')!;
+    expect(decannulation.sites.find((s) => s.site === site)).toMatchObject({ numerator: 2, denominator: 2 });
+    const discharged = report.outcomes.find((o) => o.measure === 'survival_to_discharge')!;
+    expect(discharged.sites.find((s) => s.site === site)).toMatchObject({ numerator: 3, denominator: 3 });
 
     const auditor = as(auditorKey);
     const refused = await auditor.post('/exports', { profile: 'internal', cutOff: today() });

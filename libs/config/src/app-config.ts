@@ -383,6 +383,31 @@ export class AppConfig {
   @Matches(/^(off|\S+( \S+){4})$/, { message: 'must be a 5-field cron pattern (e.g. `0 2 1 * *`) or `off`' })
   EXPORT_SCHEDULE = '0 2 1 * *';
 
+  @EnvVar(
+    'External-audit exports: a sub-national count from 1 to this number is shown as `*` (NHS hospital statistics practice: 7).',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DISCLOSURE_THRESHOLD = 7;
+
+  @EnvVar(
+    'External-audit exports: other sub-national counts are rounded to the nearest multiple of this (1: no rounding).',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DISCLOSURE_ROUNDING = 5;
+
+  @EnvVar('Expected standard (percent) of the audit criterion "follow-up visit completed in its window".')
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  FOLLOW_UP_STANDARD_PERCENT = 90;
+
   @EnvVar('Issuer (iss) of the tokens this deployment signs, and the only one it accepts.')
   @IsString()
   JWT_ISSUER = 'ecmo-registry';

@@ -16,6 +16,9 @@ import { dataDictionary, type ValueSetVersion } from '../dataset/dictionary.js';
 import { PseudonymisingStream, type PatientKeying } from '../dataset/pseudonymising-stream.js';
 import { cohortQuery, copyQuery, cutOffOf, EXPORT_TABLES } from '../dataset/tables.js';
 import { Pseudonymiser } from '../pseudonym.js';
+import { auditReport } from '../report/audit-report.js';
+import { factsQuery, type PatientFacts } from '../report/facts.js';
+import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { EXPORT_ACTOR, type ExportProfile } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
 
@@ -45,6 +48,9 @@ interface ExportRow {
 
 export const MANIFEST = 'manifest.json';
 export const DICTIONARY = 'data_dictionary.csv';
+export const REPORT_JSON = 'audit_report.json';
+export const REPORT_CSV = 'audit_report.csv';
+export const CRITERIA_CSV = 'audit_criteria.csv';
 
 /**
  * Generates an export: every file from one REPEATABLE READ snapshot of the database, so the files agree with
@@ -147,7 +153,7 @@ export class ExportGenerator {
   ): Promise<{ files: ExportFile[]; patients: number }> {
     const cut = cutOffOf(row.cut_off);
     const external = row.profile === 'external_audit';
-    const total = EXPORT_TABLES.length + 2;
+    const total = EXPORT_TABLES.length + 3;
     // The export log: which patients' rows this export holds (domain guide §3, withdrawal level c).
     const logged: { patients: number }[] = await runner.manager.query(
       `WITH logged AS (INSERT INTO audit_export_patient (export_id, patient_id)
@@ -176,6 +182,20 @@ export class ExportGenerator {
       );
       files.push({ name: table.file, rows: stream.rows, bytes: stream.bytes, sha256: stream.sha256() });
     }
+
+    await progress({ step: REPORT_JSON, done: files.length, total });
+    const facts = await runner.manager.query<PatientFacts[]>(factsQuery(cut));
+    const report = auditReport(facts, {
+      cutOff: row.cut_off,
+      cutOffEndsAt: cut.endsAt,
+      disclosure: external
+        ? { threshold: this.config.DISCLOSURE_THRESHOLD, rounding: this.config.DISCLOSURE_ROUNDING }
+        : null,
+      followUpStandard: this.config.FOLLOW_UP_STANDARD_PERCENT,
+    });
+    files.push(await writeText(dir, REPORT_JSON, `${JSON.stringify(report, null, 2)}\n`, null));
+    files.push(await writeText(dir, REPORT_CSV, reportCsv(report), null));
+    files.push(await writeText(dir, CRITERIA_CSV, criteriaCsv(report), report.criteria.length));
 
     await progress({ step: DICTIONARY, done: files.length, total });
     const valueSets = await this.valueSets(runner);

@@ -1,0 +1,532 @@
+import { protectTable, SUPPRESSED, type DisclosureRules, type Shown } from '../disclosure/suppression.js';
+import { DAY_MS } from '../../../registry/src/rules/instant.js';
+import {
+  atRiskAt,
+  kaplanMeier,
+  medianIqr,
+  poissonRate,
+  survivalAt,
+  wilson,
+  type MedianIqr,
+  type Proportion,
+  type Rate,
+  type SurvivalObservation,
+} from '../statistics/index.js';
+import type { PatientFacts } from './facts.js';
+
+/** Ends of a run in which the patient did not come off ECMO alive. */
+const DIED_ON_ECMO = ['died_on_ecmo', 'withdrawn_futility'];
+/** Ends that say nothing of survival to decannulation here (the patient left on ECMO). */
+const UNKNOWN_END = ['transferred_on_ecmo'];
+const YEAR_DAYS = 365;
+/** Times (days) at which the survival curves are summarised in the tables. */
+export const SURVIVAL_TIMES = [30, 90, 180, 365] as const;
+
+export interface ReportOptions {
+  readonly cutOff: string;
+  readonly cutOffEndsAt: Date;
+  /** External profile: sub-national cells protected by these rules; null in the internal profile. */
+  readonly disclosure: DisclosureRules | null;
+  /** Standard (percent) of the follow-up criterion. */
+  readonly followUpStandard: number;
+}
+
+/** A proportion as published: counts maybe suppressed or rounded, the interval hidden with its count. */
+export interface ShownProportion {
+  readonly numerator: Shown;
+  readonly denominator: Shown;
+  readonly estimate: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+}
+
+export interface SiteProportions {
+  readonly measure: string;
+  readonly label: string;
+  readonly sites: readonly ({ readonly site: string } & ShownProportion)[];
+  readonly overall: Proportion;
+  /** Patients left out of the denominator, and why (e.g. still in hospital at the cut-off). */
+  readonly excluded: Readonly<Record<string, number>>;
+}
+
+export interface CriterionRow extends ShownProportion {
+  readonly criterion: string;
+  readonly label: string;
+  readonly site: string;
+  /** Expected standard in percent; null for a criterion reported without a standard. */
+  readonly standard: number | null;
+  /** Whether the result meets the standard; null without a standard or a result. */
+  readonly met: boolean | null;
+}
+
+export interface SurvivalSummary {
+  readonly origin: string;
+  readonly n: number;
+  readonly events: number;
+  readonly steps: readonly {
+    time: number;
+    atRisk: number;
+    survival: number;
+    lower: number | null;
+    upper: number | null;
+  }[];
+  readonly at: readonly {
+    days: number;
+    atRisk: number;
+    survival: number;
+    lower: number | null;
+    upper: number | null;
+  }[];
+}
+
+export interface AuditReport {
+  readonly cutOff: string;
+  readonly disclosure: DisclosureRules | null;
+  readonly treated: {
+    readonly periods: readonly string[];
+    readonly sites: readonly {
+      readonly site: string;
+      readonly byPeriod: readonly Shown[];
+      readonly total: Shown;
+    }[];
+    readonly byPeriod: readonly Shown[];
+    readonly total: number;
+    readonly countingOnly: number;
+  };
+  readonly outcomes: readonly SiteProportions[];
+  readonly survival: readonly SurvivalSummary[];
+  readonly complications: {
+    readonly patients: number;
+    readonly ecmoDays: number;
+    readonly byGroup: readonly ComplicationRow[];
+    readonly byCode: readonly ComplicationRow[];
+  };
+  readonly ecmoDurationHours: MedianIqr;
+  readonly followUp: readonly FollowUpRow[];
+  readonly criteria: readonly CriterionRow[];
+}
+
+export interface ComplicationRow {
+  readonly group: string;
+  readonly code: string | null;
+  readonly patients: Proportion;
+  readonly events: number;
+  readonly perThousandEcmoDays: Rate;
+}
+
+export interface FollowUpRow {
+  readonly visit: string;
+  readonly completed: number;
+  /** Alive, due (window closed by the cut-off) and not withdrawn: the denominator of completeness. */
+  readonly due: number;
+  readonly completeness: Proportion;
+  readonly deaths: number;
+  readonly withdrawals: number;
+  readonly lost: number;
+}
+
+interface Survival {
+  /** Earliest recorded death, ms. */
+  readonly deathAt: number | null;
+  /** Latest moment known alive, ms. */
+  readonly aliveAt: number;
+}
+
+/** Death and last-known-alive from what the registry holds, never past the cut-off. */
+function survivalOf(p: PatientFacts, cutOffEndsAt: number): Survival {
+  const deaths: number[] = [];
+  const alive: number[] = [p.startedAt];
+  if (p.outcome === 'death' && p.outcomeAt !== null) deaths.push(p.outcomeAt);
+  if (p.outcome === 'discharge' && p.outcomeAt !== null) alive.push(p.outcomeAt);
+  for (const run of p.runs) {
+    if (run.endedAt === null) alive.push(cutOffEndsAt);
+    else if (run.endReason !== null && DIED_ON_ECMO.includes(run.endReason)) deaths.push(run.endedAt);
+    else alive.push(run.endedAt);
+  }
+  if (p.assessedDeathAt !== null) deaths.push(p.assessedDeathAt);
+  if (p.assessedAliveAt !== null) alive.push(p.assessedAliveAt);
+  const deathAt = deaths.length > 0 ? Math.min(...deaths) : null;
+  return { deathAt, aliveAt: Math.min(Math.max(...alive), cutOffEndsAt) };
+}
+
+/** Time to death within a year of `origin`, censored at the last moment known alive (or at one year). */
+function observation(origin: number, s: Survival): SurvivalObservation {
+  if (s.deathAt !== null) {
+    const days = Math.max(0, (s.deathAt - origin) / DAY_MS);
+    return days <= YEAR_DAYS ? { time: days, event: true } : { time: YEAR_DAYS, event: false };
+  }
+  return { time: Math.min(YEAR_DAYS, Math.max(0, (s.aliveAt - origin) / DAY_MS)), event: false };
+}
+
+function summarise(origin: string, observations: readonly SurvivalObservation[]): SurvivalSummary {
+  const curve = kaplanMeier(observations);
+  const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
+  return {
+    origin,
+    n: curve.n,
+    events: curve.events,
+    steps: curve.steps.map((s) => ({
+      time: Math.round(s.time * 100) / 100,
+      atRisk: s.atRisk,
+      survival: round(s.survival)!,
+      lower: round(s.lower),
+      upper: round(s.upper),
+    })),
+    at: SURVIVAL_TIMES.map((days) => {
+      const point = survivalAt(curve, days);
+      return {
+        days,
+        atRisk: atRiskAt(observations, days),
+        survival: round(point.survival)!,
+        lower: round(point.lower),
+        upper: round(point.upper),
+      };
+    }),
+  };
+}
+
+/**
+ * Sub-national counts as published. Internal profile: exact. External: the table of sites × (yes, no) goes
+ * through disclosure control (small counts starred, others rounded, secondary suppression so no star can be
+ * recomputed from the totals), and a site's estimate and interval are hidden whenever one of its counts is.
+ */
+function shownBySite(
+  rows: readonly { site: string; numerator: number; denominator: number }[],
+  disclosure: DisclosureRules | null,
+): ({ site: string } & ShownProportion)[] {
+  if (!disclosure || rows.length === 0) {
+    return rows.map((r) => ({ site: r.site, ...wilson(r.numerator, r.denominator) }));
+  }
+  const table = protectTable(
+    rows.map((r) => [r.numerator, r.denominator - r.numerator]),
+    disclosure,
+  );
+  return rows.map((r, i) => {
+    const numerator = table.withheld ? SUPPRESSED : table.cells[i][0];
+    const denominator = table.withheld ? SUPPRESSED : table.rowTotals[i];
+    const hidden = numerator === SUPPRESSED || table.cells[i][1] === SUPPRESSED || denominator === SUPPRESSED;
+    const exact = wilson(r.numerator, r.denominator);
+    return {
+      site: r.site,
+      numerator,
+      denominator,
+      estimate: hidden ? null : exact.estimate,
+      lower: hidden ? null : exact.lower,
+      upper: hidden ? null : exact.upper,
+    };
+  });
+}
+
+function bySite<T>(facts: readonly T[], siteOf: (t: T) => string): Map<string, T[]> {
+  const sites = new Map<string, T[]>();
+  for (const f of facts) sites.set(siteOf(f), [...(sites.get(siteOf(f)) ?? []), f]);
+  return new Map([...sites].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A yes/no/unknown measure per patient, by site and overall. */
+function proportions(
+  measure: string,
+  label: string,
+  facts: readonly PatientFacts[],
+  sites: readonly string[],
+  judge: (p: PatientFacts) => boolean | string,
+  disclosure: DisclosureRules | null,
+): SiteProportions {
+  const excluded: Record<string, number> = {};
+  const counts = new Map(sites.map((s) => [s, { numerator: 0, denominator: 0 }]));
+  for (const p of facts) {
+    const verdict = judge(p);
+    if (typeof verdict === 'string') {
+      excluded[verdict] = (excluded[verdict] ?? 0) + 1;
+      continue;
+    }
+    const c = counts.get(p.site)!;
+    c.denominator++;
+    if (verdict) c.numerator++;
+  }
+  const rows = [...counts].map(([site, c]) => ({ site, ...c }));
+  const numerator = rows.reduce((n, r) => n + r.numerator, 0);
+  const denominator = rows.reduce((n, r) => n + r.denominator, 0);
+  return {
+    measure,
+    label,
+    sites: shownBySite(rows, disclosure),
+    overall: wilson(numerator, denominator),
+    excluded,
+  };
+}
+
+/**
+ * The aggregate audit report of domain guide §5, from one snapshot's facts: plain arithmetic over the
+ * statistics and disclosure functions, so the same facts always give the same report.
+ *
+ * Patients kept only as a count (declined; withdrawn at level c) count in the treated totals and in survival
+ * to discharge, and in nothing else.
+ */
+export function auditReport(all: readonly PatientFacts[], options: ReportOptions): AuditReport {
+  const cutOffEndsAt = options.cutOffEndsAt.getTime();
+  const full = all.filter((p) => !p.countingOnly);
+  const sites = [...bySite(all, (p) => p.site).keys()];
+  const survival = new Map(full.map((p) => [p, survivalOf(p, cutOffEndsAt)]));
+
+  // Treated, by site and year of ECMO start: everyone, whatever their consent.
+  const periods = [...new Set(all.map((p) => p.startYear))].sort();
+  const counts = sites.map((site) =>
+    periods.map((year) => all.filter((p) => p.site === site && p.startYear === year).length),
+  );
+  const treatedTable = options.disclosure ? protectTable(counts, options.disclosure) : null;
+  const hide = treatedTable?.withheld === true;
+  const treated = {
+    periods,
+    sites: sites.map((site, i) => ({
+      site,
+      byPeriod: hide ? periods.map((): Shown => SUPPRESSED) : (treatedTable?.cells[i] ?? counts[i]),
+      total: hide ? SUPPRESSED : (treatedTable?.rowTotals[i] ?? counts[i].reduce((a, b) => a + b, 0)),
+    })),
+    byPeriod: treatedTable?.columnTotals ?? periods.map((_, j) => counts.reduce((n, row) => n + row[j], 0)),
+    total: all.length,
+    countingOnly: all.length - full.length,
+  };
+
+  const d = options.disclosure;
+  const outcomes: SiteProportions[] = [
+    proportions(
+      'survival_to_decannulation',
+      'Alive at decannulation (last run ended, not by death or withdrawal of care)',
+      full,
+      sites,
+      (p) => {
+        const last = p.runs[p.runs.length - 1];
+        if (!last || p.runs.some((r) => r.endedAt === null)) return 'still on ECMO at the cut-off';
+        if (last.endReason !== null && UNKNOWN_END.includes(last.endReason)) return 'transferred on ECMO';
+        return !DIED_ON_ECMO.includes(last.endReason ?? '');
+      },
+      d,
+    ),
+    proportions(
+      'survival_to_discharge',
+      'Alive at hospital discharge (all treated patients, declined and withdrawn included)',
+      all,
+      sites,
+      (p) => (p.outcome === null ? 'in hospital at the cut-off' : p.outcome === 'discharge'),
+      d,
+    ),
+    proportions(
+      'survival_30_days',
+      'Alive 30 days after the start of ECMO',
+      full,
+      sites,
+      (p) => {
+        const s = survival.get(p)!;
+        const day30 = p.startedAt + 30 * DAY_MS;
+        if (s.deathAt !== null && s.deathAt <= day30) return false;
+        if (s.aliveAt >= day30) return true;
+        return day30 > cutOffEndsAt
+          ? 'started less than 30 days before the cut-off'
+          : 'not known alive at 30 days';
+      },
+      d,
+    ),
+  ];
+
+  const fromStart = full.map((p) => observation(p.startedAt, survival.get(p)!));
+  const fromDischarge = full
+    .filter((p) => p.outcome === 'discharge' && p.outcomeAt !== null)
+    .map((p) => observation(p.outcomeAt!, survival.get(p)!));
+  const survivalCurves = [summarise('ecmo_start', fromStart), summarise('hospital_discharge', fromDischarge)];
+
+  const ecmoDays =
+    full.reduce(
+      (days, p) => days + p.runs.reduce((ms, r) => ms + ((r.endedAt ?? cutOffEndsAt) - r.startedAt), 0),
+      0,
+    ) / DAY_MS;
+  const complicationRows = (key: (c: { group: string; code: string }) => string, withCode: boolean) => {
+    const keys = [...new Set(full.flatMap((p) => p.complications.map(key)))].sort();
+    return keys.map((k): ComplicationRow => {
+      const patients = full.filter((p) => p.complications.some((c) => key(c) === k)).length;
+      const events = full.reduce(
+        (n, p) => n + p.complications.filter((c) => key(c) === k && c.onEcmo).length,
+        0,
+      );
+      const sample = full.flatMap((p) => p.complications).find((c) => key(c) === k)!;
+      return {
+        group: sample.group,
+        code: withCode ? sample.code : null,
+        patients: wilson(patients, full.length),
+        events,
+        perThousandEcmoDays: poissonRate(events, ecmoDays, 1000),
+      };
+    });
+  };
+
+  const durations = full
+    .filter((p) => p.runs.length > 0 && p.runs.every((r) => r.endedAt !== null))
+    .map((p) => p.runs.reduce((h, r) => h + (r.endedAt! - r.startedAt) / 3_600_000, 0));
+
+  const visitCodes = [...new Set(full.flatMap((p) => p.visits.map((v) => v.code)))];
+  const followUp = visitCodes.map((visit): FollowUpRow => {
+    let completed = 0;
+    let due = 0;
+    let deaths = 0;
+    let withdrawals = 0;
+    let lost = 0;
+    for (const p of full) {
+      for (const v of p.visits.filter((x) => x.code === visit)) {
+        if (v.completed) {
+          completed++;
+          due++;
+        } else if (v.status === 'not_required' && v.reason === 'death') deaths++;
+        else if (v.status === 'not_required' && (v.reason === 'withdrawal' || v.reason === 'declined'))
+          withdrawals++;
+        else if (v.status === 'lost_to_follow_up' || v.reason === 'lost_to_follow_up') lost++;
+        else if (v.status !== 'not_required' && v.windowClosed) due++;
+      }
+    }
+    return { visit, completed, due, completeness: wilson(completed, due), deaths, withdrawals, lost };
+  });
+
+  return {
+    cutOff: options.cutOff,
+    disclosure: options.disclosure,
+    treated,
+    outcomes,
+    survival: survivalCurves,
+    complications: {
+      patients: full.length,
+      ecmoDays: Math.round(ecmoDays * 100) / 100,
+      byGroup: complicationRows((c) => c.group, false),
+      byCode: complicationRows((c) => `${c.group}/${c.code}`, true),
+    },
+    ecmoDurationHours: medianIqr(durations),
+    followUp,
+    criteria: criteria(full, all, sites, visitCodes, options),
+  };
+}
+
+interface CriterionSpec {
+  readonly criterion: string;
+  readonly label: string;
+  readonly standard: number | null;
+  /** Per patient: [numerator, denominator] contributions. */
+  readonly count: (p: PatientFacts) => readonly [number, number];
+  /** Who it is counted over: patients with full data, or every treated patient. */
+  readonly over: 'full' | 'all';
+}
+
+/**
+ * The audit criteria table (domain guide §5), in the form of NICE's interventional-procedure audit tools:
+ * criterion, numerator, denominator, result, expected standard, met — per site and overall.
+ */
+function criteria(
+  full: readonly PatientFacts[],
+  all: readonly PatientFacts[],
+  sites: readonly string[],
+  visitCodes: readonly string[],
+  options: ReportOptions,
+): CriterionRow[] {
+  const specs: CriterionSpec[] = [
+    {
+      criterion: 'consent_documented',
+      label: 'Consent process documented (consent, or emergency enrolment then consultee advice)',
+      standard: 100,
+      over: 'full',
+      count: (p) => [p.consentDocumented ? 1 : 0, 1],
+    },
+    {
+      criterion: 'mdt_decision_recorded',
+      label:
+        'MDT selection decision recorded (before start, or within 24 h of an emergency start in theatre)',
+      standard: 100,
+      over: 'full',
+      count: (p) => [p.mdtDecisionTimely ? 1 : 0, 1],
+    },
+    {
+      criterion: 'pre_ecmo_state_recorded',
+      label: 'Pre-ECMO lactate and cardiac-arrest status recorded (per ECMO run)',
+      standard: 100,
+      over: 'full',
+      count: (p) => [p.runs.filter((r) => r.lactateAndArrestRecorded).length, p.runs.length],
+    },
+    {
+      criterion: 'complications_dated_graded',
+      label: 'Every complication dated and graded (per complication)',
+      standard: 100,
+      over: 'full',
+      count: (p) => [p.complications.filter((c) => c.graded).length, p.complications.length],
+    },
+    {
+      criterion: 'hospital_outcome_timely',
+      label: 'Hospital outcome recorded within 30 days of discharge or death',
+      standard: 95,
+      over: 'full',
+      count: (p) =>
+        p.outcomeAt === null || p.outcomeRecordedAt === null
+          ? [0, 0]
+          : [p.outcomeRecordedAt - p.outcomeAt <= 30 * DAY_MS ? 1 : 0, 1],
+    },
+    ...visitCodes.map((visit): CriterionSpec => ({
+      criterion: `follow_up_${visit}`,
+      label: `Follow-up visit ${visit} completed in its window (alive, due, not withdrawn)`,
+      standard: options.followUpStandard,
+      over: 'full',
+      count: (p) => {
+        const v = p.visits.find((x) => x.code === visit);
+        if (
+          !v ||
+          (!v.completed &&
+            (!v.windowClosed || v.status === 'not_required' || v.status === 'lost_to_follow_up'))
+        )
+          return [0, 0];
+        return [v.completedInWindow ? 1 : 0, 1];
+      },
+    })),
+    {
+      criterion: 'survival_to_discharge',
+      label: 'Survival to discharge (reported, no standard: the evidence being generated)',
+      standard: null,
+      over: 'all',
+      count: (p) => (p.outcome === null ? [0, 0] : [p.outcome === 'discharge' ? 1 : 0, 1]),
+    },
+  ];
+  const rows: CriterionRow[] = [];
+  for (const spec of specs) {
+    const patients = spec.over === 'full' ? full : all;
+    const perSite = sites.map((site) => {
+      let numerator = 0;
+      let denominator = 0;
+      for (const p of patients.filter((x) => x.site === site)) {
+        const [n, dn] = spec.count(p);
+        numerator += n;
+        denominator += dn;
+      }
+      return { site, numerator, denominator };
+    });
+    const judge = (estimate: number | null) =>
+      spec.standard === null || estimate === null ? null : estimate * 100 >= spec.standard - 1e-9;
+    for (const shown of shownBySite(perSite, options.disclosure)) {
+      rows.push({
+        criterion: spec.criterion,
+        label: spec.label,
+        standard: spec.standard,
+        ...shown,
+        met: judge(shown.estimate),
+      });
+    }
+    const numerator = perSite.reduce((n, r) => n + r.numerator, 0);
+    const denominator = perSite.reduce((n, r) => n + r.denominator, 0);
+    const overall = wilson(numerator, denominator);
+    rows.push({
+      criterion: spec.criterion,
+      label: spec.label,
+      site: 'ALL',
+      standard: spec.standard,
+      numerator,
+      denominator,
+      estimate: overall.estimate,
+      lower: overall.lower,
+      upper: overall.upper,
+      met: judge(overall.estimate),
+    });
+  }
+  return rows;
+}
