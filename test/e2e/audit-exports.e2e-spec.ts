@@ -154,6 +154,7 @@ describe('audit exports', () => {
       'audit_report.json',
       'audit_report.csv',
       'audit_criteria.csv',
+      'audit_report.html',
       'data_dictionary.csv',
       'manifest.json',
     ]);
@@ -233,6 +234,10 @@ describe('audit exports', () => {
     expect(discharge.overall.denominator).toBeGreaterThanOrEqual(3);
     expect(texts.get('audit_criteria.csv')).toMatch(/^consent_documented,ALL,\d+,\d+,/m);
     expect(texts.get('audit_report.csv')).toContain(`treated,patients,${site},,*,`);
+    const html = texts.get('audit_report.html')!;
+    expect(html).toContain('<svg');
+    expect(html).toContain(`<th scope="row">${site}</th><td>*</td>`);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
 
     // Each download is in the audit trail, with the file's hash.
     const downloads = await h.db.query<{ details: { file: string; sha256: string } }>(

@@ -19,6 +19,7 @@ import { Pseudonymiser } from '../pseudonym.js';
 import { auditReport } from '../report/audit-report.js';
 import { factsQuery, type PatientFacts } from '../report/facts.js';
 import { criteriaCsv, reportCsv } from '../report/report-csv.js';
+import { reportHtml } from '../report/report-html.js';
 import { EXPORT_ACTOR, type ExportProfile } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
 
@@ -51,6 +52,7 @@ export const DICTIONARY = 'data_dictionary.csv';
 export const REPORT_JSON = 'audit_report.json';
 export const REPORT_CSV = 'audit_report.csv';
 export const CRITERIA_CSV = 'audit_criteria.csv';
+export const REPORT_HTML = 'audit_report.html';
 
 /**
  * Generates an export: every file from one REPEATABLE READ snapshot of the database, so the files agree with
@@ -196,6 +198,7 @@ export class ExportGenerator {
     files.push(await writeText(dir, REPORT_JSON, `${JSON.stringify(report, null, 2)}\n`, null));
     files.push(await writeText(dir, REPORT_CSV, reportCsv(report), null));
     files.push(await writeText(dir, CRITERIA_CSV, criteriaCsv(report), report.criteria.length));
+    files.push(await writeText(dir, REPORT_HTML, reportHtml(report, row.profile), null));
 
     await progress({ step: DICTIONARY, done: files.length, total });
     const valueSets = await this.valueSets(runner);

@@ -66,6 +66,8 @@ export interface SurvivalSummary {
   readonly steps: readonly {
     time: number;
     atRisk: number;
+    events: number;
+    censored: number;
     survival: number;
     lower: number | null;
     upper: number | null;
@@ -168,6 +170,8 @@ function summarise(origin: string, observations: readonly SurvivalObservation[])
     steps: curve.steps.map((s) => ({
       time: Math.round(s.time * 100) / 100,
       atRisk: s.atRisk,
+      events: s.events,
+      censored: s.censored,
       survival: round(s.survival)!,
       lower: round(s.lower),
       upper: round(s.upper),
