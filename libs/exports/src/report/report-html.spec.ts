@@ -50,9 +50,9 @@ describe('escapeHtml', () => {
 describe('survivalSvg', () => {
   const svg = survivalSvg(CURVE, 'Survival');
 
-  it('draws the steps down at each death, the band around them, and a tick at each censoring', () => {
+  it('draws the steps down at each death to the last time followed, the band around them, a tick at each censoring', () => {
     // 640 wide, margins 56/16: day 10 is at 56 + 10/365 × 568; 75% is at 16 + 0.25 × 240.
-    expect(svg).toContain('<path class="curve" d="M56.0,16.0 H71.6 V76.0 H211.6 V166.0 H624.0"/>');
+    expect(svg).toContain('<path class="curve" d="M56.0,16.0 H71.6 V76.0 H211.6 V166.0 H211.6"/>');
     expect(svg).toMatch(/<polygon class="band" points="56\.0,16\.0 71\.6,16\.0 71\.6,25\.6 /);
     expect(svg.match(/<g class="censor">(.*)<\/g>/)![1].match(/<line/g)).toHaveLength(1);
   });

@@ -78,9 +78,11 @@ export function survivalSvg(curve: SurvivalSummary, title: string): string {
       );
     }
   }
-  line += ` H${x(365)}`;
-  upperPts.push(`${x(365)},${y(upper)}`);
-  lowerPts.push(`${x(365)},${y(lower)}`);
+  // The curve stops at the last time anyone was followed (to day 365 only if someone was followed a year).
+  const end = curve.steps.length > 0 ? curve.steps[curve.steps.length - 1].time : 0;
+  line += ` H${x(end)}`;
+  upperPts.push(`${x(end)},${y(upper)}`);
+  lowerPts.push(`${x(end)},${y(lower)}`);
   const band = [...upperPts, ...lowerPts.reverse()].join(' ');
 
   const xTicks = X_TICKS.map(
