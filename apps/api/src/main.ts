@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
 import { StartupRefusal } from '../../../libs/database/src/index.js';
 import { createApi, DOCS_JSON_PATH, DOCS_PATH } from './bootstrap.js';
+import { errorMessage } from '../../../libs/observability/src/error-message.js';
 
 const config = loadConfigOrExit();
 try {
@@ -13,7 +14,7 @@ try {
     : '';
   console.log(`ECMO registry api listening on ${base}.${docs} Health: ${base}/health/ready`);
 } catch (error) {
-  console.error(`api failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`api failed to start: ${errorMessage(error)}`);
   if (!(error instanceof StartupRefusal)) console.error(error);
   process.exit(1);
 }

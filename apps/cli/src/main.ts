@@ -18,6 +18,7 @@ import {
   postgresOptions,
   runMigrations,
 } from '../../../libs/database/src/index.js';
+import { errorMessage } from '../../../libs/observability/src/error-message.js';
 
 /**
  * One-shot commands: `setup` (development secrets, roles, database, migrations; what `npm start` runs
@@ -156,6 +157,6 @@ if (!command) {
 try {
   await command();
 } catch (error) {
-  console.error(`[cli] ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`[cli] ${name} failed: ${errorMessage(error)}`);
   process.exit(1);
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
 import { StartupRefusal } from '../../../libs/database/src/index.js';
 import { createWorker } from './bootstrap.js';
+import { errorMessage } from '../../../libs/observability/src/error-message.js';
 
 const config = loadConfigOrExit();
 try {
@@ -11,7 +12,7 @@ try {
     `ECMO registry worker running; health: http://${config.HOST}:${config.WORKER_PORT}/health/ready`,
   );
 } catch (error) {
-  console.error(`worker failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`worker failed to start: ${errorMessage(error)}`);
   if (!(error instanceof StartupRefusal)) console.error(error);
   process.exit(1);
 }

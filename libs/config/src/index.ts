@@ -4,4 +4,3 @@ export { documentedEnvVars, type EnvVarDoc } from './env-var.decorator.js';
 export { ConfigError, environmentTable, loadConfig, loadConfigOrExit, loadDotEnv } from './load-config.js';
 export { ensureDevelopmentSecrets, GENERATED_SECRETS } from './dev-secrets.js';
 export { Clock } from './clock.js';
-export { softwareVersion } from './software-version.js';

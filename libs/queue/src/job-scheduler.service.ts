@@ -3,6 +3,7 @@ import { AppConfig } from '../../config/src/index.js';
 import { JOB_CATALOGUE } from './job-catalogue.js';
 import { QueueService } from './queue.service.js';
 import { jobSchedules, type JobSchedule } from './schedules.js';
+import { errorMessage } from '../../observability/src/error-message.js';
 
 /** How often the worker checks that Redis still holds every job scheduler. */
 const CHECK_EVERY_MS = 60_000;
@@ -29,10 +30,7 @@ export class JobSchedulerService implements OnApplicationBootstrap, OnApplicatio
     }
     this.timer = setInterval(() => {
       this.restoreMissing().catch((error: unknown) =>
-        this.logger.warn(
-          { reason: error instanceof Error ? error.message : String(error) },
-          'could not check the job schedulers',
-        ),
+        this.logger.warn({ reason: errorMessage(error) }, 'could not check the job schedulers'),
       );
     }, CHECK_EVERY_MS);
     this.timer.unref();

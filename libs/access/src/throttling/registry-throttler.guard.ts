@@ -2,6 +2,7 @@ import { Injectable, Logger, ServiceUnavailableException, type ExecutionContext 
 import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
 import { isLoginThrottled } from '../auth/login-throttle.js';
 import { IS_OPERATIONAL } from '../public.decorator.js';
+import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** How long the rate limits may wait for Redis before the request goes on without them (or gets 503). */
 const STORE_TIMEOUT_MS = 1000;
@@ -38,9 +39,7 @@ export class RegistryThrottlerGuard extends ThrottlerGuard {
       if (isLoginThrottled(context)) {
         throw new ServiceUnavailableException('Sign-in is unavailable while the rate-limit store is down');
       }
-      this.rateLimitLog.warn(
-        `rate limits skipped: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.rateLimitLog.warn(`rate limits skipped: ${errorMessage(error)}`);
       return true;
     } finally {
       clearTimeout(timer);

@@ -7,6 +7,7 @@ import { Clock } from '../../../config/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { TransactionService } from '../../../database/src/index.js';
 import { RuleProblem } from '../../../observability/src/index.js';
+import { londonDay } from '../../../registry/src/index.js';
 import { QueueName, QueueService } from '../../../queue/src/index.js';
 import type { RequestExportDto } from './dto.js';
 import type { ExportFile, ExportProgress } from './export-generator.js';
@@ -14,7 +15,6 @@ import {
   createExport,
   EXPORT_PROFILES,
   exportJobId,
-  londonToday,
   type ExportProfile,
   type ExportStatus,
 } from './export-requests.js';
@@ -87,7 +87,7 @@ export class AuditExportsService {
       throw new ForbiddenException('The auditor role may request external_audit exports only');
     }
     const now = this.clock.now();
-    const today = londonToday(now);
+    const today = londonDay(now);
     if (dto.cutOff > today) {
       throw new RuleProblem('The cut-off cannot be in the future', [
         { field: 'cutOff', reason: `must be on or before today (${today}, Europe/London)` },

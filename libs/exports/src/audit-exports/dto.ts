@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { EXPORT_PROFILES, type ExportProfile } from './export-requests.js';
+import { EXPORT_FILE_NAME } from './export-storage.js';
 
 export class RequestExportDto {
   @ApiProperty({
@@ -30,7 +31,7 @@ export class ExportParams {
 
 export class ExportFileParams extends ExportParams {
   @ApiProperty({ example: 'patients.csv' })
-  @Matches(/^[a-z0-9_]+\.(csv|json|html)$/, { message: 'must be the name of one of the export’s files' })
+  @Matches(EXPORT_FILE_NAME, { message: 'must be the name of one of the export’s files' })
   file: string;
 }
 

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { AppConfig, Clock, softwareVersion } from '../../../config/src/index.js';
+import { AppConfig, Clock } from '../../../config/src/index.js';
 import { applyAuditContext, TransactionService } from '../../../database/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { dataDictionary, type ValueSetVersion } from '../dataset/dictionary.js';
@@ -22,6 +22,7 @@ import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { reportHtml } from '../report/report-html.js';
 import { EXPORT_ACTOR, type ExportProfile } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
+import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** A file of an export, as the manifest and the export row list it. */
 export interface ExportFile {
@@ -83,10 +84,10 @@ export class ExportGenerator {
 
   /** Generates the export unless it is already delivered or given up; answers whether it did. */
   async generate(exportId: string, progress: (p: ExportProgress) => Promise<void> = async () => {}) {
+    const pseudonymiser = this.pseudonymiser;
+    if (!pseudonymiser) throw new Error('EXPORT_PSEUDONYM_KEY is not set: exports cannot be pseudonymised');
     const row = await this.claim(exportId);
     if (!row) return false;
-    if (!this.pseudonymiser)
-      throw new Error('EXPORT_PSEUDONYM_KEY is not set: exports cannot be pseudonymised');
     const started = Date.now();
     const dir = await this.storage.prepare(exportId);
     const runner = this.dataSource.createQueryRunner();
@@ -97,7 +98,7 @@ export class ExportGenerator {
         actor: EXPORT_ACTOR,
         reason: `export ${row.profile} v${row.version}`,
       });
-      const files = await this.writeFiles(runner, client, row, dir, progress);
+      const files = await this.writeFiles(runner, client, row, dir, pseudonymiser, progress);
       await this.storage.publish(
         exportId,
         files.files.map((f) => f.name),
@@ -105,7 +106,7 @@ export class ExportGenerator {
       await runner.query(
         `UPDATE audit_export SET status = 'ready', files = $2::jsonb, patients = $3, finished_at = $4,
                 software_version = $5 WHERE id = $1`,
-        [exportId, JSON.stringify(files.files), files.patients, this.clock.now(), softwareVersion()],
+        [exportId, JSON.stringify(files.files), files.patients, this.clock.now(), this.config.APP_VERSION],
       );
       await runner.commitTransaction();
     } catch (error) {
@@ -151,6 +152,7 @@ export class ExportGenerator {
     client: PoolClient,
     row: ExportRow,
     dir: string,
+    pseudonymiser: Pseudonymiser,
     progress: (p: ExportProgress) => Promise<void>,
   ): Promise<{ files: ExportFile[]; patients: number }> {
     const cut = cutOffOf(row.cut_off);
@@ -163,7 +165,6 @@ export class ExportGenerator {
        SELECT count(*)::int AS patients FROM logged`,
       [row.id],
     );
-    const pseudonymiser = this.pseudonymiser!;
     const keying: PatientKeying = {
       pseudonym: (id) => pseudonymiser.pseudonym(id),
       shiftDays: (id) => (external ? pseudonymiser.shiftDays(id) : 0),
@@ -188,8 +189,7 @@ export class ExportGenerator {
     await progress({ step: REPORT_JSON, done: files.length, total });
     const facts = await runner.manager.query<PatientFacts[]>(factsQuery(cut));
     const report = auditReport(facts, {
-      cutOff: row.cut_off,
-      cutOffEndsAt: cut.endsAt,
+      cut,
       disclosure: external
         ? { threshold: this.config.DISCLOSURE_THRESHOLD, rounding: this.config.DISCLOSURE_ROUNDING }
         : null,
@@ -219,7 +219,7 @@ export class ExportGenerator {
         requestedAt: row.requested_at.toISOString(),
         generatedAt: this.clock.now().toISOString(),
       },
-      software: { name: 'ecmo-registry', version: softwareVersion() },
+      software: { name: 'ecmo-registry', version: this.config.APP_VERSION },
       dates: external
         ? `shifted per patient by a whole number of days, between -${this.config.EXPORT_DATE_SHIFT_MAX_DAYS} and +${this.config.EXPORT_DATE_SHIFT_MAX_DAYS}, never 0, the same in every file`
         : 'exact',
@@ -262,11 +262,7 @@ export class ExportJobs {
       await this.generator.generate(payload.exportId, (p) => job.updateProgress({ ...p }));
     } catch (error) {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (last)
-        await this.generator.markFailed(
-          payload.exportId,
-          error instanceof Error ? error.message : String(error),
-        );
+      if (last) await this.generator.markFailed(payload.exportId, errorMessage(error));
       throw error;
     }
   }

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig, Clock } from '../../../config/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
-import { addCalendarDays, localWallClock } from '../../../followup/src/rules/local-time.js';
+import { addCalendarDays } from '../../../followup/src/rules/local-time.js';
+import { londonDay } from '../../../registry/src/index.js';
 import { addToOutbox, JobHandler, JobName, QueueService } from '../../../queue/src/index.js';
 
 export const EXPORT_PROFILES = ['internal', 'external_audit'] as const;
@@ -15,11 +16,6 @@ export const EXPORT_ACTOR = 'system:exports';
 
 /** The BullMQ id of an export's job: one job per export, so a relayed-twice request runs once. */
 export const exportJobId = (exportId: string): string => `export-${exportId}`;
-
-/** Today's date in Europe/London. */
-export function londonToday(now: Date): string {
-  return localWallClock(now).date;
-}
 
 export interface NewExport {
   readonly profile: ExportProfile;
@@ -74,7 +70,7 @@ export class ScheduledExports {
   @JobHandler(JobName.ScheduleExports)
   async schedule(): Promise<void> {
     const now = this.clock.now();
-    const cutOff = addCalendarDays(londonToday(now), -1);
+    const cutOff = addCalendarDays(londonDay(now), -1);
     const created = await this.transactions.run(
       { actor: EXPORT_ACTOR, reason: `scheduled export, cut-off ${cutOff}` },
       async (em) => {

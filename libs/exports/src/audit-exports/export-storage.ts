@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { AppConfig } from '../../../config/src/index.js';
 
 /** The names an export's files may have (checked before any path is built from a request). */
-const FILE_NAME = /^[a-z0-9_]+\.(csv|json|html)$/;
+export const EXPORT_FILE_NAME = /^[a-z0-9_]+\.(csv|json|html)$/;
 
 /**
  * Where exports live on disk: `<EXPORT_DIR>/<export id>/`, one folder per export, its files read-only. A
@@ -55,7 +55,7 @@ export class ExportStorage {
 
   /** The path of a published file; null for a name no export file can have. */
   path(exportId: string, name: string): string | null {
-    return FILE_NAME.test(name) ? join(this.finalDir(exportId), name) : null;
+    return EXPORT_FILE_NAME.test(name) ? join(this.finalDir(exportId), name) : null;
   }
 
   private partialDir(exportId: string): string {

@@ -36,12 +36,13 @@ export interface ExportTable {
   readonly from: string;
 }
 
-function dateLiteral(cut: CutOff): string {
+/** The cut-off date as SQL (COPY takes no parameters): refused unless it is YYYY-MM-DD. */
+export function dateLiteral(cut: CutOff): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(cut.date)) throw new RangeError(`not a cut-off date: ${cut.date}`);
   return `'${cut.date}'::date`;
 }
 
-function instantLiteral(cut: CutOff): string {
+export function instantLiteral(cut: CutOff): string {
   return `'${cut.endsAt.toISOString()}'::timestamptz`;
 }
 
@@ -73,6 +74,10 @@ export function copyQuery(table: ExportTable, cut: CutOff): string {
 SELECT ${select}
   ${table.from}) TO STDOUT (FORMAT csv)`;
 }
+
+/** The taxonomy group (`g.group_code`) of a complication `x`, from the current version of the taxonomy. */
+export const COMPLICATION_GROUP_JOIN = `LEFT JOIN value_set_code g ON g.value_set = 'complication' AND g.code = x.code
+        AND g.version = (SELECT max(version) FROM value_set_version WHERE value_set = 'complication')`;
 
 /** Values stated by the schema (CHECK constraints), not by a value set. */
 const CONSENT_STATES = ['emergency_enrolled', 'consultee_agreed', 'consented', 'withdrawn'];
@@ -387,8 +392,7 @@ export const EXPORT_TABLES: readonly ExportTable[] = [
     ],
     from: `FROM complication x CROSS JOIN cut JOIN cohort c ON c.id = x.patient_id
   LEFT JOIN runs r ON r.id = x.ecmo_run_id
-  LEFT JOIN value_set_code g ON g.value_set = 'complication' AND g.code = x.code
-        AND g.version = (SELECT max(version) FROM value_set_version WHERE value_set = 'complication')
+  ${COMPLICATION_GROUP_JOIN}
  WHERE x.voided_at IS NULL AND x.onset_at < cut.at
  ORDER BY x.patient_id, x.onset_at, x.code, x.id`,
   },

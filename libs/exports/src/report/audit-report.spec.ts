@@ -1,3 +1,4 @@
+import { cutOffOf } from '../dataset/tables.js';
 import { wilson } from '../statistics/index.js';
 import { auditReport, type ReportOptions } from './audit-report.js';
 import type { PatientFacts, RunFacts, VisitFacts } from './facts.js';
@@ -6,8 +7,7 @@ import { criteriaCsv, CRITERIA_CSV_HEADER, reportCsv, REPORT_CSV_HEADER } from '
 const DAY = 86_400_000;
 const START = Date.parse('2026-01-10T14:00:00Z');
 const CUT: ReportOptions = {
-  cutOff: '2026-12-31',
-  cutOffEndsAt: new Date('2027-01-01T00:00:00Z'),
+  cut: cutOffOf('2026-12-31'),
   disclosure: null,
   followUpStandard: 90,
 };
@@ -98,7 +98,7 @@ describe('auditReport', () => {
         patient({ runs: [run(null)], outcome: null, outcomeAt: null }),
         patient({ runs: [run(4, 'transferred_on_ecmo')] }),
         patient({
-          startedAt: CUT.cutOffEndsAt.getTime() - 10 * DAY,
+          startedAt: CUT.cut.endsAt.getTime() - 10 * DAY,
           runs: [],
           outcome: null,
           outcomeAt: null,

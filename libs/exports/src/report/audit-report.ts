@@ -12,7 +12,15 @@ import {
   type Rate,
   type SurvivalObservation,
 } from '../statistics/index.js';
+import type { CutOff } from '../dataset/tables.js';
 import type { PatientFacts } from './facts.js';
+
+/** To 4 decimal places, as the report publishes estimates (the precision the statistics are checked to). */
+export function round4(x: number): number;
+export function round4(x: number | null | undefined): number | null;
+export function round4(x: number | null | undefined): number | null {
+  return x === null || x === undefined ? null : Math.round(x * 1e4) / 1e4;
+}
 
 /** Ends of a run in which the patient did not come off ECMO alive. */
 const DIED_ON_ECMO = ['died_on_ecmo', 'withdrawn_futility'];
@@ -23,8 +31,7 @@ const YEAR_DAYS = 365;
 export const SURVIVAL_TIMES = [30, 90, 180, 365] as const;
 
 export interface ReportOptions {
-  readonly cutOff: string;
-  readonly cutOffEndsAt: Date;
+  readonly cut: CutOff;
   /** External profile: sub-national cells protected by these rules; null in the internal profile. */
   readonly disclosure: DisclosureRules | null;
   /** Standard (percent) of the follow-up criterion. */
@@ -162,7 +169,6 @@ function observation(origin: number, s: Survival): SurvivalObservation {
 
 function summarise(origin: string, observations: readonly SurvivalObservation[]): SurvivalSummary {
   const curve = kaplanMeier(observations);
-  const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
   return {
     origin,
     n: curve.n,
@@ -172,18 +178,18 @@ function summarise(origin: string, observations: readonly SurvivalObservation[])
       atRisk: s.atRisk,
       events: s.events,
       censored: s.censored,
-      survival: round(s.survival)!,
-      lower: round(s.lower),
-      upper: round(s.upper),
+      survival: round4(s.survival),
+      lower: round4(s.lower),
+      upper: round4(s.upper),
     })),
     at: SURVIVAL_TIMES.map((days) => {
       const point = survivalAt(curve, days);
       return {
         days,
         atRisk: atRiskAt(observations, days),
-        survival: round(point.survival)!,
-        lower: round(point.lower),
-        upper: round(point.upper),
+        survival: round4(point.survival),
+        lower: round4(point.lower),
+        upper: round4(point.upper),
       };
     }),
   };
@@ -195,7 +201,7 @@ function summarise(origin: string, observations: readonly SurvivalObservation[])
  * recomputed from the totals), and a site's estimate and interval are hidden whenever one of its counts is.
  */
 function shownBySite(
-  rows: readonly { site: string; numerator: number; denominator: number }[],
+  rows: readonly SiteCounts[],
   disclosure: DisclosureRules | null,
 ): ({ site: string } & ShownProportion)[] {
   if (!disclosure || rows.length === 0) {
@@ -221,10 +227,34 @@ function shownBySite(
   });
 }
 
-function bySite<T>(facts: readonly T[], siteOf: (t: T) => string): Map<string, T[]> {
-  const sites = new Map<string, T[]>();
-  for (const f of facts) sites.set(siteOf(f), [...(sites.get(siteOf(f)) ?? []), f]);
-  return new Map([...sites].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+interface SiteCounts {
+  readonly site: string;
+  readonly numerator: number;
+  readonly denominator: number;
+}
+
+/**
+ * Adds up each patient's [numerator, denominator] contribution per site (every site listed, even at 0/0),
+ * and overall: the counting behind every proportion and criterion of the report.
+ */
+function tallyBySite(
+  patients: readonly PatientFacts[],
+  sites: readonly string[],
+  count: (p: PatientFacts) => readonly [number, number],
+): { perSite: SiteCounts[]; overall: Proportion } {
+  const totals = new Map(sites.map((site) => [site, { site, numerator: 0, denominator: 0 }]));
+  for (const p of patients) {
+    const [numerator, denominator] = count(p);
+    const t = totals.get(p.site)!;
+    t.numerator += numerator;
+    t.denominator += denominator;
+  }
+  const perSite = [...totals.values()];
+  const overall = wilson(
+    perSite.reduce((n, r) => n + r.numerator, 0),
+    perSite.reduce((n, r) => n + r.denominator, 0),
+  );
+  return { perSite, overall };
 }
 
 /** A yes/no/unknown measure per patient, by site and overall. */
@@ -237,27 +267,13 @@ function proportions(
   disclosure: DisclosureRules | null,
 ): SiteProportions {
   const excluded: Record<string, number> = {};
-  const counts = new Map(sites.map((s) => [s, { numerator: 0, denominator: 0 }]));
-  for (const p of facts) {
+  const { perSite, overall } = tallyBySite(facts, sites, (p) => {
     const verdict = judge(p);
-    if (typeof verdict === 'string') {
-      excluded[verdict] = (excluded[verdict] ?? 0) + 1;
-      continue;
-    }
-    const c = counts.get(p.site)!;
-    c.denominator++;
-    if (verdict) c.numerator++;
-  }
-  const rows = [...counts].map(([site, c]) => ({ site, ...c }));
-  const numerator = rows.reduce((n, r) => n + r.numerator, 0);
-  const denominator = rows.reduce((n, r) => n + r.denominator, 0);
-  return {
-    measure,
-    label,
-    sites: shownBySite(rows, disclosure),
-    overall: wilson(numerator, denominator),
-    excluded,
-  };
+    if (typeof verdict !== 'string') return [verdict ? 1 : 0, 1];
+    excluded[verdict] = (excluded[verdict] ?? 0) + 1;
+    return [0, 0];
+  });
+  return { measure, label, sites: shownBySite(perSite, disclosure), overall, excluded };
 }
 
 /**
@@ -268,9 +284,9 @@ function proportions(
  * to discharge, and in nothing else.
  */
 export function auditReport(all: readonly PatientFacts[], options: ReportOptions): AuditReport {
-  const cutOffEndsAt = options.cutOffEndsAt.getTime();
+  const cutOffEndsAt = options.cut.endsAt.getTime();
   const full = all.filter((p) => !p.countingOnly);
-  const sites = [...bySite(all, (p) => p.site).keys()];
+  const sites = [...new Set(all.map((p) => p.site))].sort();
   const survival = new Map(full.map((p) => [p, survivalOf(p, cutOffEndsAt)]));
 
   // Treated, by site and year of ECMO start: everyone, whatever their consent.
@@ -390,7 +406,7 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
   });
 
   return {
-    cutOff: options.cutOff,
+    cutOff: options.cut.date,
     disclosure: options.disclosure,
     treated,
     outcomes,
@@ -494,17 +510,7 @@ function criteria(
   ];
   const rows: CriterionRow[] = [];
   for (const spec of specs) {
-    const patients = spec.over === 'full' ? full : all;
-    const perSite = sites.map((site) => {
-      let numerator = 0;
-      let denominator = 0;
-      for (const p of patients.filter((x) => x.site === site)) {
-        const [n, dn] = spec.count(p);
-        numerator += n;
-        denominator += dn;
-      }
-      return { site, numerator, denominator };
-    });
+    const { perSite, overall } = tallyBySite(spec.over === 'full' ? full : all, sites, spec.count);
     const judge = (estimate: number | null) =>
       spec.standard === null || estimate === null ? null : estimate * 100 >= spec.standard - 1e-9;
     for (const shown of shownBySite(perSite, options.disclosure)) {
@@ -516,19 +522,12 @@ function criteria(
         met: judge(shown.estimate),
       });
     }
-    const numerator = perSite.reduce((n, r) => n + r.numerator, 0);
-    const denominator = perSite.reduce((n, r) => n + r.denominator, 0);
-    const overall = wilson(numerator, denominator);
     rows.push({
       criterion: spec.criterion,
       label: spec.label,
       site: 'ALL',
       standard: spec.standard,
-      numerator,
-      denominator,
-      estimate: overall.estimate,
-      lower: overall.lower,
-      upper: overall.upper,
+      ...overall,
       met: judge(overall.estimate),
     });
   }

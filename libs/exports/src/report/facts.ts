@@ -1,4 +1,4 @@
-import type { CutOff } from '../dataset/tables.js';
+import { COMPLICATION_GROUP_JOIN, dateLiteral, instantLiteral, type CutOff } from '../dataset/tables.js';
 
 /** A run of the patient, as at the cut-off (an end after the cut-off is no end yet). */
 export interface RunFacts {
@@ -53,9 +53,8 @@ export interface PatientFacts {
 
 /** One row per treated patient, from the same snapshot as the files (the generator's transaction). */
 export function factsQuery(cut: CutOff): string {
-  const date = `'${cut.date}'::date`;
-  const at = `'${cut.endsAt.toISOString()}'::timestamptz`;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(cut.date)) throw new RangeError(`not a cut-off date: ${cut.date}`);
+  const date = dateLiteral(cut);
+  const at = instantLiteral(cut);
   const full = 'NOT t.counting_only';
   const ms = (expression: string) => `(extract(epoch FROM ${expression}) * 1000)::float8`;
   return `
@@ -97,8 +96,7 @@ SELECT t.site, t.counting_only AS "countingOnly",
                   'onEcmo', x.ecmo_run_id IS NOT NULL, 'graded', x.grade IS NOT NULL)
                   ORDER BY x.onset_at, x.id)
            FROM complication x
-           LEFT JOIN value_set_code g ON g.value_set = 'complication' AND g.code = x.code
-                 AND g.version = (SELECT max(version) FROM value_set_version WHERE value_set = 'complication')
+           ${COMPLICATION_GROUP_JOIN}
           WHERE ${full} AND x.patient_id = t.id AND x.voided_at IS NULL AND x.onset_at < ${at}),
          '[]') AS complications,
        COALESCE((SELECT json_agg(json_build_object(

@@ -1,9 +1,6 @@
 import { csvLine } from '../dataset/dictionary.js';
 import type { Shown } from '../disclosure/suppression.js';
-import type { AuditReport } from './audit-report.js';
-
-const round4 = (x: number | null | undefined) =>
-  x === null || x === undefined ? null : Math.round(x * 1e4) / 1e4;
+import { round4, type AuditReport } from './audit-report.js';
 
 export const REPORT_CSV_HEADER = [
   'section',

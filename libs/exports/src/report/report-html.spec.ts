@@ -1,3 +1,4 @@
+import { cutOffOf } from '../dataset/tables.js';
 import { auditReport, type SurvivalSummary } from './audit-report.js';
 import type { PatientFacts } from './facts.js';
 import { escapeHtml, reportHtml, survivalSvg } from './report-html.js';
@@ -69,8 +70,7 @@ describe('reportHtml', () => {
     ...Array.from({ length: 30 }, (_, i) => patient('CCC', i < 12 ? 5 : null)),
   ];
   const options = {
-    cutOff: '2026-12-31',
-    cutOffEndsAt: new Date('2027-01-01T00:00:00Z'),
+    cut: cutOffOf('2026-12-31'),
     followUpStandard: 90,
   };
 

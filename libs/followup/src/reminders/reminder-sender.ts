@@ -17,6 +17,7 @@ import { PatientIdentities } from '../../../registry/src/index.js';
 import { Appointment } from '../appointments/appointment.entity.js';
 import { reminderJobId, renderReminder } from '../rules/reminders.js';
 import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.entity.js';
+import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** Who the audit trail says sent, expired or settled a reminder. */
 const REMINDER_ACTOR = 'system:reminders';
@@ -104,7 +105,7 @@ export class ReminderSender {
         }
         // The provider may have taken it: the claim stays, and the reconciler asks the provider later.
         this.logger.warn(
-          { reminderId, deliveryId, reason: error instanceof Error ? error.message : String(error) },
+          { reminderId, deliveryId, reason: errorMessage(error) },
           'reminder handed to the provider without an answer: left for the reconciler',
         );
         return 'interrupted';
@@ -438,7 +439,7 @@ export class ReminderReconciler {
       } catch (error) {
         // Asked again on the next run; never resent without an answer.
         this.logger.warn(
-          { deliveryId: row.id, reason: error instanceof Error ? error.message : String(error) },
+          { deliveryId: row.id, reason: errorMessage(error) },
           `could not ask ${provider.name} about an interrupted reminder`,
         );
         continue;

@@ -8,6 +8,7 @@ import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { addCalendarDays, localWallClock } from '../rules/local-time.js';
 import { longDate } from '../rules/reminders.js';
 import { WorklistService, type Worklist } from './worklist.js';
+import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** Who the audit trail says sent the nurses' digests. */
 export const DIGEST_ACTOR = 'system:nurse-digest';
@@ -203,7 +204,7 @@ export class NurseDigests {
       await this.settle(digestId, 'sent', ref, null);
       return 'sent';
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       if (error instanceof MessageRejected) await this.settle(digestId, 'failed', null, reason);
       else if (error instanceof MessageNotSent) await this.settle(digestId, 'not_sent', null, reason);
       else {

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppConfig, Clock } from '../../../config/src/index.js';
 import type { JobName } from '../job-catalogue.js';
 import { QueueService } from '../queue.service.js';
+import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** Outbox rows moved per transaction. */
 const BATCH = 500;
@@ -56,10 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       while (!this.stopped && (await this.relayOnce()) === BATCH);
       if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.prune();
     } catch (error) {
-      this.logger.warn(
-        { reason: error instanceof Error ? error.message : String(error) },
-        'outbox relay failed; retrying',
-      );
+      this.logger.warn({ reason: errorMessage(error) }, 'outbox relay failed; retrying');
     }
     this.schedule(this.config.OUTBOX_POLL_INTERVAL_MS);
   }

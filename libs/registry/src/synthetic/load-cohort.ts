@@ -12,6 +12,7 @@ import { PatientsService } from '../patients/patients.service.js';
 import { ClinicalRecordsService, COMPLICATION, OUTCOME } from '../patients/records.service.js';
 import { SYNTHETIC_NHS_NUMBER_COUNT } from '../rules/nhs-number.js';
 import { parseSyntheticNote, syntheticNote, syntheticPatient, type SyntheticPatient } from './cohort.js';
+import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** Who the audit trail says loaded the cohort. */
 export const SYNTHETIC_ACTOR = 'cli:synthetic-cohort';
@@ -75,7 +76,7 @@ function describe(error: unknown): string {
   if (error instanceof RuleProblem && error.fieldErrors.length > 0) {
     return `${error.message} (${error.fieldErrors.map((e) => `${e.field} ${e.reason}`).join('; ')})`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** A DTO instance that passed the api's own validation (whitelist, no unknown properties), or a RuleProblem. */
