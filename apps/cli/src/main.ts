@@ -12,6 +12,7 @@ import {
 } from '../../../libs/config/src/index.js';
 import { REGISTRY_ENTITIES, rotateIdentityKeys } from '../../../libs/registry/src/index.js';
 import { syntheticCohortCommand } from './synthetic-cohort.js';
+import { exportCommand } from './export.js';
 import {
   canAdminister,
   ensureRolesAndDatabase,
@@ -24,7 +25,8 @@ import { errorMessage } from '../../../libs/observability/src/error-message.js';
  * One-shot commands: `setup` (development secrets, roles, database, migrations; what `npm start` runs
  * first), `migrate` (migrations only, as the owner role, under an advisory lock), `create-admin` (an
  * administrator and their one-time password token), `rotate-identity-keys` (re-wrap every patient's data key
- * with the current master key), `config-docs` (the README's table).
+ * with the current master key), `synthetic-cohort` (demonstration data), `export` (an audit export with a
+ * progress bar), `config-docs` (the README's table).
  */
 const commands: Record<string, () => Promise<void>> = {
   async setup() {
@@ -123,6 +125,10 @@ const commands: Record<string, () => Promise<void>> = {
   // synthetic-cohort --patients N --sites M --seed S [--offset K]: demonstration data, refused in production.
   'synthetic-cohort'() {
     return syntheticCohortCommand(process.argv.slice(3), log);
+  },
+  // export --profile internal|external_audit --cut-off YYYY-MM-DD: an audit export made in this process.
+  export() {
+    return exportCommand(process.argv.slice(3), log);
   },
   'config-docs'() {
     console.log(environmentTable());

@@ -17,12 +17,23 @@ export const EXPORT_ACTOR = 'system:exports';
 /** The BullMQ id of an export's job: one job per export, so a relayed-twice request runs once. */
 export const exportJobId = (exportId: string): string => `export-${exportId}`;
 
+/**
+ * The two keys of the session advisory lock a generation holds on its export, for the export id given as
+ * SQL. The reconciler looks for them in `pg_locks` to leave alone an export a process is generating.
+ */
+export const generationLock = (idSql: string): readonly [string, string] => [
+  `hashtext('audit_export_generation')`,
+  `hashtext(${idSql}::text)`,
+];
+
 export interface NewExport {
   readonly profile: ExportProfile;
   readonly cutOff: string;
   readonly origin: 'request' | 'schedule';
   readonly requestedBy: string;
   readonly requestedAt: Date;
+  /** False when the caller generates it itself (the CLI): no job for the worker. */
+  readonly enqueue?: boolean;
 }
 
 /**
@@ -45,6 +56,7 @@ export async function createExport(em: EntityManager, request: NewExport): Promi
   );
   const id = rows[0]?.id;
   if (!id) return null;
+  if (request.enqueue === false) return id;
   await addToOutbox(em, [
     { name: JobName.GenerateExport, payload: { exportId: id }, jobId: exportJobId(id) },
   ]);
@@ -95,8 +107,15 @@ export class ScheduledExports {
   async reconcile(): Promise<void> {
     // Older than the outbox relay's look: a fresh request's job may not have reached Redis yet.
     const before = new Date(this.clock.now().getTime() - 2 * 60_000 - this.config.OUTBOX_POLL_INTERVAL_MS);
+    // An export some process is generating (the CLI's, which has no job) is not given to the worker too.
     const waiting: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM audit_export WHERE status IN ('queued', 'running') AND requested_at < $1`,
+      `SELECT e.id FROM audit_export e
+        WHERE e.status IN ('queued', 'running') AND e.requested_at < $1
+          AND NOT EXISTS (
+                SELECT 1 FROM pg_locks l
+                 WHERE l.locktype = 'advisory' AND l.objsubid = 2
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND (l.classid, l.objid) = (${generationLock('e.id')[0]}::oid, ${generationLock('e.id')[1]}::oid))`,
       [before],
     );
     if (waiting.length === 0) return;
