@@ -119,6 +119,14 @@ describe('auditReport', () => {
     expect(measure(report, 'survival_30_days').overall).toEqual(wilson(1, 1));
   });
 
+  it('lists sites in the order a reader expects: SYN2 before SYN10', () => {
+    const report = auditReport(
+      ['SYN10', 'SYN2', 'SYN1', 'ABC'].map((site) => patient({ site })),
+      CUT,
+    );
+    expect(report.treated.sites.map((s) => s.site)).toEqual(['ABC', 'SYN1', 'SYN2', 'SYN10']);
+  });
+
   it('follows survival from ECMO start to one year: a death counts, a later follow-up alive censors later', () => {
     const report = auditReport(
       [
@@ -136,7 +144,13 @@ describe('auditReport', () => {
       [100, 2, 0.375],
       [300, 1, 0.375],
     ]);
-    expect(fromStart.at.find((a) => a.days === 365)).toMatchObject({ survival: 0.375, atRisk: 0 });
+    expect(fromStart.at.map((a) => [a.days, a.atRisk, a.survival])).toEqual([
+      [30, 2, 0.75],
+      [90, 2, 0.75],
+      [180, 1, 0.375],
+      // Nobody was followed past day 300: the curve says nothing at a year.
+      [365, 0, null],
+    ]);
     expect(fromDischarge).toMatchObject({ origin: 'hospital_discharge', n: 3, events: 1 });
   });
 

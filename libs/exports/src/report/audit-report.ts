@@ -16,6 +16,9 @@ import type { CutOff } from '../dataset/tables.js';
 import type { PatientFacts } from './facts.js';
 
 /** To 4 decimal places, as the report publishes estimates (the precision the statistics are checked to). */
+/** The order sites are listed in, the same on every machine. */
+const SITE_ORDER = new Intl.Collator('en', { numeric: true });
+
 export function round4(x: number): number;
 export function round4(x: number | null | undefined): number | null;
 export function round4(x: number | null | undefined): number | null {
@@ -79,10 +82,11 @@ export interface SurvivalSummary {
     lower: number | null;
     upper: number | null;
   }[];
+  /** The curve at 30, 90, 180 and 365 days; survival null past the longest follow-up. */
   readonly at: readonly {
     days: number;
     atRisk: number;
-    survival: number;
+    survival: number | null;
     lower: number | null;
     upper: number | null;
   }[];
@@ -169,6 +173,7 @@ function observation(origin: number, s: Survival): SurvivalObservation {
 
 function summarise(origin: string, observations: readonly SurvivalObservation[]): SurvivalSummary {
   const curve = kaplanMeier(observations);
+  const lastTime = Math.max(0, ...observations.map((o) => o.time));
   return {
     origin,
     n: curve.n,
@@ -183,7 +188,8 @@ function summarise(origin: string, observations: readonly SurvivalObservation[])
       upper: round4(s.upper),
     })),
     at: SURVIVAL_TIMES.map((days) => {
-      const point = survivalAt(curve, days);
+      // Beyond the longest follow-up the curve says nothing (R's summary.survfit leaves such times out).
+      const point = days <= lastTime ? survivalAt(curve, days) : { survival: null, lower: null, upper: null };
       return {
         days,
         atRisk: atRiskAt(observations, days),
@@ -286,7 +292,8 @@ function proportions(
 export function auditReport(all: readonly PatientFacts[], options: ReportOptions): AuditReport {
   const cutOffEndsAt = options.cut.endsAt.getTime();
   const full = all.filter((p) => !p.countingOnly);
-  const sites = [...new Set(all.map((p) => p.site))].sort();
+  // SYN2 before SYN10: digits in a site code compare as numbers.
+  const sites = [...new Set(all.map((p) => p.site))].sort(SITE_ORDER.compare);
   const survival = new Map(full.map((p) => [p, survivalOf(p, cutOffEndsAt)]));
 
   // Treated, by site and year of ECMO start: everyone, whatever their consent.

@@ -1,7 +1,7 @@
 import { cutOffOf } from '../dataset/tables.js';
 import { auditReport, type SurvivalSummary } from './audit-report.js';
 import type { PatientFacts } from './facts.js';
-import { escapeHtml, reportHtml, survivalSvg } from './report-html.js';
+import { escapeHtml, MAX_CENSOR_TICKS, reportHtml, survivalSvg } from './report-html.js';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-01-10T14:00:00Z');
@@ -56,6 +56,27 @@ describe('survivalSvg', () => {
     expect(svg).toContain('<path class="curve" d="M56.0,16.0 H71.6 V76.0 H211.6 V166.0 H211.6"/>');
     expect(svg).toMatch(/<polygon class="band" points="56\.0,16\.0 71\.6,16\.0 71\.6,25\.6 /);
     expect(svg.match(/<g class="censor">(.*)<\/g>/)![1].match(/<line/g)).toHaveLength(1);
+  });
+
+  it('marks no censoring when there are too many times to tell apart, and says so under the figure', () => {
+    const many = (n: number) => ({
+      ...CURVE,
+      steps: Array.from({ length: n }, (_, i) => ({
+        time: 1 + i / 10,
+        atRisk: n - i,
+        events: 0,
+        censored: 1,
+        survival: 1,
+        lower: null,
+        upper: null,
+      })),
+    });
+    const ticks = (n: number) =>
+      survivalSvg(many(n), 'Survival')
+        .match(/<g class="censor">(.*)<\/g>/)![1]
+        .match(/<line/g)?.length ?? 0;
+    expect(ticks(MAX_CENSOR_TICKS)).toBe(MAX_CENSOR_TICKS);
+    expect(ticks(MAX_CENSOR_TICKS + 1)).toBe(0);
   });
 
   it('gives the same bytes for the same curve', () => {

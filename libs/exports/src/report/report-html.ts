@@ -42,6 +42,12 @@ const W = 640;
 const H = 300;
 const M = { left: 56, right: 16, top: 16, bottom: 44 };
 const X_TICKS = [0, 30, 90, 180, 270, 365];
+/** Beyond this many censoring times, ticks would merge into a smear over the curve: none are drawn. */
+export const MAX_CENSOR_TICKS = 100;
+
+/** Whether a curve's censoring times are marked (few enough to tell apart). */
+const marksCensoring = (curve: SurvivalSummary) =>
+  curve.steps.filter((s) => s.censored > 0).length <= MAX_CENSOR_TICKS;
 
 /**
  * A Kaplan–Meier curve as inline SVG: the step function, its 95% log-log confidence band (shaded), censoring
@@ -72,7 +78,7 @@ export function survivalSvg(curve: SurvivalSummary, title: string): string {
       upperPts.push(`${x(step.time)},${y(upper)}`);
       lowerPts.push(`${x(step.time)},${y(lower)}`);
     }
-    if (step.censored > 0) {
+    if (step.censored > 0 && marksCensoring(curve)) {
       marks.push(
         `<line x1="${x(step.time)}" x2="${x(step.time)}" y1="${(Number(y(survival)) - 4).toFixed(1)}" y2="${(Number(y(survival)) + 4).toFixed(1)}"/>`,
       );
@@ -168,8 +174,11 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
       curve.origin === 'ecmo_start'
         ? 'Kaplan–Meier survival from the start of ECMO (all sites)'
         : 'Kaplan–Meier survival from hospital discharge, hospital survivors (all sites)';
+    const longest = curve.steps.length > 0 ? curve.steps[curve.steps.length - 1].time : 0;
+    const censored = curve.steps.reduce((sum, s) => sum + s.censored, 0);
+    const censoredTimes = curve.steps.filter((s) => s.censored > 0).length;
     parts.push(
-      `<figure>${survivalSvg(curve, title)}<figcaption>${escapeHtml(title)}: ${curve.n} patients, ${curve.events} deaths; shaded: 95% interval (log-log); ticks: censored.</figcaption></figure>`,
+      `<figure>${survivalSvg(curve, title)}<figcaption>${escapeHtml(title)}: ${curve.n} patients, ${curve.events} deaths, longest follow-up ${longest.toFixed(0)} days; shaded: 95% interval (log-log); ${marksCensoring(curve) ? 'ticks: censored' : `censoring not marked (${censored} patients at ${censoredTimes} times)`}.</figcaption></figure>`,
     );
     parts.push(
       table(
