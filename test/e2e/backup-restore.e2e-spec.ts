@@ -7,19 +7,13 @@ import { Clock } from '../../libs/config/src/index.js';
 import { runMigrations } from '../../libs/database/src/migrate.js';
 import { parsePostgresUrl } from '../../libs/database/src/postgres-url.js';
 import { lockDownDatabase } from '../../libs/database/src/setup.js';
-import {
-  createDatabaseFrom,
-  dropDatabases,
-  runDatabaseName,
-  templateName,
-  urlsFor,
-} from '../../libs/database/src/testing/test-databases.js';
 import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
 import { londonDay } from '../../libs/registry/src/index.js';
 import { JobSchedulerService } from '../../libs/queue/src/index.js';
 import { bearer } from '../support/access.js';
 import { eventually, testConfig } from '../support/apps.js';
 import { daysAgo } from '../support/patients.js';
+import { usePrivateDatabase } from '../support/private-database.js';
 import { ReminderHarness } from '../support/reminders.js';
 
 const run = promisify(execFile);
@@ -32,39 +26,26 @@ const today = () => londonDay(new Date());
  * there; the pending reminders get their jobs back from the reconciler and are each sent once.
  */
 describe('backup and restore: pg_dump of a registry in use, restored into a new database', () => {
-  const runId = process.env.TEST_RUN_ID!;
-  const worker = process.env.JEST_WORKER_ID ?? '1';
-  const original = runDatabaseName(runId, `backup${worker}`);
-  const restored = runDatabaseName(runId, `restored${worker}`);
-  const saved = { url: process.env.DATABASE_URL, owner: process.env.DATABASE_MIGRATION_URL };
+  let original: Awaited<ReturnType<typeof usePrivateDatabase>>;
+  let restored: Awaited<ReturnType<typeof usePrivateDatabase>> | undefined;
   let dir: string;
-
-  /** Points everything this file starts (apps, raw connections, processes) at one of its databases. */
-  function use(database: string) {
-    const { appUrl, ownerUrl } = urlsFor(database);
-    process.env.DATABASE_URL = appUrl;
-    process.env.DATABASE_MIGRATION_URL = ownerUrl;
-    return ownerUrl;
-  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ecmo-backup-'));
-    await createDatabaseFrom(original, templateName(runId));
-    const owner = parsePostgresUrl(urlsFor(original).ownerUrl).user;
-    await lockDownDatabase(testConfig().DATABASE_ADMIN_URL, original, owner);
+    original = await usePrivateDatabase('backup');
   });
 
   afterAll(async () => {
-    process.env.DATABASE_URL = saved.url;
-    process.env.DATABASE_MIGRATION_URL = saved.owner;
-    await dropDatabases([original, restored]);
+    // In reverse order: each points the environment back to what it was when it was made.
+    await restored?.release();
+    await original?.release();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('finds every patient, history, follow-up, audit event and pending reminder after a restore', async () => {
     const prefix = process.env.REDIS_PREFIX!;
     // The registry in use: patients with a correction in their history, appointments with reminders pending.
-    const ownerUrl = use(original);
+    const ownerUrl = original.ownerUrl;
     const before = await ReminderHarness.start('backup', { REDIS_PREFIX: `${prefix}-before` });
     const patients: string[] = [];
     const reminders: string[] = [];
@@ -143,8 +124,8 @@ describe('backup and restore: pg_dump of a registry in use, restored into a new 
 
     // The restore: a new, empty database owned by the owner role; pg_restore as that role; then `setup`'s
     // last steps (lock the database down, migrate: nothing to do).
-    await createDatabaseFrom(restored, undefined);
-    const restoredOwnerUrl = use(restored);
+    restored = await usePrivateDatabase('restored', { empty: true });
+    const restoredOwnerUrl = restored.ownerUrl;
     await run('pg_restore', [
       '--no-owner',
       '--exit-on-error',
@@ -154,7 +135,7 @@ describe('backup and restore: pg_dump of a registry in use, restored into a new 
     ]);
     await lockDownDatabase(
       testConfig().DATABASE_ADMIN_URL,
-      restored,
+      restored.name,
       parsePostgresUrl(restoredOwnerUrl).user,
     );
     expect(await runMigrations(restoredOwnerUrl)).toEqual([]);

@@ -4,22 +4,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parsePostgresUrl } from '../../libs/database/src/postgres-url.js';
-import { lockDownDatabase } from '../../libs/database/src/setup.js';
-import {
-  createDatabaseFrom,
-  dropDatabases,
-  runDatabaseName,
-  templateName,
-  urlsFor,
-} from '../../libs/database/src/testing/test-databases.js';
 import { londonDay } from '../../libs/registry/src/index.js';
 import { nhsNumberProblem } from '../../libs/registry/src/rules/nhs-number.js';
 import { syntheticCohort } from '../../libs/registry/src/synthetic/cohort.js';
 import { loadCohort } from '../../libs/registry/src/synthetic/load-cohort.js';
 import { QueueName, QueueService } from '../../libs/queue/src/index.js';
 import { bearer, createUser } from '../support/access.js';
-import { eventually, testConfig } from '../support/apps.js';
+import { eventually } from '../support/apps.js';
+import { usePrivateDatabase } from '../support/private-database.js';
 import { ReminderHarness } from '../support/reminders.js';
 
 const run = promisify(execFile);
@@ -73,9 +65,7 @@ const tokensOf = (text: string) =>
  * step, described in the README.)
  */
 describe('audit export trial: 2,000 synthetic patients, an external export, downloaded and made again', () => {
-  const runId = process.env.TEST_RUN_ID!;
-  const database = runDatabaseName(runId, `trial${process.env.JEST_WORKER_ID ?? '1'}`);
-  const saved = { url: process.env.DATABASE_URL, owner: process.env.DATABASE_MIGRATION_URL };
+  let database: Awaited<ReturnType<typeof usePrivateDatabase>>;
   const now = new Date();
   const cohort = [...syntheticCohort(PATIENTS, { seed: SEED, now, sites: SITES, offset: OFFSET })];
   const cutOff = londonDay(now);
@@ -86,13 +76,7 @@ describe('audit export trial: 2,000 synthetic patients, an external export, down
   const downloaded = new Map<string, Buffer>();
 
   beforeAll(async () => {
-    const { appUrl, ownerUrl } = urlsFor(database);
-    await createDatabaseFrom(database, templateName(runId));
-    const config = testConfig();
-    await lockDownDatabase(config.DATABASE_ADMIN_URL, database, parsePostgresUrl(ownerUrl).user);
-    // Everything this file starts (api, worker, the CLI's processes, raw connections) uses that database.
-    process.env.DATABASE_URL = appUrl;
-    process.env.DATABASE_MIGRATION_URL = ownerUrl;
+    database = await usePrivateDatabase('trial');
     dir = await mkdtemp(join(tmpdir(), 'ecmo-export-trial-'));
     h = await ReminderHarness.start('trial', { EXPORT_DIR: dir });
     manager = (await createUser(h.app, h.admin.accessToken, 'data_manager', [])).accessToken;
@@ -109,9 +93,7 @@ describe('audit export trial: 2,000 synthetic patients, an external export, down
   afterAll(async () => {
     await h?.app.get(QueueService).queue(QueueName.Exports).obliterate({ force: true });
     await h?.close();
-    process.env.DATABASE_URL = saved.url;
-    process.env.DATABASE_MIGRATION_URL = saved.owner;
-    await dropDatabases([database]);
+    await database?.release();
     await rm(dir, { recursive: true, force: true });
   });
 

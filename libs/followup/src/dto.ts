@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -18,6 +19,7 @@ import {
 } from 'class-validator';
 import { IsCalendarDate } from '../../registry/src/index.js';
 import { VISIT_ANCHORS, type VisitAnchor } from './rules/visits.js';
+import { IsNotBlank, IsOptionalNotNull } from '../../observability/src/validators.js';
 
 export class ProtocolVisitDto {
   @ApiProperty({ example: 'day_30', description: 'Stable code, lower case with underscores.' })
@@ -61,18 +63,21 @@ export class PublishProtocolDto {
   @ApiProperty({ example: 'Protocol 2: adds a month-18 visit', maxLength: 200 })
   @IsString()
   @Length(3, 200)
+  @IsNotBlank()
   title: string;
 
   @ApiProperty({ type: [ProtocolVisitDto] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(40)
+  // Each an object: nested validation walks an array inside the array without a word ([[[]]] passed).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ProtocolVisitDto)
   visits: ProtocolVisitDto[];
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 2000)
   notes?: string;
@@ -92,14 +97,14 @@ export class ProtocolParams {
  */
 export class FollowUpPlanDto {
   @ApiPropertyOptional({ example: 2, description: 'Move the patient to this published protocol version.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   protocolVersion?: number;
 
   @ApiPropertyOptional({ description: 'Plan the optional yearly visits.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   extendedFollowUp?: boolean;
 

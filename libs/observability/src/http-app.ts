@@ -6,6 +6,8 @@ import { trustProxySetting, type AppConfig } from '../../config/src/index.js';
 import { Metrics } from './metrics.js';
 import { flattenValidationErrors, ProblemDetailsFilter, ValidationProblem } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
+import { WellFormedTextPipe } from './well-formed-text.js';
+import { registerBodyParsers } from './json-depth.js';
 
 export interface HttpAppOptions {
   /** Listen for SIGTERM/SIGINT and run Nest's shutdown hooks (processes yes; tests close the app themselves). */
@@ -14,7 +16,8 @@ export interface HttpAppOptions {
 
 /**
  * The HTTP shell shared by api and worker: Fastify, pino logs with request ids, problem-details errors, the
- * strict validation pipe (unknown fields are refused, so mass assignment cannot happen), request metrics.
+ * strict validation pipe (unknown fields are refused, so mass assignment cannot happen) behind the check of
+ * text that cannot be stored as sent (NUL, unpaired surrogates), request metrics.
  */
 export async function createHttpApp(
   module: DynamicModule | Type,
@@ -30,11 +33,14 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // Registered by registerBodyParsers below.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
   if (options.shutdownHooks) app.enableShutdownHooks();
   app.useGlobalPipes(
+    new WellFormedTextPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -43,6 +49,7 @@ export async function createHttpApp(
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
+  registerBodyParsers(app);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);

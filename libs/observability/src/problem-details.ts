@@ -1,3 +1,4 @@
+import { errorMessage } from './error-message.js';
 import { STATUS_CODES } from 'node:http';
 import {
   BadRequestException,
@@ -160,7 +161,16 @@ class ProblemConverter {
         ...base,
       };
     }
-    this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
+    // Why and where, as text: the logger shows an error object under `err` as {"type":"object"}.
+    this.logger.error(
+      {
+        reason: errorMessage(exception),
+        error: exception instanceof Error ? exception.name : typeof exception,
+        stack: exception instanceof Error ? exception.stack?.split('\n').slice(1, 8).join('\n') : undefined,
+        requestId: request.id,
+      },
+      'unhandled error',
+    );
     const status = HttpStatus.INTERNAL_SERVER_ERROR;
     return {
       type: 'about:blank',

@@ -13,12 +13,14 @@ import { ApiKey } from '../entities.js';
 import type { Principal } from '../principal.js';
 import { Roles } from '../roles.decorator.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../roles.js';
+import { IsNotBlank } from '../../../observability/src/validators.js';
 
 export class CreateApiKeyDto {
   /** What the key is for, e.g. "NICE audit exporter". */
   @ApiProperty({ example: 'NICE audit exporter' })
   @IsString()
   @Length(1, 200)
+  @IsNotBlank()
   name: string;
 
   @ApiProperty({ enum: API_KEY_ROLES, isArray: true })

@@ -20,6 +20,7 @@ import { SiteScope } from '../principal.js';
 import { CurrentScope, RequestAudit } from '../auth/request-context.js';
 import { AnyRole, Roles } from '../roles.decorator.js';
 import { isUniqueViolation } from '../unique-violation.js';
+import { IsNotBlank } from '../../../observability/src/validators.js';
 
 /** Digits and spaces, one leading '+' (the same rule as the column's check). */
 const FOLLOW_UP_PHONE = /^\+?[0-9][0-9 ]{4,18}[0-9]$/;
@@ -39,6 +40,7 @@ export class CreateSiteDto {
   @ApiProperty({ example: 'Northern General Hospital', maxLength: 200 })
   @IsString()
   @Length(1, 200)
+  @IsNotBlank()
   name: string;
 
   @ApiPropertyOptional({ example: '0114 271 1900', description: FOLLOW_UP_PHONE_DESCRIPTION })
@@ -54,6 +56,7 @@ export class UpdateSiteDto {
   @ValidateIf((_, value) => value !== undefined)
   @IsString()
   @Length(1, 200)
+  @IsNotBlank()
   name?: string;
 
   @ApiPropertyOptional({ example: '0114 271 1900', description: FOLLOW_UP_PHONE_DESCRIPTION })

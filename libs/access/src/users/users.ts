@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ArrayUnique, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ArrayUnique, IsArray, IsEmail, IsIn, IsString, IsUUID, Length } from 'class-validator';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
@@ -27,6 +27,7 @@ import type { Principal } from '../principal.js';
 import { Roles } from '../roles.decorator.js';
 import { isSiteRole, ROLES, type Role } from '../roles.js';
 import { isUniqueViolation } from '../unique-violation.js';
+import { IsNotBlank, IsOptionalNotNull } from '../../../observability/src/validators.js';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
@@ -37,6 +38,7 @@ export class CreateUserDto {
   @ApiProperty({ example: 'Nina Nurse' })
   @IsString()
   @Length(1, 200)
+  @IsNotBlank()
   displayName: string;
 
   @ApiProperty({ enum: ROLES })
@@ -49,7 +51,7 @@ export class CreateUserDto {
     format: 'uuid',
     description: 'One or more for site roles; none for registry-wide roles',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @IsUUID('all', { each: true })
   @ArrayUnique()
@@ -58,13 +60,14 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
+  @IsNotBlank()
   displayName?: string;
 
   @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(ROLES)
   role?: Role;
 
@@ -73,7 +76,7 @@ export class UpdateUserDto {
     format: 'uuid',
     description: 'One or more for site roles; none for registry-wide roles',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @IsUUID('all', { each: true })
   @ArrayUnique()

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsUUID, Matches, Max, Min } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { EXPORT_PROFILES, type ExportProfile } from './export-requests.js';
 import { EXPORT_FILE_NAME } from './export-storage.js';
+import { IsOptionalNotNull } from '../../../observability/src/validators.js';
 
 export class RequestExportDto {
   @ApiProperty({
@@ -37,12 +38,12 @@ export class ExportFileParams extends ExportParams {
 
 export class ListExportsQuery {
   @ApiPropertyOptional({ enum: EXPORT_PROFILES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(EXPORT_PROFILES)
   profile?: ExportProfile;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Type(() => Number)
   @IsInt()
   @Min(1)

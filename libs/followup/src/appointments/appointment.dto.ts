@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { APPOINTMENT_MODES, type AppointmentMode } from './appointment.entity.js';
+import { IsOptionalNotNull } from '../../../observability/src/validators.js';
 
 const TIME = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 const TIME_MESSAGE = 'must be a local time HH:MM (24 h, Europe/London)';
@@ -24,7 +25,7 @@ export class BookAppointmentDto {
   mode: AppointmentMode;
 
   @ApiPropertyOptional({ example: 'Cardiac outpatients, level 2', maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
   place?: string;
@@ -33,17 +34,17 @@ export class BookAppointmentDto {
 /** A move: a new date, time, mode or place, with a reason. */
 export class MoveAppointmentDto {
   @ApiPropertyOptional({ example: '2026-12-04' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsCalendarDate()
   date?: string;
 
   @ApiPropertyOptional({ example: '14:00' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(TIME, { message: TIME_MESSAGE })
   time?: string;
 
   @ApiPropertyOptional({ enum: APPOINTMENT_MODES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(APPOINTMENT_MODES)
   mode?: AppointmentMode;
 

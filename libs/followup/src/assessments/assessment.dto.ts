@@ -8,6 +8,7 @@ import {
   type MissingReasonChanges,
 } from '../../../registry/src/index.js';
 import { ASSESSMENT_SOURCES, RETURN_TO_WORK } from './assessment.entity.js';
+import { IsOptionalNotNull } from '../../../observability/src/validators.js';
 
 const level = (name: string, min: number, max: number, description: string) =>
   applyDecorators(
@@ -89,7 +90,7 @@ export class AssessmentDto {
   returnToWork?: (typeof RETURN_TO_WORK)[number] | null;
 
   @ApiPropertyOptional({ description: MISSING_DOC })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -6,6 +6,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -17,6 +18,7 @@ import {
 } from 'class-validator';
 import { CONSENT_EVENT_KINDS, type ConsentEventKind, type WithdrawalLevel } from '../rules/consent.js';
 import { IsCalendarDate, IsInstant, IsMissingReasons, IsNhsNumber } from './validation.js';
+import { IsNotBlank, IsOptionalNotNull, MaxDecimalPlaces } from '../../../observability/src/validators.js';
 
 /** Missing reasons as sent: a code per field, or null (in a correction) to remove that field's reason. */
 export type MissingReasonChanges = Record<string, string | null>;
@@ -42,11 +44,13 @@ export class IdentityDto {
   @ApiProperty({ example: 'Smith', maxLength: 100 })
   @IsString()
   @Length(1, 100)
+  @IsNotBlank()
   familyName: string;
 
   @ApiProperty({ example: 'Alex', maxLength: 100 })
   @IsString()
   @Length(1, 100)
+  @IsNotBlank()
   givenName: string;
 
   @ApiProperty({ example: '1961-04-12' })
@@ -126,13 +130,14 @@ export class OperationDto {
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'EuroSCORE II, percent.' })
   @IsOptional()
-  @IsNumber({ maxDecimalPlaces: 2 })
+  @IsNumber()
+  @MaxDecimalPlaces(2)
   @Min(0)
   @Max(100)
   euroscoreIi?: number | null;
 
   @ApiPropertyOptional({ description: MISSING_DOC, example: { euroscoreIi: 'unknown' } })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
 }
@@ -191,21 +196,24 @@ export class EcmoRunDto {
 
   @ApiPropertyOptional({ minimum: 0, maximum: 30, description: 'Lactate before ECMO, mmol/L.' })
   @IsOptional()
-  @IsNumber({ maxDecimalPlaces: 1 })
+  @IsNumber()
+  @MaxDecimalPlaces(1)
   @Min(0)
   @Max(30)
   preLactate?: number | null;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: 'Vasoactive-inotropic score before ECMO.' })
   @IsOptional()
-  @IsNumber({ maxDecimalPlaces: 1 })
+  @IsNumber()
+  @MaxDecimalPlaces(1)
   @Min(0)
   @Max(1000)
   preVis?: number | null;
 
   @ApiPropertyOptional({ minimum: 6.5, maximum: 8, description: 'Arterial pH before ECMO.' })
   @IsOptional()
-  @IsNumber({ maxDecimalPlaces: 2 })
+  @IsNumber()
+  @MaxDecimalPlaces(2)
   @Min(6.5)
   @Max(8)
   prePh?: number | null;
@@ -216,7 +224,7 @@ export class EcmoRunDto {
   endReason?: string | null;
 
   @ApiPropertyOptional({ description: MISSING_DOC, example: { preVis: 'not_done' } })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
 }
@@ -264,7 +272,7 @@ export class ComplicationDto {
   outcome?: string | null;
 
   @ApiPropertyOptional({ description: MISSING_DOC })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
 }
@@ -295,7 +303,7 @@ export class OutcomeDto {
   causeDetail?: string | null;
 
   @ApiPropertyOptional({ description: MISSING_DOC })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
 }
@@ -313,18 +321,18 @@ export class ConsentEventDto {
     description: 'Emergency enrolment: the doctor independent of the registry who agreed.',
     maxLength: 200,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
   independentDoctor?: string;
 
   @ApiPropertyOptional({ enum: ['personal', 'nominated'], description: 'Consultee advice: who advised.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(['personal', 'nominated'])
   consulteeType?: 'personal' | 'nominated';
 
   @ApiPropertyOptional({ description: 'Consultee advice: whether they agreed.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   consulteeAgreed?: boolean;
 
@@ -332,12 +340,12 @@ export class ConsentEventDto {
     enum: ['a', 'b', 'c'],
     description: 'Withdrawal: (a) no contact, (b) no further data, (c) no future exports.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(['a', 'b', 'c'])
   withdrawalLevel?: WithdrawalLevel;
 
   @ApiPropertyOptional({ maxLength: 1000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 1000)
   note?: string;
@@ -345,11 +353,12 @@ export class ConsentEventDto {
 
 export class EnrolPatientDto {
   @ApiPropertyOptional({ description: 'The enrolling site; required only when you work at several.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   siteId?: string;
 
   @ApiProperty({ type: IdentityDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => IdentityDto)
   identity: IdentityDto;
@@ -359,17 +368,20 @@ export class EnrolPatientDto {
   sex: string;
 
   @ApiPropertyOptional({ type: MdtDecisionDto, description: 'Eligibility needs it (refused without).' })
-  @IsOptional()
+  @IsOptionalNotNull()
+  @IsObject()
   @ValidateNested()
   @Type(() => MdtDecisionDto)
   mdtDecision?: MdtDecisionDto;
 
   @ApiProperty({ type: OperationDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => OperationDto)
   operation: OperationDto;
 
   @ApiProperty({ type: EcmoRunDto, description: 'The first (index) ECMO run.' })
+  @IsObject()
   @ValidateNested()
   @Type(() => EcmoRunDto)
   ecmoRun: EcmoRunDto;
@@ -378,6 +390,7 @@ export class EnrolPatientDto {
     type: ConsentEventDto,
     description: 'The first consent event: emergency enrolment or patient consent.',
   })
+  @IsObject()
   @ValidateNested()
   @Type(() => ConsentEventDto)
   consent: ConsentEventDto;
@@ -419,7 +432,42 @@ export class CorrectOutcomeDto extends PartialType(OutcomeDto) {
   reason: string;
 }
 
-export class CorrectIdentityDto extends PartialType(IdentityDto) {
+/**
+ * A correction of the identity: only the fields sent change. Phone, e-mail and address may be removed (null);
+ * the NHS number, names, date of birth and reminder channel can only be replaced (null is refused).
+ */
+export class CorrectIdentityDto extends PartialType(
+  PickType(IdentityDto, ['phone', 'email', 'address'] as const),
+) {
+  @ApiPropertyOptional({ example: '999 000 0018', description: 'Validated by the Modulus 11 check.' })
+  @IsOptionalNotNull()
+  @IsNhsNumber()
+  nhsNumber?: string;
+
+  @ApiPropertyOptional({ example: 'Smith', maxLength: 100 })
+  @IsOptionalNotNull()
+  @IsString()
+  @Length(1, 100)
+  @IsNotBlank()
+  familyName?: string;
+
+  @ApiPropertyOptional({ example: 'Alex', maxLength: 100 })
+  @IsOptionalNotNull()
+  @IsString()
+  @Length(1, 100)
+  @IsNotBlank()
+  givenName?: string;
+
+  @ApiPropertyOptional({ example: '1961-04-12' })
+  @IsOptionalNotNull()
+  @IsCalendarDate()
+  dateOfBirth?: string;
+
+  @ApiPropertyOptional({ enum: ['sms', 'email', 'none'] })
+  @IsOptionalNotNull()
+  @IsIn(['sms', 'email', 'none'])
+  reminderChannel?: 'sms' | 'email' | 'none';
+
   @ApiProperty({ maxLength: 500 })
   @IsString()
   @Length(3, 500)
@@ -428,12 +476,13 @@ export class CorrectIdentityDto extends PartialType(IdentityDto) {
 
 export class CorrectPatientDto {
   @ApiPropertyOptional({ example: 'female', description: 'Value set sex.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   sex?: string;
 
   @ApiPropertyOptional({ type: MdtDecisionDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => MdtDecisionDto)
   mdtDecision?: MdtDecisionDto | null;
@@ -461,18 +510,18 @@ export class TransferDto {
  */
 export class PatientSearchDto {
   @ApiPropertyOptional({ example: '999 000 0018' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsNhsNumber()
   nhsNumber?: string;
 
   @ApiPropertyOptional({ example: 'Smith', description: 'With dateOfBirth; case and spacing ignored.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 100)
   familyName?: string;
 
   @ApiPropertyOptional({ example: '1961-04-12' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsCalendarDate()
   dateOfBirth?: string;
 }
@@ -492,12 +541,12 @@ export class RecordParams {
 
 export class PatientListQuery {
   @ApiPropertyOptional({ example: 'LHB-0007', description: 'Exact registry ID.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[A-Z][A-Z0-9]{1,9}-[0-9]{4,}$/, { message: 'must be a registry ID such as LHB-0007' })
   registryId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -505,7 +554,7 @@ export class PatientListQuery {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Registry ID after which to continue (keyset paging).' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[A-Z][A-Z0-9]{1,9}-[0-9]{4,}$/, { message: 'must be a registry ID such as LHB-0007' })
   after?: string;
 }
