@@ -1,3 +1,4 @@
+import { isDependencyDown } from './dependency-down.js';
 import { errorMessage } from './error-message.js';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -67,8 +68,9 @@ export function flattenValidationErrors(errors: readonly ValidationError[], pare
 }
 
 /**
- * Turns every error into a problem-details body. Client errors keep their message; anything that is not an
- * HttpException is a bug: it is logged with the request id and answered 500 without internals.
+ * Turns every error into a problem-details body. Client errors keep their message; PostgreSQL or Redis down
+ * or unreachable is a 503 (try again shortly); anything else that is not an HttpException is a bug: it is
+ * logged with the request id and answered 500 without internals.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -78,12 +80,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
+/** When a client may try again after a 503 (a dependency down, or not ready). */
+const RETRY_AFTER_SECONDS = '5';
+
 /**
  * Answers a request with the problem details of an error, as the filter does: for code that answers outside
- * Nest's exception handling (a Fastify hook, say).
+ * Nest's exception handling (a Fastify hook, say). A 503 says when to try again.
  */
 export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = problemConverter.toProblem(exception, request);
+  if (problem.status === 503) void reply.header('retry-after', RETRY_AFTER_SECONDS);
   return reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
 }
 
@@ -158,6 +164,18 @@ class ProblemConverter {
         title: STATUS_CODES[fastifyStatus] ?? 'Error',
         status: fastifyStatus,
         detail,
+        ...base,
+      };
+    }
+    if (isDependencyDown(exception)) {
+      // PostgreSQL or Redis is down or unreachable: nothing is wrong with the request, try again shortly.
+      this.logger.warn({ reason: errorMessage(exception), requestId: request.id }, 'dependency unavailable');
+      const status = HttpStatus.SERVICE_UNAVAILABLE;
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Service Unavailable',
+        status,
+        detail: 'A service the registry depends on is unavailable: nothing was changed, try again shortly',
         ...base,
       };
     }

@@ -1,0 +1,50 @@
+/** Socket errors that mean the other end is not there (or went away), not that the request was wrong. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL SQLSTATEs of a server that cannot serve now: class 08 (connection exception), 57P01 admin
+ * shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up or in recovery).
+ */
+const POSTGRES_UNAVAILABLE = /^(08|57P0[123])/;
+
+/** What node-postgres and ioredis say when their connection is gone or cannot be made. */
+const MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Client has encountered a connection error/i,
+  /Connection is closed/i,
+  /Reached the max retries per request limit/i,
+  /Stream isn't writeable/i,
+];
+
+interface ErrorLike {
+  readonly code?: unknown;
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly driverError?: unknown;
+  readonly cause?: unknown;
+}
+
+/**
+ * Whether an error means a dependency (PostgreSQL or Redis) is down or unreachable: the request may well
+ * succeed once it is back, so the answer is 503 with Retry-After, not a 500. Looks through TypeORM's
+ * `driverError` and `cause`.
+ */
+export function isDependencyDown(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const e = error as ErrorLike;
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || POSTGRES_UNAVAILABLE.test(e.code)))
+    return true;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof e.message === 'string' && MESSAGES.some((m) => m.test(e.message as string))) return true;
+  return isDependencyDown(e.driverError, depth + 1) || isDependencyDown(e.cause, depth + 1);
+}
