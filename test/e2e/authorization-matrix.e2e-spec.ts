@@ -27,7 +27,7 @@ describe('authorization matrix: every route × every role × own site / other si
   beforeAll(async () => {
     app = await startApi();
     ({ world, tokens, routes } = await buildWorld(app));
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await app.close();
@@ -52,6 +52,8 @@ describe('authorization matrix: every route × every role × own site / other si
     );
   });
 
+  // Every route × nine callers × two sites, a fresh record for each change: about 25 s alone, more on a
+  // busy machine (the e2e files run two at a time on CI's two cores).
   it('answers 401 without a token, 403 to a role not declared, 404 for another site, 2xx otherwise', async () => {
     const mismatches: string[] = [];
     const callers: Caller[] = [...ROLES, 'auditor_key', 'data_manager_key'];
@@ -101,7 +103,7 @@ describe('authorization matrix: every route × every role × own site / other si
       }
     }
     expect(mismatches).toEqual([]);
-  });
+  }, 120_000);
 
   it('uses real records at the other site: the same requests answer 2xx to that site’s own nurse', async () => {
     const otherNurse = tokens['other-site nurse' as Caller];
