@@ -12,11 +12,11 @@ import {
 } from '../../../libs/exports/src/audit-exports/export-generator.js';
 import {
   createExport,
+  cutOffProblem,
   EXPORT_PROFILES,
   type ExportProfile,
 } from '../../../libs/exports/src/audit-exports/export-requests.js';
 import { errorMessage } from '../../../libs/observability/src/error-message.js';
-import { londonDay } from '../../../libs/registry/src/index.js';
 import { isCalendarDate } from '../../../libs/registry/src/patients/validation.js';
 import { ExportCliModule } from './export.module.js';
 
@@ -42,8 +42,8 @@ export async function exportCommand(args: readonly string[], log: (line: string)
   if (!cutOff || !isCalendarDate(cutOff)) throw new Error(`--cut-off must be a date YYYY-MM-DD\n${USAGE}`);
   const config = loadConfigOrExit();
   const now = new Date();
-  const today = londonDay(now);
-  if (cutOff > today) throw new Error(`--cut-off must be on or before today (${today}, Europe/London)`);
+  const problem = cutOffProblem(cutOff, now);
+  if (problem) throw new Error(`--cut-off ${problem}`);
   if (!config.EXPORT_PSEUDONYM_KEY) {
     throw new Error('EXPORT_PSEUDONYM_KEY is not set: exports cannot be pseudonymised');
   }

@@ -7,7 +7,7 @@ import { Metrics } from './metrics.js';
 import { flattenValidationErrors, ProblemDetailsFilter, ValidationProblem } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 import { WellFormedTextPipe } from './well-formed-text.js';
-import { registerBodyParsers } from './json-depth.js';
+import { registerBodyParsers } from './body-parsers.js';
 
 export interface HttpAppOptions {
   /** Listen for SIGTERM/SIGINT and run Nest's shutdown hooks (processes yes; tests close the app themselves). */

@@ -14,4 +14,4 @@ export { REDACTED_PATHS } from './redaction.js';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 export { createHttpApp, initOrClose, type HttpAppOptions } from './http-app.js';
 export { errorMessage } from './error-message.js';
-export { IsNotBlank, IsOptionalNotNull, MaxDecimalPlaces } from './validators.js';
+export { IsNotBlank, IsOptionalNotNull, MaxDecimalPlaces, PageLimit } from './validators.js';

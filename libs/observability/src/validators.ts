@@ -1,4 +1,16 @@
-import { buildMessage, Matches, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  buildMessage,
+  IsInt,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+  type ValidationOptions,
+} from 'class-validator';
 
 /**
  * The field may be left out, but not sent as null: its other validators run on every value but undefined.
@@ -34,5 +46,17 @@ export function MaxDecimalPlaces(places: number, options?: ValidationOptions): P
       },
     },
     options,
+  );
+}
+
+/** A list's `limit` query parameter: a whole number from 1 to 200, 50 when left out. */
+export function PageLimit(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }),
+    IsOptionalNotNull(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(200),
   );
 }

@@ -7,12 +7,12 @@ import { Clock } from '../../../config/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { TransactionService } from '../../../database/src/index.js';
 import { RuleProblem } from '../../../observability/src/index.js';
-import { londonDay } from '../../../registry/src/index.js';
 import { QueueName, QueueService } from '../../../queue/src/index.js';
 import type { RequestExportDto } from './dto.js';
 import type { ExportFile, ExportProgress } from './export-generator.js';
 import {
   createExport,
+  cutOffProblem,
   EXPORT_PROFILES,
   exportJobId,
   type ExportProfile,
@@ -87,11 +87,9 @@ export class AuditExportsService {
       throw new ForbiddenException('The auditor role may request external_audit exports only');
     }
     const now = this.clock.now();
-    const today = londonDay(now);
-    if (dto.cutOff > today) {
-      throw new RuleProblem('The cut-off cannot be in the future', [
-        { field: 'cutOff', reason: `must be on or before today (${today}, Europe/London)` },
-      ]);
+    const problem = cutOffProblem(dto.cutOff, now);
+    if (problem) {
+      throw new RuleProblem('The cut-off cannot be in the future', [{ field: 'cutOff', reason: problem }]);
     }
     const id = await this.transactions.run(context, (em) =>
       createExport(em, {

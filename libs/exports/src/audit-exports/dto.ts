@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsUUID, Matches } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { EXPORT_PROFILES, type ExportProfile } from './export-requests.js';
 import { EXPORT_FILE_NAME } from './export-storage.js';
-import { IsOptionalNotNull } from '../../../observability/src/validators.js';
+import { IsOptionalNotNull, PageLimit } from '../../../observability/src/validators.js';
 
 export class RequestExportDto {
   @ApiProperty({
@@ -42,11 +41,6 @@ export class ListExportsQuery {
   @IsIn(EXPORT_PROFILES)
   profile?: ExportProfile;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptionalNotNull()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit?: number;
 }

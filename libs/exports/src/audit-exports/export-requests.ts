@@ -26,6 +26,12 @@ export const generationLock = (idSql: string): readonly [string, string] => [
   `hashtext(${idSql}::text)`,
 ];
 
+/** Why a cut-off cannot be asked for at `now`, or null: it is a London day, today at the latest. */
+export function cutOffProblem(cutOff: string, now: Date): string | null {
+  const today = londonDay(now);
+  return cutOff > today ? `must be on or before today (${today}, Europe/London)` : null;
+}
+
 export interface NewExport {
   readonly profile: ExportProfile;
   readonly cutOff: string;

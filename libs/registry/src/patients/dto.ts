@@ -18,7 +18,12 @@ import {
 } from 'class-validator';
 import { CONSENT_EVENT_KINDS, type ConsentEventKind, type WithdrawalLevel } from '../rules/consent.js';
 import { IsCalendarDate, IsInstant, IsMissingReasons, IsNhsNumber } from './validation.js';
-import { IsNotBlank, IsOptionalNotNull, MaxDecimalPlaces } from '../../../observability/src/validators.js';
+import {
+  IsNotBlank,
+  IsOptionalNotNull,
+  MaxDecimalPlaces,
+  PageLimit,
+} from '../../../observability/src/validators.js';
 
 /** Missing reasons as sent: a code per field, or null (in a correction) to remove that field's reason. */
 export type MissingReasonChanges = Record<string, string | null>;
@@ -545,12 +550,7 @@ export class PatientListQuery {
   @Matches(/^[A-Z][A-Z0-9]{1,9}-[0-9]{4,}$/, { message: 'must be a registry ID such as LHB-0007' })
   registryId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptionalNotNull()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Registry ID after which to continue (keyset paging).' })

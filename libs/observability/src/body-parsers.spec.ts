@@ -1,4 +1,4 @@
-import { jsonDepth } from './json-depth.js';
+import { jsonDepth } from './body-parsers.js';
 
 describe('jsonDepth', () => {
   it.each([
