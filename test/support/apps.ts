@@ -55,26 +55,43 @@ export async function sparePort(): Promise<number> {
   return port;
 }
 
-/** A compiled worker process a test started, with what it printed. */
-export interface WorkerProcess {
+/** A compiled api or worker process a test started, with what it printed. */
+export interface AppProcess {
   readonly process: ChildProcess;
+  /** Its HTTP port (the api's PORT, the worker's WORKER_PORT). */
+  readonly port: number;
   output(): string;
   /** SIGTERM, then waits for the exit (nothing if it has exited already). */
   stop(): Promise<void>;
 }
+export type WorkerProcess = AppProcess;
 
 /** Starts the compiled worker (`dist/`) with this Jest worker's environment and `env`; resolves once ready. */
-export async function spawnWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+export function spawnWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+  return spawnApp('worker', env);
+}
+
+/** Starts the compiled api or worker (`dist/`) with this Jest worker's environment and `env`, once ready. */
+export async function spawnApp(
+  kind: 'api' | 'worker',
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
   const port = await sparePort();
-  const child = spawn(process.execPath, ['dist/apps/worker/src/main.js'], {
-    env: { ...process.env, WORKER_PORT: String(port), LOG_LEVEL: 'info', ...env },
+  const child = spawn(process.execPath, [`dist/apps/${kind}/src/main.js`], {
+    env: {
+      ...process.env,
+      [kind === 'api' ? 'PORT' : 'WORKER_PORT']: String(port),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const worker: WorkerProcess = {
+  const app: AppProcess = {
     process: child,
+    port,
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -85,12 +102,12 @@ export async function spawnWorker(env: Record<string, string> = {}): Promise<Wor
   };
   await eventually(
     async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited: ${output}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${kind} exited: ${output}`);
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
       return ready?.ok ? true : undefined;
     },
     30_000,
     100,
   );
-  return worker;
+  return app;
 }

@@ -20,8 +20,9 @@ export class PrivateRedis {
   }
 
   async start(): Promise<this> {
-    this.port = await sparePort();
-    this.dir = mkdtempSync(join(tmpdir(), 'ecmo-redis-'));
+    // Started again after `halt()`: the same port, empty (it keeps nothing on disk).
+    this.port ||= await sparePort();
+    this.dir ??= mkdtempSync(join(tmpdir(), 'ecmo-redis-'));
     let output = '';
     const child = spawn(
       'redis-server',
@@ -74,13 +75,19 @@ export class PrivateRedis {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops the server by its pid (SIGTERM); `start()` brings it back, empty, on the same port. */
+  async halt(): Promise<void> {
     const child = this.process;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       await exited;
     }
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
   }
 }

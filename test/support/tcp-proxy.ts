@@ -3,14 +3,19 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy of the test's own on a loopback port, in front of a real server (PostgreSQL, Redis), that can
- * cut the network the way it fails in production: `cut()` resets every open connection and refuses new ones
- * (the server looks down), `restore()` lets connections through again. The server behind it is never
+ * fail the network the ways it fails in production: `cut()` resets every open connection and refuses new ones
+ * (the server looks down) until `restore()`; `stall()` holds every byte until `resume()`; `delay(ms)` slows
+ * every byte down. The server behind it is never
  * touched, so the shared servers can stand behind it.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private refusing = false;
+  private stalled = false;
+  private delayMs = 0;
+  /** Chunks held while stalled, in order, with the socket each is for. */
+  private held: Array<[Socket, Buffer]> = [];
   port = 0;
 
   constructor(
@@ -45,6 +50,26 @@ export class TcpProxy {
     this.refusing = false;
   }
 
+  /**
+   * A stall: connections stay open (and new ones are accepted) but nothing gets through either way, as when
+   * packets are lost; `resume()` delivers what was held, in order.
+   */
+  stall(): void {
+    this.stalled = true;
+  }
+
+  resume(): void {
+    this.stalled = false;
+    const held = this.held;
+    this.held = [];
+    for (const [socket, chunk] of held) if (!socket.destroyed) socket.write(chunk);
+  }
+
+  /** Every chunk, each way, is delivered `ms` later (a slow network); 0 for none. */
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+
   async stop(): Promise<void> {
     this.cut();
     if (!this.server) return;
@@ -69,6 +94,20 @@ export class TcpProxy {
         other.destroy();
       });
     }
-    client.pipe(upstream).pipe(client);
+    this.forward(client, upstream);
+    this.forward(upstream, client);
+  }
+
+  private forward(from: Socket, to: Socket): void {
+    from.on('data', (chunk: Buffer) => {
+      if (this.stalled) this.held.push([to, chunk]);
+      else if (this.delayMs > 0) {
+        // Equal delays fire in the order they were set: the stream's order is kept.
+        setTimeout(
+          () => (this.stalled ? this.held.push([to, chunk]) : to.destroyed || to.write(chunk)),
+          this.delayMs,
+        );
+      } else to.write(chunk);
+    });
   }
 }

@@ -19,7 +19,7 @@ export class ApiModule {
       imports: [
         ConfigModule.forRoot(config),
         structuredLogging('api'),
-        DatabaseModule.forRoot('ecmo-api'),
+        DatabaseModule.forRoot('ecmo-api', { queryTimeout: true }),
         QueueModule.forProducer(),
         AccessModule.forApi(),
         AuditModule,

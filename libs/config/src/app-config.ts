@@ -128,6 +128,24 @@ export class AppConfig {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  @EnvVar(
+    'Milliseconds a process waits for a new PostgreSQL connection before it gives up (the api then answers 503).',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  DATABASE_CONNECT_TIMEOUT_MS = 5000;
+
+  @EnvVar(
+    'Milliseconds the api waits for PostgreSQL to answer a query before it answers 503 and drops the connection (a network stall). The worker’s jobs and the exports have no such limit.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  DATABASE_QUERY_TIMEOUT_MS = 15000;
+
   @EnvVar('Redis URL (BullMQ timers and rate limits; needs maxmemory-policy noeviction).', {
     sensitive: true,
   })

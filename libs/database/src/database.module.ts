@@ -23,8 +23,11 @@ class SchemaGuard implements OnApplicationBootstrap {
 @Global()
 @Module({})
 export class DatabaseModule {
-  /** @param applicationName shown in pg_stat_activity, so an operator can tell the api from the worker. */
-  static forRoot(applicationName: string): DynamicModule {
+  /**
+   * @param applicationName shown in pg_stat_activity, so an operator can tell the api from the worker.
+   * @param options.queryTimeout limit every query to DATABASE_QUERY_TIMEOUT_MS (the api's requests).
+   */
+  static forRoot(applicationName: string, options: { queryTimeout?: boolean } = {}): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -35,6 +38,8 @@ export class DatabaseModule {
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
               applicationName,
+              connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+              ...(options.queryTimeout ? { queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS } : {}),
             }),
             autoLoadEntities: true,
             // Fail fast at boot; later outages show on the readiness probe while the pool reconnects by itself.

@@ -6,6 +6,10 @@ export interface PostgresOptionsInput {
   readonly url: string;
   readonly poolSize?: number;
   readonly applicationName: string;
+  /** Give up on a new connection after this long (node-postgres waits for ever by default). */
+  readonly connectTimeoutMs?: number;
+  /** Give up on a query's answer after this long (the api: a stalled network must not hang its requests). */
+  readonly queryTimeoutMs?: number;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly entities?: MixedList<Function | string | EntitySchema>;
 }
@@ -27,7 +31,11 @@ export function postgresOptions(input: PostgresOptionsInput): DataSourceOptions 
     entities: input.entities ?? [],
     poolSize: input.poolSize ?? 10,
     applicationName: input.applicationName,
+    ...(input.connectTimeoutMs === undefined ? {} : { connectTimeoutMS: input.connectTimeoutMs }),
     // Every instant is a timestamptz; the session zone keeps what psql shows in UTC.
-    extra: { options: '-c TimeZone=UTC' },
+    extra: {
+      options: '-c TimeZone=UTC',
+      ...(input.queryTimeoutMs === undefined ? {} : { query_timeout: input.queryTimeoutMs }),
+    },
   };
 }

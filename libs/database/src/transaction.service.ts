@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { isDependencyDown } from '../../observability/src/dependency-down.js';
+import { noteCommit } from '../../observability/src/request-writes.js';
 import type { AuditContext } from './audit-context.js';
 
 /**
@@ -12,11 +14,61 @@ import type { AuditContext } from './audit-context.js';
 export class TransactionService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  run<T>(context: AuditContext, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await applyAuditContext(manager, context);
-      return work(manager);
-    });
+  /**
+   * As `DataSource.transaction`, with one difference: when the connection is lost while PostgreSQL is
+   * committing, the change may or may not have been made, and the caller is told so (CommitOutcomeUnknown)
+   * rather than that nothing was changed.
+   */
+  async run<T>(context: AuditContext, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      let result: T;
+      try {
+        await applyAuditContext(runner.manager, context);
+        result = await work(runner.manager);
+      } catch (error) {
+        await this.abandon(runner, error);
+        throw error;
+      }
+      try {
+        await runner.commitTransaction();
+      } catch (error) {
+        await this.abandon(runner, error);
+        throw isDependencyDown(error) ? new CommitOutcomeUnknown(error) : error;
+      }
+      noteCommit();
+      return result;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * Rolls back after a failure. After a query timeout (a stalled network) the statement may still be running
+   * and ROLLBACK would wait behind it: the connection is dropped from the pool instead, and PostgreSQL rolls
+   * the transaction back when it sees the connection gone. It never reaches another request half-done.
+   */
+  private async abandon(runner: QueryRunner, error: unknown): Promise<void> {
+    if (isQueryTimeout(error)) {
+      await (runner as QueryRunner & { releasePostgresConnection(err?: unknown): Promise<void> })
+        .releasePostgresConnection(error)
+        .catch(() => undefined);
+      return;
+    }
+    await runner.rollbackTransaction().catch(() => undefined);
+  }
+}
+
+/**
+ * The connection to PostgreSQL was lost while it was committing: the transaction may have been made durable
+ * before the connection went, or not. Never reported as "nothing was changed".
+ */
+export class CommitOutcomeUnknown extends Error {
+  override readonly name = 'CommitOutcomeUnknown';
+
+  constructor(cause: unknown) {
+    super('the connection to PostgreSQL was lost while committing', { cause });
   }
 }
 
@@ -27,4 +79,12 @@ export async function applyAuditContext(manager: EntityManager, context: AuditCo
             set_config('registry.request_id', $3, true), set_config('registry.client_address', $4, true)`,
     [context.actor, context.reason ?? '', context.requestId ?? '', context.clientAddress ?? ''],
   );
+}
+
+/** node-postgres gave up waiting for a query's answer (query_timeout). */
+function isQueryTimeout(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const e = error as { message?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof e.message === 'string' && /Query read timeout/.test(e.message)) return true;
+  return isQueryTimeout(e.driverError, depth + 1) || isQueryTimeout(e.cause, depth + 1);
 }

@@ -24,6 +24,7 @@ const MESSAGES = [
   /Connection is closed/i,
   /Reached the max retries per request limit/i,
   /Stream isn't writeable/i,
+  /Query read timeout/i,
 ];
 
 interface ErrorLike {

@@ -6,6 +6,7 @@ import { trustProxySetting, type AppConfig } from '../../config/src/index.js';
 import { Metrics } from './metrics.js';
 import { flattenValidationErrors, ProblemDetailsFilter, ValidationProblem } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
+import { RequestWritesInterceptor } from './request-writes.js';
 import { WellFormedTextPipe } from './well-formed-text.js';
 import { registerBodyParsers } from './body-parsers.js';
 
@@ -49,11 +50,24 @@ export async function createHttpApp(
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalInterceptors(new RequestWritesInterceptor());
   registerBodyParsers(app);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  // On shutdown the server stops accepting and waits for its open connections, and a client's keep-alive
+  // connection would hold it for Fastify's keepAliveTimeout (72 s) after the last answer: every answer sent
+  // once closing has begun closes its connection.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   app.get(Metrics).instrument(fastify);
   return app;

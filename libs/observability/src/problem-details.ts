@@ -1,4 +1,5 @@
 import { isDependencyDown } from './dependency-down.js';
+import { committedDuring } from './request-writes.js';
 import { errorMessage } from './error-message.js';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -164,6 +165,35 @@ class ProblemConverter {
         title: STATUS_CODES[fastifyStatus] ?? 'Error',
         status: fastifyStatus,
         detail,
+        ...base,
+      };
+    }
+    if (exception instanceof Error && exception.name === 'CommitOutcomeUnknown') {
+      // The connection went while PostgreSQL was committing: the change may have been saved. Say so.
+      this.logger.warn({ reason: errorMessage(exception), requestId: request.id }, 'commit outcome unknown');
+      const status = HttpStatus.SERVICE_UNAVAILABLE;
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Service Unavailable',
+        status,
+        detail:
+          'The database became unavailable while saving this change: it may or may not have been saved. Reload before sending it again',
+        ...base,
+      };
+    }
+    if (isDependencyDown(exception) && committedDuring(request)) {
+      // The change was committed; what failed came after it (reading the saved record back, say).
+      this.logger.warn(
+        { reason: errorMessage(exception), requestId: request.id },
+        'dependency unavailable after the change was saved',
+      );
+      const status = HttpStatus.SERVICE_UNAVAILABLE;
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Service Unavailable',
+        status,
+        detail:
+          'The change was saved, but a service the registry depends on became unavailable before the answer was complete. Reload to see it; do not send it again',
         ...base,
       };
     }
