@@ -10,6 +10,7 @@ import { Reminders1795540000000 } from './1795540000000-Reminders.js';
 import { SiteFollowUpPhone1795550000000 } from './1795550000000-SiteFollowUpPhone.js';
 import { NurseDigest1795560000000 } from './1795560000000-NurseDigest.js';
 import { AuditExport1795570000000 } from './1795570000000-AuditExport.js';
+import { ReminderAppointmentIndex1795580000000 } from './1795580000000-ReminderAppointmentIndex.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   SiteFollowUpPhone1795550000000,
   NurseDigest1795560000000,
   AuditExport1795570000000,
+  ReminderAppointmentIndex1795580000000,
 ];
