@@ -10,6 +10,7 @@ import {
   type CohortSummary,
 } from '../../libs/registry/src/synthetic/load-cohort.js';
 import { connect, testConfig } from '../support/apps.js';
+import { cohortInvariantProblems } from '../support/cohort-invariants.js';
 
 // A fixed cohort, far from index 0 (other files of this Jest worker draw random test NHS numbers from the
 // same range: a clash is unlikely, and the loader would skip it rather than fail).
@@ -141,5 +142,9 @@ describe('synthetic cohort: loaded through the services', () => {
     expect(again).toMatchObject({ patients: 0, skipped: PATIENTS });
     expect(again.sites.every((s) => !s.created)).toBe(true);
     expect(await cohortPatients()).toHaveLength(summary.patients);
+  });
+
+  it('satisfies the cohort invariants the bulk generator is held to (test/support/cohort-invariants.ts)', async () => {
+    expect(await cohortInvariantProblems(db, { siteCodes: SITES, now, config: testConfig() })).toEqual([]);
   });
 });
