@@ -97,6 +97,36 @@ export function sendProblem(exception: unknown, request: FastifyRequest, reply: 
 class ProblemConverter {
   private readonly logger = new Logger('ProblemDetails');
 
+  /**
+   * PostgreSQL or Redis down or unreachable: a 503, whose detail says what became of the change. Nothing, as
+   * a rule; saved, when the request had committed before it failed (reading the saved record back, say); or
+   * unknown, when the connection went during COMMIT.
+   */
+  private unavailable(
+    exception: unknown,
+    request: FastifyRequest & { id?: string },
+  ): Pick<ProblemDetails, 'type' | 'title' | 'status' | 'detail'> | null {
+    let detail: string;
+    let event: string;
+    if (exception instanceof Error && exception.name === 'CommitOutcomeUnknown') {
+      detail =
+        'The database became unavailable while saving this change: it may or may not have been saved. Reload before sending it again';
+      event = 'commit outcome unknown';
+    } else if (isDependencyDown(exception) && committedDuring(request)) {
+      detail =
+        'The change was saved, but a service the registry depends on became unavailable before the answer was complete. Reload to see it; do not send it again';
+      event = 'dependency unavailable after the change was saved';
+    } else if (isDependencyDown(exception)) {
+      detail = 'A service the registry depends on is unavailable: nothing was changed, try again shortly';
+      event = 'dependency unavailable';
+    } else {
+      return null;
+    }
+    this.logger.warn({ reason: errorMessage(exception), requestId: request.id }, event);
+    const status = HttpStatus.SERVICE_UNAVAILABLE;
+    return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Service Unavailable', status, detail };
+  }
+
   toProblem(exception: unknown, request: FastifyRequest & { id?: string }): ProblemDetails {
     const base = { instance: request.url?.split('?')[0], requestId: request.id };
     if (exception instanceof ValidationProblem) {
@@ -168,47 +198,8 @@ class ProblemConverter {
         ...base,
       };
     }
-    if (exception instanceof Error && exception.name === 'CommitOutcomeUnknown') {
-      // The connection went while PostgreSQL was committing: the change may have been saved. Say so.
-      this.logger.warn({ reason: errorMessage(exception), requestId: request.id }, 'commit outcome unknown');
-      const status = HttpStatus.SERVICE_UNAVAILABLE;
-      return {
-        type: 'about:blank',
-        title: STATUS_CODES[status] ?? 'Service Unavailable',
-        status,
-        detail:
-          'The database became unavailable while saving this change: it may or may not have been saved. Reload before sending it again',
-        ...base,
-      };
-    }
-    if (isDependencyDown(exception) && committedDuring(request)) {
-      // The change was committed; what failed came after it (reading the saved record back, say).
-      this.logger.warn(
-        { reason: errorMessage(exception), requestId: request.id },
-        'dependency unavailable after the change was saved',
-      );
-      const status = HttpStatus.SERVICE_UNAVAILABLE;
-      return {
-        type: 'about:blank',
-        title: STATUS_CODES[status] ?? 'Service Unavailable',
-        status,
-        detail:
-          'The change was saved, but a service the registry depends on became unavailable before the answer was complete. Reload to see it; do not send it again',
-        ...base,
-      };
-    }
-    if (isDependencyDown(exception)) {
-      // PostgreSQL or Redis is down or unreachable: nothing is wrong with the request, try again shortly.
-      this.logger.warn({ reason: errorMessage(exception), requestId: request.id }, 'dependency unavailable');
-      const status = HttpStatus.SERVICE_UNAVAILABLE;
-      return {
-        type: 'about:blank',
-        title: STATUS_CODES[status] ?? 'Service Unavailable',
-        status,
-        detail: 'A service the registry depends on is unavailable: nothing was changed, try again shortly',
-        ...base,
-      };
-    }
+    const unavailable = this.unavailable(exception, request);
+    if (unavailable) return { ...unavailable, ...base };
     // Why and where, as text: the logger shows an error object under `err` as {"type":"object"}.
     this.logger.error(
       {
