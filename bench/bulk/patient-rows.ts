@@ -22,7 +22,6 @@ import {
 } from '../../libs/registry/src/patients/record-fields.js';
 import { consentEventProblem, consentStatus } from '../../libs/registry/src/rules/consent.js';
 import { ageInYears, eligibilityFailures } from '../../libs/registry/src/rules/eligibility.js';
-import { normaliseNhsNumber } from '../../libs/registry/src/rules/nhs-number.js';
 import { timelineProblems } from '../../libs/registry/src/rules/timeline.js';
 import { syntheticPatient, type SyntheticPatient } from '../../libs/registry/src/synthetic/cohort.js';
 import {
@@ -81,16 +80,6 @@ export interface BuildContext {
   readonly assess: boolean;
   readonly newId?: () => string;
 }
-
-const SEALED_FIELDS = [
-  'nhsNumber',
-  'familyName',
-  'givenName',
-  'dateOfBirth',
-  'phone',
-  'email',
-  'address',
-] as const;
 
 const recordColumns = { missing: {}, version: 1, voidedAt: null, voidReason: null } as const;
 
@@ -189,11 +178,7 @@ export function buildPatient(index: number, ctx: BuildContext): BuiltPatient {
   const { keyring } = ctx.identities;
   const dataKey = keyring.newDataKey();
   const wrapped = keyring.wrap(dataKey, patientId);
-  const sealed = {} as Record<(typeof SEALED_FIELDS)[number], string | null>;
-  for (const field of SEALED_FIELDS) {
-    const value = field === 'nhsNumber' ? normaliseNhsNumber(identity.nhsNumber) : identity[field];
-    sealed[field] = value === null ? null : keyring.seal(dataKey, patientId, field, value);
-  }
+  const sealed = ctx.identities.sealAll(dataKey, patientId, identity);
   const nhsNumberHash = ctx.identities.nhsNumberHash(identity.nhsNumber);
   const key: Row<PatientKey> | null = declined
     ? null
@@ -275,7 +260,7 @@ export function buildPatient(index: number, ctx: BuildContext): BuiltPatient {
     key,
     identity: {
       id: patientId,
-      ...(sealed as Pick<PatientIdentity, (typeof SEALED_FIELDS)[number]>),
+      ...sealed,
       reminderChannel: identity.reminderChannel,
       version: 1,
     },

@@ -262,7 +262,8 @@ export class PatientIdentities {
     }
   }
 
-  private sealAll(dataKey: Buffer, patientId: string, identity: Identity): SealedIdentity {
+  /** Every sealed field of an identity, each sealed under the patient's data key (what the row stores). */
+  sealAll(dataKey: Buffer, patientId: string, identity: Identity): SealedIdentity {
     const sealed = {} as Record<SealedField, string | null>;
     for (const field of SEALED_FIELDS) {
       const value = field === 'nhsNumber' ? normaliseNhsNumber(identity.nhsNumber) : identity[field];
