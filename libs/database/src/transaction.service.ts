@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
-import { isDependencyDown } from '../../observability/src/dependency-down.js';
+import { isDependencyDown, isQueryTimeout } from '../../observability/src/dependency-down.js';
 import { noteCommit } from '../../observability/src/request-writes.js';
 import type { AuditContext } from './audit-context.js';
 
@@ -79,12 +79,4 @@ export async function applyAuditContext(manager: EntityManager, context: AuditCo
             set_config('registry.request_id', $3, true), set_config('registry.client_address', $4, true)`,
     [context.actor, context.reason ?? '', context.requestId ?? '', context.clientAddress ?? ''],
   );
-}
-
-/** node-postgres gave up waiting for a query's answer (query_timeout). */
-function isQueryTimeout(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const e = error as { message?: unknown; driverError?: unknown; cause?: unknown };
-  if (typeof e.message === 'string' && /Query read timeout/.test(e.message)) return true;
-  return isQueryTimeout(e.driverError, depth + 1) || isQueryTimeout(e.cause, depth + 1);
 }

@@ -17,17 +17,19 @@ const NETWORK_CODES = new Set([
 const POSTGRES_UNAVAILABLE = /^(08|57P0[123])/;
 
 /** What node-postgres and ioredis say when their connection is gone or cannot be made. */
+const QUERY_TIMEOUT = /Query read timeout/i;
+
 const MESSAGES = [
+  QUERY_TIMEOUT,
   /Connection terminated/i,
   /timeout exceeded when trying to connect/i,
   /Client has encountered a connection error/i,
   /Connection is closed/i,
   /Reached the max retries per request limit/i,
   /Stream isn't writeable/i,
-  /Query read timeout/i,
 ];
 
-interface ErrorLike {
+export interface ErrorLike {
   readonly code?: unknown;
   readonly name?: unknown;
   readonly message?: unknown;
@@ -36,16 +38,30 @@ interface ErrorLike {
 }
 
 /**
+ * Whether an error, or one it wraps (TypeORM's `driverError`, `cause`, a few levels down), satisfies `test`.
+ */
+export function inErrorChain(error: unknown, test: (e: ErrorLike) => boolean, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const e = error as ErrorLike;
+  return test(e) || inErrorChain(e.driverError, test, depth + 1) || inErrorChain(e.cause, test, depth + 1);
+}
+
+/**
  * Whether an error means a dependency (PostgreSQL or Redis) is down or unreachable: the request may well
  * succeed once it is back, so the answer is 503 with Retry-After, not a 500. Looks through TypeORM's
  * `driverError` and `cause`.
  */
-export function isDependencyDown(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const e = error as ErrorLike;
-  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || POSTGRES_UNAVAILABLE.test(e.code)))
-    return true;
-  if (e.name === 'MaxRetriesPerRequestError') return true;
-  if (typeof e.message === 'string' && MESSAGES.some((m) => m.test(e.message as string))) return true;
-  return isDependencyDown(e.driverError, depth + 1) || isDependencyDown(e.cause, depth + 1);
+export function isDependencyDown(error: unknown): boolean {
+  return inErrorChain(
+    error,
+    (e) =>
+      (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || POSTGRES_UNAVAILABLE.test(e.code))) ||
+      e.name === 'MaxRetriesPerRequestError' ||
+      (typeof e.message === 'string' && MESSAGES.some((m) => m.test(e.message as string))),
+  );
+}
+
+/** node-postgres gave up waiting for a query's answer (query_timeout: a stalled network). */
+export function isQueryTimeout(error: unknown): boolean {
+  return inErrorChain(error, (e) => typeof e.message === 'string' && QUERY_TIMEOUT.test(e.message));
 }
