@@ -4,8 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay, PatientIdentities } from '../../libs/registry/src/index.js';
+import { PatientIdentities } from '../../libs/registry/src/index.js';
 import {
   createAdminWithCli,
   createSite,
@@ -15,8 +14,8 @@ import {
   type SignedIn,
 } from '../support/access.js';
 import { connect, eventually, spawnApp, startApi, type AppProcess } from '../support/apps.js';
-import { daysAgo, enrol, enrolment } from '../support/patients.js';
-import { closeOpenReminders } from '../support/reminders.js';
+import { enrolment } from '../support/patients.js';
+import { closeOpenReminders, dischargedWithAppointments } from '../support/reminders.js';
 
 /**
  * Issue 7's fault injection: the compiled api and worker told to stop (SIGTERM, as an orchestrator stops a
@@ -119,47 +118,8 @@ describe('fault injection: api and worker stopped with SIGTERM mid-load', () => 
     const env = { MESSAGE_LOG_FILE: messageFile, OUTBOX_POLL_INTERVAL_MS: '200' };
     // Ten appointments (every visit of two discharged patients), booked through the api.
     const appointments: string[] = [];
-    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers = {}) =>
-      app.inject({
-        method,
-        url,
-        payload: payload as Record<string, unknown>,
-        headers: { authorization: `Bearer ${nurse.accessToken}`, ...headers },
-      });
-    for (let p = 0; p < 2; p++) {
-      const patient = await enrol(app, nurse.accessToken);
-      const summary = (await call('GET', `/patients/${patient.id}`)).json<{
-        ecmoRuns: Array<{ id: string }>;
-      }>();
-      const runUrl = `/patients/${patient.id}/ecmo-runs/${summary.ecmoRuns[0].id}`;
-      const read = await call('GET', runUrl);
-      const ended = await call(
-        'PATCH',
-        runUrl,
-        { endedAt: daysAgo(15), endReason: 'weaned', reason: 'decannulated' },
-        { 'if-match': read.headers.etag as string },
-      );
-      expect(ended.statusCode).toBe(200);
-      const discharged = await call('POST', `/patients/${patient.id}/outcome`, {
-        kind: 'discharge',
-        occurredAt: daysAgo(3),
-        destination: 'home',
-      });
-      expect(discharged.statusCode).toBe(201);
-      const plan = (await call('GET', `/patients/${patient.id}/follow-up`)).json<{
-        visits: Array<{ id: string }>;
-      }>();
-      for (const [i, visit] of plan.visits.entries()) {
-        const booked = await call('POST', `/patients/${patient.id}/appointments`, {
-          visitId: visit.id,
-          date: addCalendarDays(londonDay(new Date()), 30 + i),
-          time: '10:00',
-          mode: 'telephone',
-        });
-        expect(booked.statusCode).toBe(201);
-        appointments.push(booked.json<{ id: string }>().id);
-      }
-    }
+    for (let p = 0; p < 2; p++)
+      appointments.push(...(await dischargedWithAppointments(app, nurse.accessToken)));
     const first = await spawnApp('worker', env);
     processes.push(first);
 

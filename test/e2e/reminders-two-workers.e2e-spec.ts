@@ -3,10 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
 import {
-  bearer,
   createAdminWithCli,
   createSite,
   createUser,
@@ -15,8 +12,7 @@ import {
   type SignedIn,
 } from '../support/access.js';
 import { connect, eventually, spawnWorker, startApi, type WorkerProcess } from '../support/apps.js';
-import { daysAgo, enrol } from '../support/patients.js';
-import { closeOpenReminders } from '../support/reminders.js';
+import { closeOpenReminders, dischargedWithAppointments } from '../support/reminders.js';
 
 const REMINDERS = 1000;
 const APPOINTMENTS = 20;
@@ -38,52 +34,6 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
   let dir: string;
   let messageFile: string;
   const workers: WorkerProcess[] = [];
-
-  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers = {}) =>
-    app.inject({
-      method,
-      url,
-      payload: payload as Record<string, unknown>,
-      headers: { ...bearer(nurse.accessToken), ...headers },
-    });
-
-  /** A discharged patient with five booked appointments (one per required visit), days ahead. */
-  const patientWithAppointments = async (): Promise<string[]> => {
-    const patient = await enrol(app, nurse.accessToken);
-    const summary = (await call('GET', `/patients/${patient.id}`)).json<{
-      ecmoRuns: Array<{ id: string }>;
-    }>();
-    const runUrl = `/patients/${patient.id}/ecmo-runs/${summary.ecmoRuns[0].id}`;
-    const read = await call('GET', runUrl);
-    const ended = await call(
-      'PATCH',
-      runUrl,
-      { endedAt: daysAgo(15), endReason: 'weaned', reason: 'decannulated' },
-      { 'if-match': read.headers.etag as string },
-    );
-    expect(ended.statusCode).toBe(200);
-    const discharged = await call('POST', `/patients/${patient.id}/outcome`, {
-      kind: 'discharge',
-      occurredAt: daysAgo(3),
-      destination: 'home',
-    });
-    expect(discharged.statusCode).toBe(201);
-    const plan = (await call('GET', `/patients/${patient.id}/follow-up`)).json<{
-      visits: Array<{ id: string }>;
-    }>();
-    const ids: string[] = [];
-    for (const [i, visit] of plan.visits.entries()) {
-      const booked = await call('POST', `/patients/${patient.id}/appointments`, {
-        visitId: visit.id,
-        date: addCalendarDays(londonDay(new Date()), 30 + i),
-        time: '10:00',
-        mode: 'telephone',
-      });
-      expect(booked.statusCode).toBe(201);
-      ids.push(booked.json<{ id: string }>().id);
-    }
-    return ids;
-  };
 
   const startWorkerProcess = async () => {
     workers.push(await spawnWorker({ MESSAGE_LOG_FILE: messageFile, OUTBOX_POLL_INTERVAL_MS: '200' }));
@@ -110,7 +60,8 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
 
   it('sends each of 1,000 reminders due at the same moment exactly once', async () => {
     const appointments: string[] = [];
-    while (appointments.length < APPOINTMENTS) appointments.push(...(await patientWithAppointments()));
+    while (appointments.length < APPOINTMENTS)
+      appointments.push(...(await dischargedWithAppointments(app, nurse.accessToken)));
     await Promise.all([startWorkerProcess(), startWorkerProcess()]);
 
     // The planner's own reminders are days ahead; these fifty kinds per appointment are due in 3 seconds.

@@ -2,6 +2,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Job } from 'bullmq';
 import type pg from 'pg';
 import { Clock } from '../../libs/config/src/index.js';
+import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
+import { londonDay } from '../../libs/registry/src/index.js';
 import { OutboxRelay, QueueName, QueueService } from '../../libs/queue/src/index.js';
 import {
   bearer,
@@ -67,6 +69,55 @@ export async function closeOpenReminders(db: pg.Client): Promise<void> {
       WHERE status = 'sending'`,
   );
   await db.query('COMMIT');
+}
+
+/**
+ * A patient enrolled by `token`'s nurse, off ECMO 15 days ago and discharged home 3 days ago, with every
+ * planned visit booked (telephone, 10:00, 30 days ahead and on): the appointment ids, in visit order.
+ */
+export async function dischargedWithAppointments(
+  app: NestFastifyApplication,
+  token: string,
+): Promise<string[]> {
+  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers = {}) =>
+    app.inject({
+      method,
+      url,
+      payload: payload as Record<string, unknown>,
+      headers: { ...bearer(token), ...headers },
+    });
+  const patient = await enrol(app, token);
+  const summary = (await call('GET', `/patients/${patient.id}`)).json<{ ecmoRuns: Array<{ id: string }> }>();
+  const runUrl = `/patients/${patient.id}/ecmo-runs/${summary.ecmoRuns[0].id}`;
+  const read = await call('GET', runUrl);
+  const ended = await call(
+    'PATCH',
+    runUrl,
+    { endedAt: daysAgo(15), endReason: 'weaned', reason: 'decannulated' },
+    { 'if-match': read.headers.etag as string },
+  );
+  expect(ended.statusCode).toBe(200);
+  const discharged = await call('POST', `/patients/${patient.id}/outcome`, {
+    kind: 'discharge',
+    occurredAt: daysAgo(3),
+    destination: 'home',
+  });
+  expect(discharged.statusCode).toBe(201);
+  const plan = (await call('GET', `/patients/${patient.id}/follow-up`)).json<{
+    visits: Array<{ id: string }>;
+  }>();
+  const ids: string[] = [];
+  for (const [i, visit] of plan.visits.entries()) {
+    const booked = await call('POST', `/patients/${patient.id}/appointments`, {
+      visitId: visit.id,
+      date: addCalendarDays(londonDay(new Date()), 30 + i),
+      time: '10:00',
+      mode: 'telephone',
+    });
+    expect(booked.statusCode).toBe(201);
+    ids.push(booked.json<{ id: string }>().id);
+  }
+  return ids;
 }
 
 export const REQUIRED_VISITS = ['discharge', 'day_30', 'month_3', 'month_6', 'month_12'];
