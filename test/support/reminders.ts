@@ -342,6 +342,36 @@ export class ReminderHarness {
     await this.idle();
   }
 
+  /**
+   * Waits until every one of the reminders is sent, then checks that each was sent once: one ledger row
+   * each, and exactly their ledger references among `arrived` (what the provider took for their recipients).
+   */
+  async expectEachSentOnce(
+    reminderIds: readonly string[],
+    arrived: () => ReadonlyArray<{ reference?: string | null }>,
+    timeoutMs = 20_000,
+  ): Promise<void> {
+    await eventually(
+      async () => {
+        const { rows } = await this.db.query<{ open: number }>(
+          `SELECT count(*)::int AS open FROM reminder WHERE id = ANY($1::uuid[]) AND status <> 'sent'`,
+          [reminderIds],
+        );
+        return rows[0].open === 0 ? true : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+    const { rows: ledger } = await this.db.query<{ id: string }>(
+      `SELECT id FROM reminder_delivery WHERE reminder_id = ANY($1::uuid[])`,
+      [reminderIds],
+    );
+    expect(ledger).toHaveLength(reminderIds.length);
+    const messages = arrived();
+    expect(messages).toHaveLength(reminderIds.length);
+    expect(new Set(messages.map((m) => m.reference))).toEqual(new Set(ledger.map((r) => r.id)));
+  }
+
   /** Waits until the reminders queue has nothing waiting or running. */
   idle(timeoutMs = 10000): Promise<true> {
     return eventually(async () => {
