@@ -11,6 +11,7 @@ import { SiteFollowUpPhone1795550000000 } from './1795550000000-SiteFollowUpPhon
 import { NurseDigest1795560000000 } from './1795560000000-NurseDigest.js';
 import { AuditExport1795570000000 } from './1795570000000-AuditExport.js';
 import { ReminderAppointmentIndex1795580000000 } from './1795580000000-ReminderAppointmentIndex.js';
+import { RecordPatientIndexes1795590000000 } from './1795590000000-RecordPatientIndexes.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   NurseDigest1795560000000,
   AuditExport1795570000000,
   ReminderAppointmentIndex1795580000000,
+  RecordPatientIndexes1795590000000,
 ];

@@ -73,7 +73,7 @@ export class FollowUpService implements OnModuleInit {
   onModuleInit(): void {
     this.extensions.onChange(this.assessments);
     this.extensions.onChange(this.planner);
-    this.extensions.addSummaryPart({ key: 'followUp', read: (em, id) => this.planOf(em, id) });
+    this.extensions.addSummaryPart({ key: 'followUp', read: (em, patient) => this.planOf(em, patient) });
   }
 
   async protocols() {
@@ -126,7 +126,7 @@ export class FollowUpService implements OnModuleInit {
     const em = this.dataSource.manager;
     const patient = await findPatient(em, scope, patientId);
     if (patient.countingOnlySince) throw countingOnly();
-    return this.planOf(em, patient.id);
+    return this.planOf(em, patient);
   }
 
   /**
@@ -171,8 +171,8 @@ export class FollowUpService implements OnModuleInit {
     return this.plan(scope, patientId);
   }
 
-  private async planOf(em: EntityManager, patientId: string) {
-    const patient = await em.findOneByOrFail(Patient, { id: patientId });
+  private async planOf(em: EntityManager, patient: Patient) {
+    const patientId = patient.id;
     const visits = await em.find(FollowUpVisit, {
       where: { patientId },
       order: { protocolVersion: 'ASC', sequence: 'ASC' },

@@ -10,7 +10,7 @@ export {
   type FieldError,
   type ProblemDetails,
 } from './problem-details.js';
-export { REDACTED_PATHS } from './redaction.js';
+export { REDACTED_KEYS, redactLogLine } from './redaction.js';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 export { createHttpApp, initOrClose, type HttpAppOptions } from './http-app.js';
 export { errorMessage } from './error-message.js';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { Patient } from './entities.js';
 import type { PatientRecords } from './patient-changes.js';
 
 /**
@@ -15,7 +16,8 @@ export interface PatientChangeHook {
 /** A part another module adds to the patient summary (one call shows the whole record). */
 export interface PatientSummaryPart {
   readonly key: string;
-  read(em: EntityManager, patientId: string): Promise<unknown>;
+  /** `patient`: the row the summary has read (a part need not read it again). */
+  read(em: EntityManager, patient: Patient): Promise<unknown>;
 }
 
 /**
@@ -44,9 +46,9 @@ export class PatientExtensions {
     for (const hook of this.hooks) await hook.afterChange(em, patientId, now, records);
   }
 
-  async summaryParts(em: EntityManager, patientId: string): Promise<Record<string, unknown>> {
+  async summaryParts(em: EntityManager, patient: Patient): Promise<Record<string, unknown>> {
     const result: Record<string, unknown> = {};
-    for (const part of this.parts) result[part.key] = await part.read(em, patientId);
+    for (const part of this.parts) result[part.key] = await part.read(em, patient);
     return result;
   }
 }

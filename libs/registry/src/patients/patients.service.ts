@@ -315,7 +315,7 @@ export class PatientsService {
       voidedOutcomes: all.outcomes.filter((o) => o.voidedAt).map(outcomeView),
       derived: derivedFacts(records, now),
       completeness: completeness(patient, records),
-      ...(await this.extensions.summaryParts(em, patient.id)),
+      ...(await this.extensions.summaryParts(em, patient)),
     };
   }
 
