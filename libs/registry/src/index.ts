@@ -6,7 +6,12 @@ export { PatientIdentities, type Identity } from './patients/patient-identities.
 export { PatientsService } from './patients/patients.service.js';
 export { ClinicalRecordsService, countingOnly, type RecordSpec } from './patients/records.service.js';
 export { rotateIdentityKeys } from './patients/rotate-keys.js';
-export { PatientExtensions, type PatientChangeHook, type PatientSummaryPart } from './patients/extensions.js';
+export {
+  PatientExtensions,
+  type PatientChangeHook,
+  type PatientSummaryPart,
+  type SettledChange,
+} from './patients/extensions.js';
 export { findPatient, loadRecords, PatientChanges, type PatientRecords } from './patients/patient-changes.js';
 export { Patient } from './patients/entities.js';
 export { deathInstant } from './rules/timeline.js';

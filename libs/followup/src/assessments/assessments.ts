@@ -7,7 +7,7 @@ import {
   londonDay,
   recordBase,
   type PatientChangeHook,
-  type PatientRecords,
+  type SettledChange,
   type RecordSpec,
 } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
@@ -91,7 +91,9 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     });
   }
 
-  async afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void> {
+  async afterChange(em: EntityManager, { patientId, now, records, wrote }: SettledChange): Promise<void> {
+    // The checks below read the operation, the runs and the outcome, never a complication.
+    if (wrote?.kind === 'complication') return;
     const live = await this.live(em, patientId);
     if (live.length === 0) return;
     const death = deathInstant(records);

@@ -6,6 +6,7 @@ import {
   loadRecords,
   Patient,
   type PatientChangeHook,
+  type SettledChange,
   type PatientRecords,
 } from '../../../registry/src/index.js';
 import { FollowUpProtocol, FollowUpVisit } from '../entities.js';
@@ -89,6 +90,8 @@ export class FollowUpPlanner implements PatientChangeHook {
 
   private readonly followers: PlanFollower[] = [];
 
+  private readonly protocols = new Map<number, FollowUpProtocol>();
+
   addFactSource(source: (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>): void {
     this.factSources.push(source);
   }
@@ -97,13 +100,24 @@ export class FollowUpPlanner implements PatientChangeHook {
     this.followers.push(follower);
   }
 
-  afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void> {
-    return this.replan(em, patientId, now, records);
+  async afterChange(em: EntityManager, { patientId, now, records, wrote }: SettledChange): Promise<void> {
+    // The plan reads the runs and the outcome (anchorsOf, endsOf), never a complication.
+    if (wrote?.kind === 'complication') return;
+    await this.replan(em, patientId, now, records, wrote?.patient);
   }
 
-  /** `records`: the patient's live records when the caller has them already (the clock has not). */
-  async replan(em: EntityManager, patientId: string, now: Date, records?: PatientRecords): Promise<void> {
-    const patient = await em.findOneByOrFail(Patient, { id: patientId });
+  /**
+   * `records`: the patient's live records when the caller has them already (the clock has not); `patient`:
+   * the patient row, when the caller holds it locked and unwritten.
+   */
+  async replan(
+    em: EntityManager,
+    patientId: string,
+    now: Date,
+    records?: PatientRecords,
+    current?: Patient,
+  ): Promise<void> {
+    const patient = current ?? (await em.findOneByOrFail(Patient, { id: patientId }));
     if (patient.protocolVersion === null) {
       // Enrolment: the patient stays on the latest published version unless moved explicitly.
       const [{ latest }] = await em.query<Array<{ latest: number }>>(
@@ -112,7 +126,7 @@ export class FollowUpPlanner implements PatientChangeHook {
       patient.protocolVersion = latest;
       await em.update(Patient, { id: patientId }, { protocolVersion: latest });
     }
-    const protocol = await em.findOneByOrFail(FollowUpProtocol, { version: patient.protocolVersion });
+    const protocol = await this.protocol(em, patient.protocolVersion);
     records ??= await loadRecords(em, patientId);
     const facts = await this.facts(em, patientId);
     const anchors = anchorsOf(records);
@@ -168,6 +182,16 @@ export class FollowUpPlanner implements PatientChangeHook {
       await this.updateIfChanged(em, row, { status: 'not_required', statusReason: reason });
     }
     for (const follower of this.followers) await follower.afterPlan(em, { patient, records, ends, now });
+  }
+
+  /** A published protocol, read once per version: published ones never change (UPDATE is revoked). */
+  private async protocol(em: EntityManager, version: number): Promise<FollowUpProtocol> {
+    let protocol = this.protocols.get(version);
+    if (!protocol) {
+      protocol = await em.findOneByOrFail(FollowUpProtocol, { version });
+      this.protocols.set(version, protocol);
+    }
+    return protocol;
   }
 
   private async facts(em: EntityManager, patientId: string): Promise<VisitFacts> {

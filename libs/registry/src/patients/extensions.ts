@@ -1,16 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Patient } from './entities.js';
+import type { RecordKind } from '../rules/completeness.js';
 import type { PatientRecords } from './patient-changes.js';
+
+/** A change to a patient's record, settled (its rules hold), as the hooks see it. */
+export interface SettledChange {
+  readonly patientId: string;
+  readonly now: Date;
+  /** The patient's live records as the change left them, read once for every hook. */
+  readonly records: PatientRecords;
+  /**
+   * The one kind of clinical record the change wrote, and the patient row it locked (which it did not
+   * write, so the row is current): a hook whose work reads nothing of that kind may skip it. Null when the
+   * change may have written anything (an enrolment, the patient's own fields, consent, the plan).
+   */
+  readonly wrote: { readonly kind: RecordKind; readonly patient: Patient } | null;
+}
 
 /**
  * Work another module does whenever a patient's record changes (follow-up replans the visits): inside the
  * change's transaction, with the patient row locked and the registry's own rules holding, so what it writes
- * commits or rolls back with the change. `records` are the patient's live records as the change left them,
- * read once for every hook.
+ * commits or rolls back with the change.
  */
 export interface PatientChangeHook {
-  afterChange(em: EntityManager, patientId: string, now: Date, records: PatientRecords): Promise<void>;
+  afterChange(em: EntityManager, change: SettledChange): Promise<void>;
 }
 
 /** A part another module adds to the patient summary (one call shows the whole record). */
@@ -41,9 +55,10 @@ export class PatientExtensions {
     em: EntityManager,
     patientId: string,
     records: PatientRecords,
-    now = new Date(),
+    wrote: SettledChange['wrote'] = null,
   ): Promise<void> {
-    for (const hook of this.hooks) await hook.afterChange(em, patientId, now, records);
+    const change: SettledChange = { patientId, now: new Date(), records, wrote };
+    for (const hook of this.hooks) await hook.afterChange(em, change);
   }
 
   async summaryParts(em: EntityManager, patient: Patient): Promise<Record<string, unknown>> {

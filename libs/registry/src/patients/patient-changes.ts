@@ -48,6 +48,9 @@ export function indexRun(runs: readonly EcmoRun[]): EcmoRun | null {
   return [...runs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())[0] ?? null;
 }
 
+/** The records eligibility and age are derived from (with the date of birth and the MDT decision). */
+const ELIGIBILITY_RECORDS: ReadonlySet<RecordKind> = new Set(['operation', 'ecmoRun']);
+
 /**
  * The frame of every change to a patient's clinical record: one transaction that locks the patient row (so
  * changes to one patient are serialised and the rules see a settled record), refuses a patient kept only as
@@ -63,11 +66,27 @@ export class PatientChanges {
     private readonly extensions: PatientExtensions,
   ) {}
 
+  /**
+   * A change that writes one clinical record of `kind` and nothing else (not the patient row): settling it
+   * skips what that kind cannot alter (see `settle`).
+   */
+  changeRecord<T>(
+    kind: RecordKind,
+    scope: SiteScope,
+    patientId: string,
+    context: AuditContext,
+    work: (em: EntityManager, patient: Patient) => Promise<T>,
+  ): Promise<T> {
+    return this.change(scope, patientId, context, work, kind);
+  }
+
+  /** `wrote`: see `changeRecord`; absent, everything is re-checked and re-derived. */
   change<T>(
     scope: SiteScope,
     patientId: string,
     context: AuditContext,
     work: (em: EntityManager, patient: Patient) => Promise<T>,
+    wrote?: RecordKind,
   ): Promise<T> {
     return this.transactions.run(context, async (em) => {
       const patient = await lockPatient(em, scope, patientId);
@@ -77,7 +96,7 @@ export class PatientChanges {
         );
       }
       const result = await work(em, patient);
-      await this.settle(em, patient);
+      await this.settle(em, patient, wrote);
       return result;
     });
   }
@@ -133,8 +152,9 @@ export class PatientChanges {
   /**
    * After a change: the timeline must hold (422 otherwise, rolled back), and eligibility is re-derived from
    * the recorded facts; a correction that breaks a rule flags the patient rather than refusing the truth.
+   * `wrote`: the kind of the one record the change wrote (see `changeRecord`), if that is all it wrote.
    */
-  async settle(em: EntityManager, patient: Patient): Promise<void> {
+  async settle(em: EntityManager, patient: Patient, wrote?: RecordKind): Promise<void> {
     const records = await loadRecords(em, patient.id);
     const problems = timelineProblems(
       {
@@ -152,7 +172,9 @@ export class PatientChanges {
       );
     }
     // Follow-up replans the visits from the settled record (a decline included: its visits are dropped).
-    await this.extensions.afterChange(em, patient.id, records);
+    await this.extensions.afterChange(em, patient.id, records, wrote ? { kind: wrote, patient } : null);
+    // A complication or a hospital outcome changes no eligibility fact: the derived columns still hold.
+    if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return;
     const current = await em.findOneByOrFail(Patient, { id: patient.id });
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
     if (current.countingOnlySince) return;

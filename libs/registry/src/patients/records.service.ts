@@ -173,17 +173,23 @@ export class ClinicalRecordsService {
     const missing = reasonsOf(dto.missing);
     this.check(spec, fields, missing);
     try {
-      const id = await this.changes.change(scope, patientId, context, async (em, patient) => {
-        this.changes.assertCollectable(patient, datesOf(fields));
-        await this.assertReferences(em, spec, patientId, fields);
-        const { identifiers } = await em.insert(spec.entity, {
-          ...fields,
-          patientId,
-          missing,
-          version: 1,
-        } as never);
-        return identifiers[0].id as string;
-      });
+      const id = await this.changes.changeRecord(
+        spec.kind,
+        scope,
+        patientId,
+        context,
+        async (em, patient) => {
+          this.changes.assertCollectable(patient, datesOf(fields));
+          await this.assertReferences(em, spec, patientId, fields);
+          const { identifiers } = await em.insert(spec.entity, {
+            ...fields,
+            patientId,
+            missing,
+            version: 1,
+          } as never);
+          return identifiers[0].id as string;
+        },
+      );
       return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
     } catch (error) {
       if (spec.single && isUniqueViolation(error)) {
@@ -204,21 +210,27 @@ export class ClinicalRecordsService {
   ) {
     const { reason, missing, ...rest } = dto;
     const fields = spec.fields(rest);
-    await this.changes.change(scope, patientId, { ...context, reason }, async (em, patient) => {
-      const current = await this.find(em, spec, patientId, id);
-      if (current.voidedAt) throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
-      const nextMissing = mergeMissing(current.missing, fields, missing);
-      this.check(spec, { ...current, ...fields }, nextMissing);
-      this.changes.assertCollectable(patient, datesOf(fields));
-      await this.assertReferences(em, spec, patientId, fields);
-      const result = await em
-        .createQueryBuilder()
-        .update(spec.entity)
-        .set({ ...fields, missing: nextMissing, version: () => 'version + 1' } as never)
-        .where('id = :id AND version = :version', { id, version })
-        .execute();
-      assertUpdated(spec.title, result.affected);
-    });
+    await this.changes.changeRecord(
+      spec.kind,
+      scope,
+      patientId,
+      { ...context, reason },
+      async (em, patient) => {
+        const current = await this.find(em, spec, patientId, id);
+        if (current.voidedAt) throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
+        const nextMissing = mergeMissing(current.missing, fields, missing);
+        this.check(spec, { ...current, ...fields }, nextMissing);
+        this.changes.assertCollectable(patient, datesOf(fields));
+        await this.assertReferences(em, spec, patientId, fields);
+        const result = await em
+          .createQueryBuilder()
+          .update(spec.entity)
+          .set({ ...fields, missing: nextMissing, version: () => 'version + 1' } as never)
+          .where('id = :id AND version = :version', { id, version })
+          .execute();
+        assertUpdated(spec.title, result.affected);
+      },
+    );
     return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
   }
 
@@ -232,7 +244,7 @@ export class ClinicalRecordsService {
     reason: string,
     context: AuditContext,
   ) {
-    await this.changes.change(scope, patientId, { ...context, reason }, async (em) => {
+    await this.changes.changeRecord(spec.kind, scope, patientId, { ...context, reason }, async (em) => {
       const current = await this.find(em, spec, patientId, id);
       if (current.voidedAt) throw new ConflictException(`${spec.title} is already voided`);
       if (spec.entity === EcmoRun) {
