@@ -12,7 +12,13 @@ export {
   type PatientSummaryPart,
   type SettledChange,
 } from './patients/extensions.js';
-export { findPatient, loadRecords, PatientChanges, type PatientRecords } from './patients/patient-changes.js';
+export {
+  findPatient,
+  loadRecords,
+  PatientChanges,
+  type PatientRecords,
+  type WrittenKind,
+} from './patients/patient-changes.js';
 export { Patient } from './patients/entities.js';
 export { deathInstant } from './rules/timeline.js';
 export { londonDay, REGISTRY_TIME_ZONE } from './rules/instant.js';

@@ -125,7 +125,7 @@ export class AppointmentsService {
   async book(scope: SiteScope, patientId: string, dto: BookAppointmentDto, context: AuditContext) {
     const instant = startsAt(dto.date, dto.time, new Date());
     try {
-      const id = await this.changes.change(scope, patientId, context, async (em) => {
+      const id = await this.changes.changeRecord('appointment', scope, patientId, context, async (em) => {
         const visit = await em.findOneBy(FollowUpVisit, { id: dto.visitId, patientId });
         if (!visit) {
           throw new RuleProblem('No such visit', [
@@ -173,16 +173,22 @@ export class AppointmentsService {
     dto: MoveAppointmentDto,
     context: AuditContext,
   ) {
-    await this.changes.change(scope, patientId, { ...context, reason: dto.reason }, async (em) => {
-      const current = await this.booked(em, patientId, id, 'moved');
-      const date = dto.date ?? current.localDate;
-      const time = dto.time ?? current.localTime;
-      const set: Partial<Appointment> = { localDate: date, localTime: time };
-      if (dto.date !== undefined || dto.time !== undefined) set.startsAt = startsAt(date, time, new Date());
-      if (dto.mode !== undefined) set.mode = dto.mode;
-      if (dto.place !== undefined) set.place = dto.place;
-      await this.update(em, id, version, set);
-    });
+    await this.changes.changeRecord(
+      'appointment',
+      scope,
+      patientId,
+      { ...context, reason: dto.reason },
+      async (em) => {
+        const current = await this.booked(em, patientId, id, 'moved');
+        const date = dto.date ?? current.localDate;
+        const time = dto.time ?? current.localTime;
+        const set: Partial<Appointment> = { localDate: date, localTime: time };
+        if (dto.date !== undefined || dto.time !== undefined) set.startsAt = startsAt(date, time, new Date());
+        if (dto.mode !== undefined) set.mode = dto.mode;
+        if (dto.place !== undefined) set.place = dto.place;
+        await this.update(em, id, version, set);
+      },
+    );
     return this.appointments.view(patientId, id);
   }
 
@@ -194,7 +200,7 @@ export class AppointmentsService {
     reason: string,
     context: AuditContext,
   ) {
-    await this.changes.change(scope, patientId, { ...context, reason }, async (em) => {
+    await this.changes.changeRecord('appointment', scope, patientId, { ...context, reason }, async (em) => {
       await this.booked(em, patientId, id, 'cancelled');
       await this.update(em, id, version, { status: 'cancelled', cancelReason: reason });
     });
@@ -210,7 +216,7 @@ export class AppointmentsService {
     outcome: Extract<AppointmentStatus, 'attended' | 'missed'>,
     context: AuditContext,
   ) {
-    await this.changes.change(scope, patientId, context, async (em) => {
+    await this.changes.changeRecord('appointment', scope, patientId, context, async (em) => {
       const current = await this.booked(em, patientId, id, `recorded as ${outcome}`);
       if (current.startsAt.getTime() > Date.now() + OUTCOME_TOLERANCE_MS) {
         throw new ConflictException(

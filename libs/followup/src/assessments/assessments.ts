@@ -92,8 +92,9 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
   }
 
   async afterChange(em: EntityManager, { patientId, now, records, wrote }: SettledChange): Promise<void> {
-    // The checks below read the operation, the runs and the outcome, never a complication.
-    if (wrote?.kind === 'complication') return;
+    // The checks below read the operation, the runs, the outcome and the visits' plan, which neither a
+    // complication nor an appointment changes.
+    if (wrote?.kind === 'complication' || wrote?.kind === 'appointment') return;
     const live = await this.live(em, patientId);
     if (live.length === 0) return;
     const death = deathInstant(records);

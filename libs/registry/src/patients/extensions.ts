@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Patient } from './entities.js';
-import type { RecordKind } from '../rules/completeness.js';
-import type { PatientRecords } from './patient-changes.js';
+import type { PatientRecords, WrittenKind } from './patient-changes.js';
 
 /** A change to a patient's record, settled (its rules hold), as the hooks see it. */
 export interface SettledChange {
@@ -11,11 +10,11 @@ export interface SettledChange {
   /** The patient's live records as the change left them, read once for every hook. */
   readonly records: PatientRecords;
   /**
-   * The one kind of clinical record the change wrote, and the patient row it locked (which it did not
-   * write, so the row is current): a hook whose work reads nothing of that kind may skip it. Null when the
-   * change may have written anything (an enrolment, the patient's own fields, consent, the plan).
+   * The one kind of record the change wrote, and the patient row it locked (which it did not write, so the
+   * row is current): a hook whose work reads nothing of that kind may skip it. Null when the change may have
+   * written anything (an enrolment, the patient's own fields, consent, the plan).
    */
-  readonly wrote: { readonly kind: RecordKind; readonly patient: Patient } | null;
+  readonly wrote: { readonly kind: WrittenKind; readonly patient: Patient } | null;
 }
 
 /**

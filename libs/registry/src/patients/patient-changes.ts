@@ -48,8 +48,11 @@ export function indexRun(runs: readonly EcmoRun[]): EcmoRun | null {
   return [...runs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())[0] ?? null;
 }
 
+/** What a change wrote, when it wrote one kind of record only: a clinical record, or a follow-up appointment. */
+export type WrittenKind = RecordKind | 'appointment';
+
 /** The records eligibility and age are derived from (with the date of birth and the MDT decision). */
-const ELIGIBILITY_RECORDS: ReadonlySet<RecordKind> = new Set(['operation', 'ecmoRun']);
+const ELIGIBILITY_RECORDS: ReadonlySet<WrittenKind> = new Set(['operation', 'ecmoRun']);
 
 /**
  * The frame of every change to a patient's clinical record: one transaction that locks the patient row (so
@@ -67,11 +70,11 @@ export class PatientChanges {
   ) {}
 
   /**
-   * A change that writes one clinical record of `kind` and nothing else (not the patient row): settling it
-   * skips what that kind cannot alter (see `settle`).
+   * A change that writes records of one `kind` and nothing else (not the patient row): settling it skips
+   * what that kind cannot alter (see `settle`).
    */
   changeRecord<T>(
-    kind: RecordKind,
+    kind: WrittenKind,
     scope: SiteScope,
     patientId: string,
     context: AuditContext,
@@ -86,7 +89,7 @@ export class PatientChanges {
     patientId: string,
     context: AuditContext,
     work: (em: EntityManager, patient: Patient) => Promise<T>,
-    wrote?: RecordKind,
+    wrote?: WrittenKind,
   ): Promise<T> {
     return this.transactions.run(context, async (em) => {
       const patient = await lockPatient(em, scope, patientId);
@@ -154,7 +157,7 @@ export class PatientChanges {
    * the recorded facts; a correction that breaks a rule flags the patient rather than refusing the truth.
    * `wrote`: the kind of the one record the change wrote (see `changeRecord`), if that is all it wrote.
    */
-  async settle(em: EntityManager, patient: Patient, wrote?: RecordKind): Promise<void> {
+  async settle(em: EntityManager, patient: Patient, wrote?: WrittenKind): Promise<void> {
     const records = await loadRecords(em, patient.id);
     const problems = timelineProblems(
       {
@@ -173,7 +176,8 @@ export class PatientChanges {
     }
     // Follow-up replans the visits from the settled record (a decline included: its visits are dropped).
     await this.extensions.afterChange(em, patient.id, records, wrote ? { kind: wrote, patient } : null);
-    // A complication or a hospital outcome changes no eligibility fact: the derived columns still hold.
+    // A complication, a hospital outcome or an appointment changes no eligibility fact: the derived columns
+    // still hold.
     if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return;
     const current = await em.findOneByOrFail(Patient, { id: patient.id });
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
