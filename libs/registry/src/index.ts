@@ -10,6 +10,7 @@ export {
   PatientExtensions,
   type PatientChangeHook,
   type PatientSummaryPart,
+  SharedReads,
   type SettledChange,
 } from './patients/extensions.js';
 export {

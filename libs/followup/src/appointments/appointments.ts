@@ -5,7 +5,13 @@ import type { SiteScope } from '../../../access/src/index.js';
 import { isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
 import { RuleProblem } from '../../../observability/src/index.js';
-import { assertUpdated, countingOnly, findPatient, PatientChanges } from '../../../registry/src/index.js';
+import {
+  assertUpdated,
+  countingOnly,
+  findPatient,
+  PatientChanges,
+  type SharedReads,
+} from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
 import { REGISTRY_ZONE, resolveLocalTime } from '../rules/local-time.js';
 import { FollowUpPlanner } from '../visits/planner.js';
@@ -80,6 +86,17 @@ function startsAt(date: string, time: string, now: Date): Date {
  * the visits replanned in the same transaction), so a booked visit shows `booked` and a missed appointment
  * leaves it `due` while its window is open.
  */
+/** The patient's booked appointments, read once per settled change (the planner's and the reminders'). */
+export function bookedAppointments(
+  em: EntityManager,
+  patientId: string,
+  reads: SharedReads,
+): Promise<Appointment[]> {
+  return reads.once(`followUp.bookedAppointments:${patientId}`, () =>
+    em.findBy(Appointment, { patientId, status: 'booked' }),
+  );
+}
+
 @Injectable()
 export class FollowUpAppointments implements OnModuleInit {
   constructor(
@@ -88,8 +105,8 @@ export class FollowUpAppointments implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.planner.addFactSource(async (em, patientId) => {
-      const booked = await em.findBy(Appointment, { patientId, status: 'booked' });
+    this.planner.addFactSource(async (em, patientId, reads) => {
+      const booked = await bookedAppointments(em, patientId, reads);
       return { booked: new Set(booked.map((a) => a.visitId)) };
     });
   }

@@ -7,6 +7,7 @@ import {
   londonDay,
   recordBase,
   type PatientChangeHook,
+  type SharedReads,
   type SettledChange,
   type RecordSpec,
 } from '../../../registry/src/index.js';
@@ -82,8 +83,8 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
   constructor(private readonly planner: FollowUpPlanner) {}
 
   onModuleInit(): void {
-    this.planner.addFactSource(async (em, patientId) => {
-      const live = await this.live(em, patientId);
+    this.planner.addFactSource(async (em, patientId, reads) => {
+      const live = await this.live(em, patientId, reads);
       return {
         completed: new Set(live.map((a) => a.visitId)),
         deathOn: followUpDeathOn(live),
@@ -91,11 +92,14 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     });
   }
 
-  async afterChange(em: EntityManager, { patientId, now, records, wrote }: SettledChange): Promise<void> {
+  async afterChange(
+    em: EntityManager,
+    { patientId, now, records, wrote, reads }: SettledChange,
+  ): Promise<void> {
     // The checks below read the operation, the runs, the outcome and the visits' plan, which neither a
     // complication nor an appointment changes.
     if (wrote?.kind === 'complication' || wrote?.kind === 'appointment') return;
-    const live = await this.live(em, patientId);
+    const live = await this.live(em, patientId, reads);
     if (live.length === 0) return;
     const death = deathInstant(records);
     const problems: FieldError[] = assessmentProblems({
@@ -122,10 +126,13 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     }
   }
 
-  private live(em: EntityManager, patientId: string): Promise<FollowUpAssessment[]> {
-    return em.find(FollowUpAssessment, {
-      where: { patientId, voidedAt: IsNull() },
-      order: { assessedOn: 'ASC', createdAt: 'ASC' },
-    });
+  /** The patient's live assessments, read once per settled change. */
+  private live(em: EntityManager, patientId: string, reads: SharedReads): Promise<FollowUpAssessment[]> {
+    return reads.once(`followUp.liveAssessments:${patientId}`, () =>
+      em.find(FollowUpAssessment, {
+        where: { patientId, voidedAt: IsNull() },
+        order: { assessedOn: 'ASC', createdAt: 'ASC' },
+      }),
+    );
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { AppConfig } from '../../../config/src/index.js';
 import { addToOutbox, JobName } from '../../../queue/src/index.js';
-import { Appointment } from '../appointments/appointment.entity.js';
+import { bookedAppointments } from '../appointments/appointments.js';
 import {
   reminderBlock,
   reminderChanges,
@@ -35,9 +35,9 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
     this.planner.addFollower(this);
   }
 
-  async afterPlan(em: EntityManager, { patient, records, ends, now }: PlanSettled): Promise<void> {
+  async afterPlan(em: EntityManager, { patient, records, ends, now, reads }: PlanSettled): Promise<void> {
     const pending = await em.findBy(Reminder, { patientId: patient.id, status: 'pending' });
-    const booked = await em.findBy(Appointment, { patientId: patient.id, status: 'booked' });
+    const booked = await bookedAppointments(em, patient.id, reads);
     if (pending.length === 0 && booked.length === 0) return;
     // The choice is kept in clear beside the sealed contact details; a declined patient has no identity left.
     const [identity] = await em.query<Array<{ reminder_channel: ReminderChannel | 'none' }>>(

@@ -6,6 +6,7 @@ import {
   loadRecords,
   Patient,
   type PatientChangeHook,
+  SharedReads,
   type SettledChange,
   type PatientRecords,
 } from '../../../registry/src/index.js';
@@ -67,7 +68,25 @@ export interface PlanSettled {
   readonly records: PatientRecords;
   readonly ends: FollowUpEnds;
   readonly now: Date;
+  readonly reads: SharedReads;
 }
+
+/** What a replan's caller may already hold (the clock holds nothing; a settled change, all three). */
+export interface ReplanGiven {
+  /** The patient's live records. */
+  readonly records?: PatientRecords;
+  /** The patient row, locked by the caller and not written since. */
+  readonly patient?: Patient;
+  /** Reads shared with the other hooks of the change. */
+  readonly reads?: SharedReads;
+}
+
+/** A source of facts about the visits (assessments, appointments), reading through `reads`. */
+export type VisitFactSource = (
+  em: EntityManager,
+  patientId: string,
+  reads: SharedReads,
+) => Promise<Partial<VisitFacts>>;
 
 /** Work that runs after every replan, in the same transaction (the reminder planner). */
 export interface PlanFollower {
@@ -84,15 +103,13 @@ export interface PlanFollower {
 @Injectable()
 export class FollowUpPlanner implements PatientChangeHook {
   /** Replaced by the assessment and appointment slices, which know which visits are done or booked. */
-  private readonly factSources: Array<
-    (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>
-  > = [];
+  private readonly factSources: VisitFactSource[] = [];
 
   private readonly followers: PlanFollower[] = [];
 
   private readonly protocols = new Map<number, FollowUpProtocol>();
 
-  addFactSource(source: (em: EntityManager, patientId: string) => Promise<Partial<VisitFacts>>): void {
+  addFactSource(source: VisitFactSource): void {
     this.factSources.push(source);
   }
 
@@ -100,24 +117,18 @@ export class FollowUpPlanner implements PatientChangeHook {
     this.followers.push(follower);
   }
 
-  async afterChange(em: EntityManager, { patientId, now, records, wrote }: SettledChange): Promise<void> {
+  async afterChange(
+    em: EntityManager,
+    { patientId, now, records, wrote, reads }: SettledChange,
+  ): Promise<void> {
     // The plan reads the runs and the outcome (anchorsOf, endsOf), never a complication.
     if (wrote?.kind === 'complication') return;
-    await this.replan(em, patientId, now, records, wrote?.patient);
+    await this.replan(em, patientId, now, { records, patient: wrote?.patient, reads });
   }
 
-  /**
-   * `records`: the patient's live records when the caller has them already (the clock has not); `patient`:
-   * the patient row, when the caller holds it locked and unwritten.
-   */
-  async replan(
-    em: EntityManager,
-    patientId: string,
-    now: Date,
-    records?: PatientRecords,
-    current?: Patient,
-  ): Promise<void> {
-    const patient = current ?? (await em.findOneByOrFail(Patient, { id: patientId }));
+  async replan(em: EntityManager, patientId: string, now: Date, given: ReplanGiven = {}): Promise<void> {
+    const reads = given.reads ?? new SharedReads();
+    const patient = given.patient ?? (await em.findOneByOrFail(Patient, { id: patientId }));
     if (patient.protocolVersion === null) {
       // Enrolment: the patient stays on the latest published version unless moved explicitly.
       const [{ latest }] = await em.query<Array<{ latest: number }>>(
@@ -127,8 +138,8 @@ export class FollowUpPlanner implements PatientChangeHook {
       await em.update(Patient, { id: patientId }, { protocolVersion: latest });
     }
     const protocol = await this.protocol(em, patient.protocolVersion);
-    records ??= await loadRecords(em, patientId);
-    const facts = await this.facts(em, patientId);
+    const records = given.records ?? (await loadRecords(em, patientId));
+    const facts = await this.facts(em, patientId, reads);
     const anchors = anchorsOf(records);
     const ends = endsOf(patient, records, facts.deathOn);
     const today = londonDay(now);
@@ -142,6 +153,7 @@ export class FollowUpPlanner implements PatientChangeHook {
       planned = protocol.visits.filter((v) => find(protocol.version, v.code) !== undefined);
     }
     const kept = new Set<FollowUpVisit>();
+    const added: Array<Partial<FollowUpVisit>> = [];
     for (const definition of planned) {
       const sequence = protocol.visits.indexOf(definition) + 1;
       const dates = visitDates(definition, anchors);
@@ -164,7 +176,7 @@ export class FollowUpPlanner implements PatientChangeHook {
         statusReason: state.reason,
       };
       if (!row) {
-        await em.insert(FollowUpVisit, {
+        added.push({
           patientId,
           protocolVersion: protocol.version,
           code: definition.code,
@@ -175,13 +187,17 @@ export class FollowUpPlanner implements PatientChangeHook {
         await this.updateIfChanged(em, row, next);
       }
     }
+    // The new visits in one statement (a patient's first plan adds all of them).
+    if (added.length > 0) await em.insert(FollowUpVisit, added);
     for (const row of existing) {
       if (kept.has(row) || facts.completed.has(row.id)) continue;
       const reason: NotRequiredReason =
         row.protocolVersion === protocol.version ? 'not_planned' : 'protocol_changed';
       await this.updateIfChanged(em, row, { status: 'not_required', statusReason: reason });
     }
-    for (const follower of this.followers) await follower.afterPlan(em, { patient, records, ends, now });
+    for (const follower of this.followers) {
+      await follower.afterPlan(em, { patient, records, ends, now, reads });
+    }
   }
 
   /** A published protocol, read once per version: published ones never change (UPDATE is revoked). */
@@ -194,12 +210,12 @@ export class FollowUpPlanner implements PatientChangeHook {
     return protocol;
   }
 
-  private async facts(em: EntityManager, patientId: string): Promise<VisitFacts> {
+  private async facts(em: EntityManager, patientId: string, reads: SharedReads): Promise<VisitFacts> {
     const completed = new Set<string>();
     const booked = new Set<string>();
     let deathOn: string | null = null;
     for (const source of this.factSources) {
-      const part = await source(em, patientId);
+      const part = await source(em, patientId, reads);
       part.completed?.forEach((id) => completed.add(id));
       part.booked?.forEach((id) => booked.add(id));
       if (part.deathOn && (deathOn === null || part.deathOn < deathOn)) deathOn = part.deathOn;

@@ -3,6 +3,24 @@ import type { EntityManager } from 'typeorm';
 import type { Patient } from './entities.js';
 import type { PatientRecords, WrittenKind } from './patient-changes.js';
 
+/**
+ * Reads that the hooks of one settled change share, each made once, by whichever hook asks first (follow-up's
+ * live assessments and booked appointments, which its checks, its planner and its reminders all read). Only
+ * for what none of those hooks writes; the values are shared, so they are read, never changed.
+ */
+export class SharedReads {
+  private readonly values = new Map<string, Promise<unknown>>();
+
+  once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let value = this.values.get(key) as Promise<T> | undefined;
+    if (value === undefined) {
+      value = read();
+      this.values.set(key, value);
+    }
+    return value;
+  }
+}
+
 /** A change to a patient's record, settled (its rules hold), as the hooks see it. */
 export interface SettledChange {
   readonly patientId: string;
@@ -15,6 +33,7 @@ export interface SettledChange {
    * written anything (an enrolment, the patient's own fields, consent, the plan).
    */
   readonly wrote: { readonly kind: WrittenKind; readonly patient: Patient } | null;
+  readonly reads: SharedReads;
 }
 
 /**
@@ -56,7 +75,7 @@ export class PatientExtensions {
     records: PatientRecords,
     wrote: SettledChange['wrote'] = null,
   ): Promise<void> {
-    const change: SettledChange = { patientId, now: new Date(), records, wrote };
+    const change: SettledChange = { patientId, now: new Date(), records, wrote, reads: new SharedReads() };
     for (const hook of this.hooks) await hook.afterChange(em, change);
   }
 
