@@ -492,6 +492,41 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(rows.rows).toEqual([{ voided: true }]);
   });
 
+  it('re-derives eligibility when the ECMO run is corrected, and keeps it through records that cannot change it', async () => {
+    const patient = await enrol(app, nurse.accessToken);
+    const url = `/patients/${patient.id}`;
+    const runId = (await call('GET', url, nurse.accessToken)).json().ecmoRuns[0].id as string;
+    const correctRun = (mode: string, version: number) =>
+      call(
+        'PATCH',
+        `${url}/ecmo-runs/${runId}`,
+        nurse.accessToken,
+        { mode, reason: 'perfusion record read again' },
+        { 'if-match': `"${version}"` },
+      );
+    const eligibility = async (): Promise<unknown> =>
+      (await call('GET', url, nurse.accessToken)).json<{ eligibility: unknown }>().eligibility;
+
+    expect((await correctRun('VV', 1)).statusCode).toBe(200);
+    const flagged = await eligibility();
+    expect(flagged).toEqual({
+      eligible: false,
+      failures: [expect.objectContaining({ rule: 'va_mode', field: 'ecmoMode' })],
+    });
+    // A complication settles without re-deriving eligibility: the flag stays as it was.
+    const complication = await call('POST', `${url}/complications`, nurse.accessToken, {
+      code: 'seizure',
+      onsetAt: daysAgo(19),
+      ecmoRunId: runId,
+      grade: 2,
+    });
+    expect(complication.statusCode).toBe(201);
+    expect(await eligibility()).toEqual(flagged);
+    // Corrected back: eligible again.
+    expect((await correctRun('VA', 2)).statusCode).toBe(200);
+    expect(await eligibility()).toEqual({ eligible: true, failures: [] });
+  });
+
   it('answers bad input with 400 and the field, never 500', async () => {
     const bad = await call('POST', '/patients', nurse.accessToken, {
       ...enrolment(),
