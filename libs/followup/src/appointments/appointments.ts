@@ -80,12 +80,6 @@ function startsAt(date: string, time: string, now: Date): Date {
   return resolved.instant;
 }
 
-/**
- * Follow-up appointments (domain guide §4): booked for a visit that is scheduled or due, moved, cancelled,
- * recorded as attended or missed. Each change goes through the patient's change frame (patient row locked,
- * the visits replanned in the same transaction), so a booked visit shows `booked` and a missed appointment
- * leaves it `due` while its window is open.
- */
 /** The patient's booked appointments, read once per settled change (the planner's and the reminders'). */
 export function bookedAppointments(
   em: EntityManager,
@@ -97,6 +91,12 @@ export function bookedAppointments(
   );
 }
 
+/**
+ * Follow-up appointments (domain guide §4): booked for a visit that is scheduled or due, moved, cancelled,
+ * recorded as attended or missed. Each change goes through the patient's change frame (patient row locked,
+ * the visits replanned in the same transaction), so a booked visit shows `booked` and a missed appointment
+ * leaves it `due` while its window is open.
+ */
 @Injectable()
 export class FollowUpAppointments implements OnModuleInit {
   constructor(
