@@ -1,20 +1,5 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux this runs on). */
-const TICKS_PER_SECOND = 100;
-
-/** CPU time (user + system, ms) a process has used so far, or null where /proc cannot tell (not Linux). */
-export function processCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
+import { processCpuMs } from '../lib/probes.js';
 
 /** CPU used so far by a server process and by the PostgreSQL backends serving it, pid by pid. */
 export interface CpuSample {

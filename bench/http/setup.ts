@@ -11,7 +11,8 @@ import {
 import { ApiClient, createUsers, type BenchUsers } from './api-client.js';
 import { createPatients, type BenchPatient } from './cohort.js';
 import { CpuMeter } from './cpu.js';
-import { shortStatement, traceStatements } from './sql-probe.js';
+import { shortStatement } from '../lib/probes.js';
+import { traceStatements } from './sql-probe.js';
 
 /**
  * What the api under benchmark runs with beyond the environment's own settings, and why (reported with the

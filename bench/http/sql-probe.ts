@@ -38,12 +38,3 @@ export async function traceStatements(
     rmSync(directory, { recursive: true, force: true });
   }
 }
-
-/** A statement shortened for a report: whitespace collapsed, TypeORM's column lists elided. */
-export function shortStatement(text: string, length = 140): string {
-  const flat = text
-    .replace(/\s+/g, ' ')
-    .replace(/SELECT (?:"[^"]+"\."[^"]+" AS "[^"]+",? ?)+/g, 'SELECT … ')
-    .trim();
-  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
-}

@@ -51,8 +51,8 @@ export function complicationBody(patient: BenchPatient, random: () => number): s
 /**
  * Issue 7, "write: record a complication (with its audit row)": `POST /patients/:patientId/complications`
  * on the api (a research nurse's bearer token; authentication, guard, roles, rate limit, DTO validation,
- * value sets, the patient locked and scoped, the insert and its audit row by trigger, the timeline and
- * eligibility re-checked, follow-up replanned, the record read back) against the bare Fastify baseline's
+ * value sets, the patient locked and scoped, the insert and its audit row by trigger, the timeline
+ * re-checked, the record read back; a complication neither replans follow-up nor re-derives eligibility) against the bare Fastify baseline's
  * transaction with raw `pg`: audit context (set_config), patient lock, the same INSERT (its audit row by the
  * same trigger). Each side writes to patients of its own (of those not kept only as a count: two thirds to
  * the api, a third to the baseline), a different patient on each request, round-robin, so the baseline's

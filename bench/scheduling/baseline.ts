@@ -24,7 +24,7 @@ import {
 } from '../../libs/followup/src/rules/visits.js';
 import { JOB_CATALOGUE, JobName, QueueName } from '../../libs/queue/src/job-catalogue.js';
 import { londonDay } from '../../libs/registry/src/rules/instant.js';
-import type { BenchSite, EnrolledPatient } from './cohort.js';
+import { inTransaction, type BenchSite, type EnrolledPatient } from './cohort.js';
 import type { SchedulingPlan } from './ours.js';
 
 /** The relay's batch: at most this many jobs per addBulk, on both sides. */
@@ -224,29 +224,12 @@ export class BaselineScheduler {
     }
   }
 
-  private async transaction<T>(
+  private transaction<T>(
     site: BenchSite,
     reason: string | undefined,
     work: (client: pg.PoolClient) => Promise<T>,
   ): Promise<T> {
-    const context = site.context(reason);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `SELECT set_config('registry.actor', $1, true), set_config('registry.reason', $2, true),
-                set_config('registry.request_id', $3, true), set_config('registry.client_address', $4, true)`,
-        [context.actor, context.reason ?? '', context.requestId ?? '', context.clientAddress ?? ''],
-      );
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return inTransaction(this.pool, work, site.context(reason));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import pg from 'pg';
 import { SiteScope, type Principal } from '../../libs/access/src/principal.js';
 import type { AuditContext } from '../../libs/database/src/audit-context.js';
+import { applyAuditContext } from '../../libs/database/src/transaction.service.js';
 import { IdentityKeyring } from '../../libs/registry/src/identity/identity-keyring.js';
 import { normaliseFamilyName } from '../../libs/registry/src/patients/patient-identities.js';
 import { PatientsService } from '../../libs/registry/src/patients/patients.service.js';
@@ -250,15 +251,16 @@ export class PatientCloner {
   }
 }
 
-/** Runs `work` in a transaction of the owner's pool, audited as the set-up. */
+/** Runs `work` in a transaction of `pool`, audited as `context` (by default, as the set-up). */
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
+  context: AuditContext = { actor: SETUP_ACTOR },
 ): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT set_config('registry.actor', $1, true)`, [SETUP_ACTOR]);
+    await applyAuditContext(client, context);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { processCpuMs, shortStatement } from '../lib/probes.js';
 
 type Query = (...args: unknown[]) => unknown;
 type Connection = { connectionParameters?: { application_name?: string } };
@@ -28,7 +28,7 @@ export async function recordStatements<T>(
         values?: unknown;
       };
       if (typeof config.text === 'string') {
-        texts.push(`${name}: ${shortStatement(config.text)}`);
+        texts.push(`${name}: ${shortStatement(config.text, 120)}`);
         kept.push({ text: config.text, values: Array.isArray(config.values) ? config.values : [] });
       }
     }
@@ -86,29 +86,6 @@ interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
   Plans?: PlanNode[];
-}
-
-/** A statement shortened for a report: whitespace collapsed, TypeORM's column lists elided. */
-export function shortStatement(text: string, length = 120): string {
-  const flat = text
-    .replace(/\s+/g, ' ')
-    .replace(/SELECT (?:"[^"]+"\."[^"]+" AS "[^"]+",? ?)+/g, 'SELECT … ')
-    .trim();
-  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ). */
-const TICKS_PER_SECOND = 100;
-
-/** CPU time (user + system, ms) a process has used so far; null where /proc cannot tell. */
-export function processCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -72,7 +72,11 @@ export class CommitOutcomeUnknown extends Error {
   }
 }
 
-export async function applyAuditContext(manager: EntityManager, context: AuditContext): Promise<void> {
+/** Sets who is changing what (and why) for the audit trigger, in the current transaction only. */
+export async function applyAuditContext(
+  manager: Pick<EntityManager, 'query'> | { query(sql: string, params: unknown[]): Promise<unknown> },
+  context: AuditContext,
+): Promise<void> {
   if (!context.actor) throw new Error('An audited transaction needs an actor');
   await manager.query(
     `SELECT set_config('registry.actor', $1, true), set_config('registry.reason', $2, true),
