@@ -108,15 +108,16 @@ class ProblemConverter {
   ): Pick<ProblemDetails, 'type' | 'title' | 'status' | 'detail'> | null {
     let detail: string;
     let event: string;
+    const down = isDependencyDown(exception);
     if (exception instanceof Error && exception.name === 'CommitOutcomeUnknown') {
       detail =
         'The database became unavailable while saving this change: it may or may not have been saved. Reload before sending it again';
       event = 'commit outcome unknown';
-    } else if (isDependencyDown(exception) && committedDuring(request)) {
+    } else if (down && committedDuring(request)) {
       detail =
         'The change was saved, but a service the registry depends on became unavailable before the answer was complete. Reload to see it; do not send it again';
       event = 'dependency unavailable after the change was saved';
-    } else if (isDependencyDown(exception)) {
+    } else if (down) {
       detail = 'A service the registry depends on is unavailable: nothing was changed, try again shortly';
       event = 'dependency unavailable';
     } else {
