@@ -8,7 +8,7 @@ import { copyQuery, cutOffOf, EXPORT_TABLES } from '../../libs/exports/src/datas
 import { londonDay } from '../../libs/registry/src/index.js';
 import { generateBulk } from '../bulk/generate.js';
 import type { Benchmark, BenchOptions } from '../lib/benchmark.js';
-import { pinned, SERVER_CORES, type BenchEnvironment } from '../lib/environment.js';
+import { BENCH_DIST, pinned, SERVER_CORES, type BenchEnvironment } from '../lib/environment.js';
 import type { BenchResult } from '../lib/results.js';
 import { median, percentile } from '../lib/stats.js';
 
@@ -43,7 +43,7 @@ async function run(command: string, args: string[], env: Record<string, string>,
 /** Our export of the assessments file, in a pinned process of its own. */
 async function ours(env: BenchEnvironment, cutOff: string, out: string): Promise<ChildResult> {
   const [command, args] = pinned(SERVER_CORES, process.execPath, [
-    'dist/bench/export/export-child.js',
+    `${BENCH_DIST}/bench/export/export-child.js`,
     FILE,
     cutOff,
     out,

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { totpCode } from '../../libs/access/src/auth/totp.js';
+import { BENCH_DIST } from '../lib/environment.js';
 
 const run = promisify(execFile);
 
@@ -57,7 +58,7 @@ export class ApiClient {
 export async function createAdmin(env: Record<string, string>, email: string): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    ['dist/apps/cli/src/main.js', 'create-admin', '--email', email, '--name', 'Bench Admin'],
+    [`${BENCH_DIST}/apps/cli/src/main.js`, 'create-admin', '--email', email, '--name', 'Bench Admin'],
     { env: { ...env, LOG_LEVEL: 'silent' } },
   );
   const token = stdout.split('\n').find((line) => /^[A-Za-z0-9_-]{40,}$/.test(line.trim()));

@@ -113,17 +113,39 @@ export class BenchEnvironment {
    * Starts the compiled api or worker (`dist/`) pinned to `cores`; resolves once `/health/ready` answers 200.
    * Its logs go nowhere unless `keepOutput` (kept in memory, for a benchmark that reads them).
    */
-  async spawnApp(
+  spawnApp(
     kind: 'api' | 'worker',
     options: { cores?: string; env?: Record<string, string>; keepOutput?: boolean; nodeArgs?: string[] } = {},
   ): Promise<AppProcess> {
+    return this.spawnServer(kind, [...(options.nodeArgs ?? []), `${BENCH_DIST}/apps/${kind}/src/main.js`], {
+      cores: options.cores,
+      env: (port) => ({ [kind === 'api' ? 'PORT' : 'WORKER_PORT']: String(port), ...options.env }),
+      keepOutput: options.keepOutput,
+      readyPath: '/health/ready',
+      readyTimeoutMs: 60_000,
+    });
+  }
+
+  /**
+   * Starts `node <args>` pinned to `cores`, with this environment plus `env(port)` (a spare port it is to
+   * listen on); resolves once `readyPath` answers 2xx. The process is stopped by `dispose` if the caller
+   * has not stopped it.
+   */
+  async spawnServer(
+    label: string,
+    nodeArgs: readonly string[],
+    options: {
+      cores?: string;
+      env: (port: number) => Record<string, string>;
+      keepOutput?: boolean;
+      readyPath: string;
+      readyTimeoutMs: number;
+    },
+  ): Promise<AppProcess> {
     const port = await sparePort();
-    const [command, args] = pinned(options.cores ?? SERVER_CORES, process.execPath, [
-      ...(options.nodeArgs ?? []),
-      `${BENCH_DIST}/apps/${kind}/src/main.js`,
-    ]);
+    const [command, args] = pinned(options.cores ?? SERVER_CORES, process.execPath, nodeArgs);
     const child = spawn(command, args, {
-      env: { ...this.env, [kind === 'api' ? 'PORT' : 'WORKER_PORT']: String(port), ...options.env },
+      env: { ...this.env, ...options.env(port) },
       stdio: ['ignore', options.keepOutput ? 'pipe' : 'ignore', 'pipe'],
     });
     this.processes.add(child);
@@ -144,12 +166,12 @@ export class BenchEnvironment {
     };
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`${kind} exited: ${output}`);
-        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+        if (child.exitCode !== null) throw new Error(`${label} exited: ${output}`);
+        const ready = await fetch(`http://127.0.0.1:${port}${options.readyPath}`).catch(() => null);
         return ready?.ok ? true : undefined;
       },
-      60_000,
-      `${kind} ready`,
+      options.readyTimeoutMs,
+      `${label} ready`,
     );
     return app;
   }
