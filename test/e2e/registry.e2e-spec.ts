@@ -204,6 +204,9 @@ describe('registry core: the research nurse’s scenario', () => {
       missing: { outcome: 'unknown' },
     });
     expect(aki.statusCode).toBe(201);
+    // The answer to a write is the record as stored (it is taken from the change's own read of the record).
+    const akiRead = await call('GET', `${url}/complications/${aki.json().id}`, nurse.accessToken);
+    expect(akiRead.json()).toEqual(aki.json());
     // A complication with a code outside the taxonomy is refused, naming the field and the set.
     const unknown = await call('POST', `${url}/complications`, nurse.accessToken, {
       code: 'hiccups',
@@ -225,6 +228,7 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(ended.statusCode).toBe(200);
     expect(ended.headers.etag).toBe('"2"');
     expect(ended.json()).toMatchObject({ durationHours: 100, endReason: 'weaned' });
+    expect((await call('GET', `${url}/ecmo-runs/${runId}`, nurse.accessToken)).json()).toEqual(ended.json());
 
     // Discharge home on day 18.
     const discharge = await call('POST', `${url}/outcome`, nurse.accessToken, {

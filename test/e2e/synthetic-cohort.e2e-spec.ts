@@ -1,6 +1,15 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type pg from 'pg';
+import { DataSource, In, IsNull, type EntityManager, type ObjectLiteral } from 'typeorm';
+import { EntityRows } from '../../libs/database/src/index.js';
+import {
+  Complication,
+  EcmoRun,
+  HospitalOutcome,
+  IndexOperation,
+} from '../../libs/registry/src/patients/entities.js';
+import { loadRecords } from '../../libs/registry/src/patients/patient-changes.js';
 import { SyntheticCohortModule } from '../../apps/cli/src/synthetic-cohort.module.js';
 import { PatientIdentities } from '../../libs/registry/src/index.js';
 import { syntheticCohort } from '../../libs/registry/src/synthetic/cohort.js';
@@ -146,5 +155,75 @@ describe('synthetic cohort: loaded through the services', () => {
 
   it('satisfies the cohort invariants the bulk generator is held to (test/support/cohort-invariants.ts)', async () => {
     expect(await cohortInvariantProblems(db, { siteCodes: SITES, now, config: testConfig() })).toEqual([]);
+  });
+
+  describe('hand-written SQL hydrates as TypeORM does (EntityRows, the hot paths of issue 7)', () => {
+    const byId = (a: ObjectLiteral, b: ObjectLiteral) => String(a.id).localeCompare(String(b.id));
+    let em: EntityManager;
+    let ids: string[];
+
+    beforeAll(async () => {
+      em = app.get(DataSource).manager;
+      ids = (await cohortPatients()).map((p) => p.id);
+    });
+
+    it('reads every table of a patient, as pg rows and as JSON, into the entities find() returns', async () => {
+      const compared: Record<string, number> = {};
+      for (const metadata of app.get(DataSource).entityMetadatas) {
+        const key =
+          metadata.tableName === 'patient'
+            ? 'id'
+            : metadata.findColumnWithDatabaseName('patient_id')?.databaseName;
+        if (!key) continue;
+        const property = metadata.findColumnWithDatabaseName(key)!.propertyName;
+        const expected = (await em.find(metadata.target, { where: { [property]: In(ids) } })).sort(byId);
+        const rows = EntityRows.of<ObjectLiteral>(em, metadata.target);
+        const raw = await rows.query(
+          em,
+          `SELECT ${rows.select('t')} FROM ${rows.table} t WHERE t.${key} = ANY($1)`,
+          [ids],
+        );
+        expect({ table: metadata.tableName, rows: raw.sort(byId) }).toStrictEqual({
+          table: metadata.tableName,
+          rows: expected,
+        });
+        if (!metadata.columns.some((c) => c.type === 'bytea')) {
+          const json = await em.query<{ j: Record<string, unknown> }[]>(
+            `SELECT row_to_json(t) AS j FROM ${rows.table} t WHERE t.${key} = ANY($1)`,
+            [ids],
+          );
+          expect({
+            table: metadata.tableName,
+            rows: json.map((r) => rows.fromJson(r.j)).sort(byId),
+          }).toStrictEqual({ table: metadata.tableName, rows: expected });
+        }
+        compared[metadata.tableName] = expected.length;
+      }
+      // Not vacuous: the cohort fills the tables the hot paths read (numerics, dates, instants, JSON).
+      for (const table of [
+        'patient',
+        'index_operation',
+        'ecmo_run',
+        'complication',
+        'hospital_outcome',
+        'consent_event',
+        'follow_up_visit',
+      ]) {
+        expect({ table, filled: (compared[table] ?? 0) > 0 }).toEqual({ table, filled: true });
+      }
+    });
+
+    it('loadRecords (one statement) returns the live records the four finds returned', async () => {
+      for (const patientId of ids) {
+        const live = { patientId, voidedAt: IsNull() };
+        const expected = {
+          operation: await em.findOneBy(IndexOperation, live),
+          runs: await em.find(EcmoRun, { where: live, order: { startedAt: 'ASC', id: 'ASC' } }),
+          complications: await em.find(Complication, { where: live, order: { onsetAt: 'ASC', id: 'ASC' } }),
+          outcome: await em.findOneBy(HospitalOutcome, live),
+        };
+        expect(await loadRecords(em, patientId)).toStrictEqual(expected);
+      }
+    });
   });
 });

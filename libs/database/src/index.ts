@@ -14,3 +14,4 @@ export {
 } from './schema-check.js';
 export { canAdminister, ensureRolesAndDatabase, lockDownDatabase } from './setup.js';
 export { applyAuditContext, TransactionService } from './transaction.service.js';
+export { EntityRows } from './entity-rows.js';

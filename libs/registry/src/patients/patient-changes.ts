@@ -1,9 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { IsNull } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
-import { TransactionService } from '../../../database/src/index.js';
+import { EntityRows, TransactionService } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { missingReasonProblems, type RecordKind } from '../rules/completeness.js';
 import { ageInYears, eligibilityFailures, type EligibilityFacts } from '../rules/eligibility.js';
@@ -80,7 +79,24 @@ export class PatientChanges {
     context: AuditContext,
     work: (em: EntityManager, patient: Patient) => Promise<T>,
   ): Promise<T> {
-    return this.change(scope, patientId, context, work, kind);
+    return this.frame(scope, patientId, context, work, kind).then(({ result }) => result);
+  }
+
+  /**
+   * As `changeRecord`, answering from the records as settled (`answer` runs inside the transaction, before
+   * it commits): what the change wrote is read once, by the timeline check, not again after the commit.
+   */
+  changeRecordAnswering<T, R>(
+    kind: WrittenKind,
+    scope: SiteScope,
+    patientId: string,
+    context: AuditContext,
+    work: (em: EntityManager, patient: Patient) => Promise<T>,
+    answer: (result: T, records: PatientRecords) => R,
+  ): Promise<R> {
+    return this.frame(scope, patientId, context, work, kind).then(({ result, records }) =>
+      answer(result, records),
+    );
   }
 
   /** `wrote`: see `changeRecord`; absent, everything is re-checked and re-derived. */
@@ -91,6 +107,16 @@ export class PatientChanges {
     work: (em: EntityManager, patient: Patient) => Promise<T>,
     wrote?: WrittenKind,
   ): Promise<T> {
+    return this.frame(scope, patientId, context, work, wrote).then(({ result }) => result);
+  }
+
+  private frame<T>(
+    scope: SiteScope,
+    patientId: string,
+    context: AuditContext,
+    work: (em: EntityManager, patient: Patient) => Promise<T>,
+    wrote: WrittenKind | undefined,
+  ): Promise<{ result: T; records: PatientRecords }> {
     return this.transactions.run(context, async (em) => {
       const patient = await lockPatient(em, scope, patientId);
       if (patient.countingOnlySince) {
@@ -99,8 +125,8 @@ export class PatientChanges {
         );
       }
       const result = await work(em, patient);
-      await this.settle(em, patient, wrote);
-      return result;
+      const records = await this.settle(em, patient, wrote);
+      return { result, records };
     });
   }
 
@@ -157,7 +183,7 @@ export class PatientChanges {
    * the recorded facts; a correction that breaks a rule flags the patient rather than refusing the truth.
    * `wrote`: the kind of the one record the change wrote (see `changeRecord`), if that is all it wrote.
    */
-  async settle(em: EntityManager, patient: Patient, wrote?: WrittenKind): Promise<void> {
+  async settle(em: EntityManager, patient: Patient, wrote?: WrittenKind): Promise<PatientRecords> {
     const records = await loadRecords(em, patient.id);
     const problems = timelineProblems(
       {
@@ -178,10 +204,10 @@ export class PatientChanges {
     await this.extensions.afterChange(em, patient.id, records, wrote ? { kind: wrote, patient } : null);
     // A complication, a hospital outcome or an appointment changes no eligibility fact: the derived columns
     // still hold.
-    if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return;
+    if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return records;
     const current = await em.findOneByOrFail(Patient, { id: patient.id });
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
-    if (current.countingOnlySince) return;
+    if (current.countingOnlySince) return records;
     const run = indexRun(records.runs);
     if (!run || !records.operation) {
       throw new RuleProblem('A patient keeps an index operation and at least one ECMO run', [
@@ -202,6 +228,7 @@ export class PatientChanges {
       // Derived columns: no version bump, the nurse's ETag stays valid for what she changed.
       await em.update(Patient, { id: patient.id }, { eligibilityFailures: failures, ageAtEcmoStart: age });
     }
+    return records;
   }
 }
 
@@ -249,12 +276,36 @@ export async function findPatient(em: EntityManager, scope: SiteScope, patientId
   return patient;
 }
 
+/**
+ * A patient's live records in one round trip: the rules run on every change, and four statements cost it
+ * more than the one (issue 7: the write benchmark). Each table's rows come back as JSON, hydrated as
+ * TypeORM's finds hydrate them (`EntityRows.fromJson`); the orders are those the rules expect.
+ */
+const LIVE_RECORDS_SQL = `
+  SELECT
+    (SELECT row_to_json(o) FROM index_operation o WHERE o.patient_id = $1 AND o.voided_at IS NULL LIMIT 1)
+      AS operation,
+    (SELECT coalesce(json_agg(r ORDER BY r.started_at, r.id), '[]') FROM ecmo_run r
+      WHERE r.patient_id = $1 AND r.voided_at IS NULL) AS runs,
+    (SELECT coalesce(json_agg(c ORDER BY c.onset_at, c.id), '[]') FROM complication c
+      WHERE c.patient_id = $1 AND c.voided_at IS NULL) AS complications,
+    (SELECT row_to_json(h) FROM hospital_outcome h WHERE h.patient_id = $1 AND h.voided_at IS NULL LIMIT 1)
+      AS outcome`;
+
+type Json = Record<string, unknown>;
+
 export async function loadRecords(em: EntityManager, patientId: string): Promise<PatientRecords> {
-  const live = { patientId, voidedAt: IsNull() };
-  // One after the other: a transaction is one connection, which runs one statement at a time anyway.
-  const operation = await em.findOneBy(IndexOperation, live);
-  const runs = await em.find(EcmoRun, { where: live, order: { startedAt: 'ASC' } });
-  const complications = await em.find(Complication, { where: live, order: { onsetAt: 'ASC' } });
-  const outcome = await em.findOneBy(HospitalOutcome, live);
-  return { operation, runs, complications, outcome };
+  const [row] = await em.query<
+    [{ operation: Json | null; runs: Json[]; complications: Json[]; outcome: Json | null }]
+  >(LIVE_RECORDS_SQL, [patientId]);
+  const operation = EntityRows.of(em, IndexOperation);
+  const runs = EntityRows.of(em, EcmoRun);
+  const complications = EntityRows.of(em, Complication);
+  const outcome = EntityRows.of(em, HospitalOutcome);
+  return {
+    operation: row.operation ? operation.fromJson(row.operation) : null,
+    runs: row.runs.map((r) => runs.fromJson(r)),
+    complications: row.complications.map((c) => complications.fromJson(c)),
+    outcome: row.outcome ? outcome.fromJson(row.outcome) : null,
+  };
 }

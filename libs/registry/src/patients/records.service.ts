@@ -20,7 +20,7 @@ import {
   type ClinicalRecord,
   type MissingReasons,
 } from './entities.js';
-import { findPatient, PatientChanges } from './patient-changes.js';
+import { findPatient, PatientChanges, type PatientRecords } from './patient-changes.js';
 import { PatientIdentities } from './patient-identities.js';
 import {
   complicationFields,
@@ -47,6 +47,8 @@ export interface RecordSpec<E extends ClinicalRecord> {
   /** The entity fields present in a (partial) request body. */
   fields(dto: object): Partial<E>;
   view(record: E): { version: number };
+  /** The live records of this kind among a patient's settled records (the rules' kinds only). */
+  live?(records: PatientRecords): readonly E[];
   /** Cross-field rules on the whole record after the change. */
   problems(record: Partial<E>, requiresText: (valueSet: string, code: string) => boolean): FieldError[];
   /** A second live record is refused (one index operation, one hospital outcome per patient). */
@@ -66,6 +68,7 @@ export const OPERATION: RecordSpec<IndexOperation> = {
   codes: OPERATION_CODES,
   fields: (dto) => operationFields(dto),
   view: operationView,
+  live: (records) => (records.operation ? [records.operation] : []),
   problems: (op, requiresText) =>
     op.category && requiresText('operation_category', op.category) && !op.categoryDetail
       ? [{ field: 'categoryDetail', reason: 'is required for this category' }]
@@ -81,6 +84,7 @@ export const ECMO_RUN: RecordSpec<EcmoRun> = {
   fields: (dto) => runFields(dto),
   view: (run) =>
     runView(run, new Date(Math.max(Date.now(), run.startedAt.getTime(), run.endedAt?.getTime() ?? 0))),
+  live: (records) => records.runs,
   // The end instant and reason go together: a timeline rule, checked with the rest of the timeline.
   problems: () => [],
   single: false,
@@ -93,6 +97,7 @@ export const COMPLICATION: RecordSpec<Complication> = {
   codes: COMPLICATION_CODES,
   fields: (dto) => complicationFields(dto),
   view: complicationView,
+  live: (records) => records.complications,
   problems: (c, requiresText) =>
     c.code && requiresText('complication', c.code) && !c.description
       ? [{ field: 'description', reason: 'is required for this code (describe the complication)' }]
@@ -108,6 +113,7 @@ export const OUTCOME: RecordSpec<HospitalOutcome> = {
   codes: OUTCOME_CODES,
   fields: (dto) => outcomeFields(dto),
   view: outcomeView,
+  live: (records) => (records.outcome ? [records.outcome] : []),
   problems: (o, requiresText) => {
     const problems: FieldError[] = [];
     if (o.kind === 'discharge' && o.causeOfDeath) {
@@ -173,7 +179,7 @@ export class ClinicalRecordsService {
     const missing = reasonsOf(dto.missing);
     this.check(spec, fields, missing);
     try {
-      const id = await this.changes.changeRecord(
+      const { id, settled } = await this.changes.changeRecordAnswering(
         spec.kind,
         scope,
         patientId,
@@ -189,8 +195,9 @@ export class ClinicalRecordsService {
           } as never);
           return identifiers[0].id as string;
         },
+        (id, records) => ({ id, settled: settledRecord(spec, records, id) }),
       );
-      return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
+      return spec.view(settled ?? (await this.find(this.dataSource.manager, spec, patientId, id)));
     } catch (error) {
       if (spec.single && isUniqueViolation(error)) {
         throw new ConflictException(`${spec.title} is already recorded: correct it, or void it first`);
@@ -210,7 +217,7 @@ export class ClinicalRecordsService {
   ) {
     const { reason, missing, ...rest } = dto;
     const fields = spec.fields(rest);
-    await this.changes.changeRecord(
+    const settled = await this.changes.changeRecordAnswering(
       spec.kind,
       scope,
       patientId,
@@ -230,8 +237,9 @@ export class ClinicalRecordsService {
           .execute();
         assertUpdated(spec.title, result.affected);
       },
+      (_, records) => settledRecord(spec, records, id),
     );
-    return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
+    return spec.view(settled ?? (await this.find(this.dataSource.manager, spec, patientId, id)));
   }
 
   /** "Entered in error": the record stays, marked void with the reason, and leaves the current state. */
@@ -393,6 +401,18 @@ export class ClinicalRecordsService {
 }
 
 const CONSENT = { entity: ConsentEvent, title: 'The consent event' };
+
+/**
+ * The record a change created or corrected, as the change settled it (before the commit, so with what the
+ * commit writes); undefined for a kind the rules do not read, which is read again after the commit.
+ */
+function settledRecord<E extends ClinicalRecord>(
+  spec: RecordSpec<E>,
+  records: PatientRecords,
+  id: string,
+): E | undefined {
+  return spec.live?.(records).find((r) => r.id === id);
+}
 
 /** 409 for reading or adding to the record of a patient kept only as a count (a decline). */
 export function countingOnly(): ConflictException {
