@@ -34,6 +34,15 @@ describe('SiteScope', () => {
     expect(SiteScope.of(user(['data_manager'])).where('p.site_id')).toEqual({ sql: 'TRUE', params: {} });
   });
 
+  it('gives hand-written SQL the same filter, with a positional parameter', () => {
+    expect(SiteScope.of(user(['research_nurse'], ['a', 'b'])).whereAt('site_id', 2)).toEqual({
+      sql: 'site_id = ANY($2)',
+      params: [['a', 'b']],
+    });
+    expect(SiteScope.of(user(['research_nurse'])).whereAt('site_id', 3).params).toEqual([[]]);
+    expect(SiteScope.of(user(['auditor'])).whereAt('site_id', 2)).toEqual({ sql: 'TRUE', params: [] });
+  });
+
   it('answers 404 for another site', () => {
     expect(() => SiteScope.of(user(['research_nurse'], ['a'])).assertIncludes('b', 'Patient')).toThrow(
       'Patient not found',

@@ -48,6 +48,15 @@ export class SiteScope {
     return { sql: `${column} = ANY(:scopeSiteIds)`, params: { scopeSiteIds: [...this.siteIds] } };
   }
 
+  /**
+   * The same condition for hand-written SQL with positional parameters: `<column> = ANY($<index>)` and its
+   * one parameter, or `TRUE` and none.
+   */
+  whereAt(column: string, index: number): { sql: string; params: unknown[] } {
+    if (this.allSites) return { sql: 'TRUE', params: [] };
+    return { sql: `${column} = ANY($${index})`, params: [[...this.siteIds]] };
+  }
+
   /** Answers 404, not 403, for a row of another site: its existence is not disclosed. */
   assertIncludes(siteId: string, what: string): void {
     if (!this.includes(siteId)) throw new NotFoundException(`${what} not found`);

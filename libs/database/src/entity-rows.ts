@@ -20,6 +20,7 @@ export class EntityRows<E extends ObjectLiteral> {
   readonly table: string;
   private readonly columns: EntityMetadata['columns'];
   private readonly jsonSafe: boolean;
+  private readonly selects = new Map<string, string>();
 
   private constructor(
     private readonly driver: Driver,
@@ -41,9 +42,24 @@ export class EntityRows<E extends ObjectLiteral> {
   }
 
   /** The mapped columns, quoted and qualified by `alias` when one is given: `a."id", a."patient_id", …`. */
-  select(alias?: string): string {
-    const prefix = alias ? `${alias}.` : '';
-    return this.columns.map((c) => prefix + quoteIdent(c.databaseName)).join(', ');
+  select(alias = ''): string {
+    let list = this.selects.get(alias);
+    if (list === undefined) {
+      const prefix = alias ? `${alias}.` : '';
+      list = this.columns.map((c) => prefix + quoteIdent(c.databaseName)).join(', ');
+      this.selects.set(alias, list);
+    }
+    return list;
+  }
+
+  /** `SELECT <the mapped columns> FROM <the table> WHERE <condition>` (its ORDER BY too, if any). */
+  where(em: EntityManager, condition: string, parameters: readonly unknown[]): Promise<E[]> {
+    return this.query(em, `SELECT ${this.select()} FROM ${this.table} WHERE ${condition}`, parameters);
+  }
+
+  /** The rows whose `column` equals `value`, in the `order` given (an ORDER BY list). */
+  by(em: EntityManager, column: string, value: unknown, order: string): Promise<E[]> {
+    return this.where(em, `${quoteIdent(column)} = $1 ORDER BY ${order}`, [value]);
   }
 
   /** Runs `sql` (positional parameters) and hydrates every row. */

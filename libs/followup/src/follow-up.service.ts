@@ -1,10 +1,10 @@
 import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { SiteScope } from '../../access/src/index.js';
 import { isUniqueViolation } from '../../access/src/unique-violation.js';
 import type { AuditContext } from '../../database/src/audit-context.js';
-import { TransactionService } from '../../database/src/index.js';
+import { EntityRows, TransactionService } from '../../database/src/index.js';
 import { RuleProblem } from '../../observability/src/index.js';
 import {
   assertStaleFree,
@@ -173,19 +173,13 @@ export class FollowUpService implements OnModuleInit {
 
   private async planOf(em: EntityManager, patient: Patient) {
     const patientId = patient.id;
-    const visits = await em.find(FollowUpVisit, {
-      where: { patientId },
-      order: { protocolVersion: 'ASC', sequence: 'ASC' },
-    });
-    const appointments = await em.find(Appointment, {
-      where: { patientId },
-      order: { createdAt: 'ASC' },
-    });
-    const assessments = await em.find(FollowUpAssessment, {
-      where: { patientId },
-      order: { assessedOn: 'ASC', createdAt: 'ASC' },
-    });
-    const reminders = await em.findBy(Reminder, { patientId });
+    // Hand-written (EntityRows): part of every patient summary.
+    const of = <E extends ObjectLiteral>(target: EntityTarget<E>, order: string) =>
+      EntityRows.of(em, target).by(em, 'patient_id', patientId, order);
+    const visits = await of(FollowUpVisit, 'protocol_version, sequence, id');
+    const appointments = await of(Appointment, 'created_at, id');
+    const assessments = await of(FollowUpAssessment, 'assessed_on, created_at, id');
+    const reminders = await of(Reminder, 'id');
     return {
       patientVersion: patient.version,
       protocolVersion: patient.protocolVersion,

@@ -253,25 +253,28 @@ export function eligibilityFactsOf(
  * The patient row in the caller's scope, locked for the transaction; another site's patient answers as a
  * missing one (404): its existence is not disclosed.
  */
-export async function lockPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
-  const where = scope.where('patient.site_id');
-  const patient = await em
-    .createQueryBuilder(Patient, 'patient')
-    .where('patient.id = :patientId', { patientId })
-    .andWhere(where.sql, where.params)
-    .setLock('pessimistic_write')
-    .getOne();
-  if (!patient) throw new NotFoundException('Patient not found');
-  return patient;
+export function lockPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
+  return patientInScope(em, scope, patientId, ' FOR UPDATE');
 }
 
-export async function findPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
-  const where = scope.where('patient.site_id');
-  const patient = await em
-    .createQueryBuilder(Patient, 'patient')
-    .where('patient.id = :patientId', { patientId })
-    .andWhere(where.sql, where.params)
-    .getOne();
+export function findPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
+  return patientInScope(em, scope, patientId, '');
+}
+
+/** Hand-written (EntityRows): every request about a patient starts here. */
+async function patientInScope(
+  em: EntityManager,
+  scope: SiteScope,
+  patientId: string,
+  lock: '' | ' FOR UPDATE',
+): Promise<Patient> {
+  const rows = EntityRows.of(em, Patient);
+  const where = scope.whereAt('site_id', 2);
+  const [patient] = await rows.query(
+    em,
+    `SELECT ${rows.select()} FROM ${rows.table} WHERE id = $1 AND ${where.sql}${lock}`,
+    [patientId, ...where.params],
+  );
   if (!patient) throw new NotFoundException('Patient not found');
   return patient;
 }

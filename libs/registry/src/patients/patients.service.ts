@@ -1,11 +1,11 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { IdentifierReadLog, Site, SiteScope } from '../../../access/src/index.js';
 import { isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
-import { TransactionService } from '../../../database/src/index.js';
+import { EntityRows, TransactionService } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
 import { ageInYears, eligibilityFailures } from '../rules/eligibility.js';
@@ -258,17 +258,17 @@ export class PatientsService {
   async summary(scope: SiteScope, patientId: string) {
     const em = this.dataSource.manager;
     const patient = await findPatient(em, scope, patientId);
-    const site = await em.findOneByOrFail(Site, { id: patient.siteId });
+    const [site] = await EntityRows.of(em, Site).where(em, 'id = $1', [patient.siteId]);
     // Every record once, voided ones included (they stay visible, marked); the rules read the live ones.
+    // Hand-written (EntityRows): the summary is the registry's most frequent read.
+    const of = <E extends ObjectLiteral>(target: EntityTarget<E>, order: string) =>
+      EntityRows.of(em, target).by(em, 'patient_id', patientId, order);
     const all = {
-      operations: await em.find(IndexOperation, { where: { patientId }, order: { createdAt: 'ASC' } }),
-      runs: await em.find(EcmoRun, { where: { patientId }, order: { startedAt: 'ASC' } }),
-      consent: await em.find(ConsentEvent, {
-        where: { patientId },
-        order: { occurredAt: 'ASC', createdAt: 'ASC' },
-      }),
-      complications: await em.find(Complication, { where: { patientId }, order: { onsetAt: 'ASC' } }),
-      outcomes: await em.find(HospitalOutcome, { where: { patientId }, order: { createdAt: 'ASC' } }),
+      operations: await of(IndexOperation, 'created_at, id'),
+      runs: await of(EcmoRun, 'started_at, id'),
+      consent: await of(ConsentEvent, 'occurred_at, created_at, id'),
+      complications: await of(Complication, 'onset_at, id'),
+      outcomes: await of(HospitalOutcome, 'created_at, id'),
     };
     const live = <T extends { voidedAt: Date | null }>(rows: T[]): T[] => rows.filter((r) => !r.voidedAt);
     const records: PatientRecords = {

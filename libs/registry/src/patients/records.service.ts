@@ -5,6 +5,7 @@ import { IsNull } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
 import { isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
+import { EntityRows } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { mergeMissing, type RecordKind } from '../rules/completeness.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
@@ -370,7 +371,11 @@ export class ClinicalRecordsService {
     for (const { field, entity, what } of spec.references ?? []) {
       const id = (fields as Record<string, unknown>)[field];
       if (typeof id !== 'string') continue;
-      if (!(await em.existsBy(entity, { id, patientId }))) {
+      const [{ found }] = await em.query<[{ found: boolean }]>(
+        `SELECT EXISTS (SELECT 1 FROM ${EntityRows.of(em, entity).table} WHERE id = $1 AND patient_id = $2) AS found`,
+        [id, patientId],
+      );
+      if (!found) {
         problems.push({ field, reason: `is not ${what} of this patient` });
       }
     }
