@@ -12,6 +12,7 @@ import { NurseDigest1795560000000 } from './1795560000000-NurseDigest.js';
 import { AuditExport1795570000000 } from './1795570000000-AuditExport.js';
 import { ReminderAppointmentIndex1795580000000 } from './1795580000000-ReminderAppointmentIndex.js';
 import { RecordPatientIndexes1795590000000 } from './1795590000000-RecordPatientIndexes.js';
+import { RecordsOfSamePatient1795600000000 } from './1795600000000-RecordsOfSamePatient.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   AuditExport1795570000000,
   ReminderAppointmentIndex1795580000000,
   RecordPatientIndexes1795590000000,
+  RecordsOfSamePatient1795600000000,
 ];

@@ -451,6 +451,10 @@ describe('follow-up: protocol and visits', () => {
     await decannulate(patient, daysAgo(36));
     const day30 = visit(await plan(patient.id), 'day_30');
     const today = londonDay(new Date());
+    // Another patient's visit: the database's foreign key on the visit's id and patient refuses it.
+    const someoneElse = await enrolOnEcmo(40);
+    await decannulate(someoneElse, daysAgo(36));
+    const theirDay30 = visit(await plan(someoneElse.id), 'day_30');
     const cases: Array<[Record<string, unknown>, number, string]> = [
       [{ ...ALIVE, assessedOn: addCalendarDays(today, 3) }, 422, 'assessment.assessedOn'],
       [{ ...ALIVE, assessedOn: today, diedOn: today }, 422, 'diedOn'],
@@ -467,6 +471,7 @@ describe('follow-up: protocol and visits', () => {
         'missing.diedOn',
       ],
       [{ ...ALIVE, assessedOn: today, visitId: '00000000-0000-4000-8000-000000000000' }, 422, 'visitId'],
+      [{ ...ALIVE, assessedOn: today, visitId: theirDay30.id }, 422, 'visitId'],
     ];
     for (const [body, status, field] of cases) {
       const response = await assess(patient.id, { visitId: day30.id, ...body });

@@ -573,5 +573,63 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(orphan.json().errors).toEqual([
       { field: 'ecmoRunId', reason: 'is not an ECMO run of this patient' },
     ]);
+    // Another patient's run, on a new complication or by correcting one: the database refuses it (a foreign
+    // key on the run's id and patient), the api answers 422 and nothing is written.
+    const other = await enrol(app, nurse.accessToken);
+    const otherSummary = (await call('GET', `/patients/${other.id}`, nurse.accessToken)).json<{
+      ecmoRuns: Array<{ id: string }>;
+    }>();
+    const countOf = async () =>
+      (
+        await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM complication WHERE patient_id = $1`, [
+          patient.id,
+        ])
+      ).rows[0].n;
+    const onset = new Date(Date.parse(summary.ecmoRuns[0].startedAt) + 3_600_000).toISOString();
+    const theirs = await call('POST', `/patients/${patient.id}/complications`, nurse.accessToken, {
+      code: 'sepsis',
+      onsetAt: onset,
+      ecmoRunId: otherSummary.ecmoRuns[0].id,
+    });
+    expect(theirs.statusCode).toBe(422);
+    expect(theirs.json().errors).toEqual([
+      { field: 'ecmoRunId', reason: 'is not an ECMO run of this patient' },
+    ]);
+    expect(await countOf()).toBe(0);
+    const own = await call('POST', `/patients/${patient.id}/complications`, nurse.accessToken, {
+      code: 'sepsis',
+      onsetAt: onset,
+    });
+    expect(own.statusCode).toBe(201);
+    const moved = await call(
+      'PATCH',
+      `/patients/${patient.id}/complications/${own.json().id}`,
+      nurse.accessToken,
+      { ecmoRunId: otherSummary.ecmoRuns[0].id, reason: 'wrong run' },
+      { 'if-match': '"1"' },
+    );
+    expect(moved.statusCode).toBe(422);
+    expect(moved.json().errors).toEqual([
+      { field: 'ecmoRunId', reason: 'is not an ECMO run of this patient' },
+    ]);
+    const { rows: kept } = await db.query<{ ecmo_run_id: string | null; version: number }>(
+      `SELECT ecmo_run_id, version FROM complication WHERE id = $1`,
+      [own.json().id],
+    );
+    expect(kept).toEqual([{ ecmo_run_id: null, version: 1 }]);
+    // The rule is the database's own, whoever writes.
+    await db.query('BEGIN');
+    try {
+      await db.query(`SELECT set_config('registry.actor', 'test:registry', true)`);
+      await expect(
+        db.query(
+          `INSERT INTO complication (patient_id, ecmo_run_id, code, onset_at, missing, version)
+           VALUES ($1, $2, 'sepsis', $3, '{}', 1)`,
+          [patient.id, otherSummary.ecmoRuns[0].id, onset],
+        ),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'complication_run_of_patient' });
+    } finally {
+      await db.query('ROLLBACK');
+    }
   });
 });

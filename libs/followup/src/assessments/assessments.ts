@@ -70,7 +70,9 @@ export const ASSESSMENT: RecordSpec<FollowUpAssessment> = {
     return problems;
   },
   single: true,
-  references: [{ field: 'visitId', entity: FollowUpVisit, what: 'a follow-up visit' }],
+  references: [
+    { field: 'visitId', constraint: 'follow_up_assessment_visit_of_patient', what: 'a follow-up visit' },
+  ],
 };
 
 /**

@@ -3,9 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
 import { IsNull } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
-import { isUniqueViolation } from '../../../access/src/unique-violation.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
-import { EntityRows } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { mergeMissing, type RecordKind } from '../rules/completeness.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
@@ -54,10 +53,13 @@ export interface RecordSpec<E extends ClinicalRecord> {
   problems(record: Partial<E>, requiresText: (valueSet: string, code: string) => boolean): FieldError[];
   /** A second live record is refused (one index operation, one hospital outcome per patient). */
   readonly single: boolean;
-  /** Fields naming another record, which must be one of the same patient's (422, not a foreign-key 500). */
+  /**
+   * Fields naming another record, which must be one of the same patient's: the database's foreign key on
+   * (id, patient_id) `constraint` holds it, and its violation answers 422 (not a 500).
+   */
   readonly references?: ReadonlyArray<{
     readonly field: string;
-    readonly entity: EntityTarget<{ id: string; patientId: string }>;
+    readonly constraint: string;
     readonly what: string;
   }>;
 }
@@ -104,7 +106,7 @@ export const COMPLICATION: RecordSpec<Complication> = {
       ? [{ field: 'description', reason: 'is required for this code (describe the complication)' }]
       : [],
   single: false,
-  references: [{ field: 'ecmoRunId', entity: EcmoRun, what: 'an ECMO run' }],
+  references: [{ field: 'ecmoRunId', constraint: 'complication_run_of_patient', what: 'an ECMO run' }],
 };
 
 export const OUTCOME: RecordSpec<HospitalOutcome> = {
@@ -187,7 +189,6 @@ export class ClinicalRecordsService {
         context,
         async (em, patient) => {
           this.changes.assertCollectable(patient, datesOf(fields));
-          await this.assertReferences(em, spec, patientId, fields);
           const { identifiers } = await em.insert(spec.entity, {
             ...fields,
             patientId,
@@ -203,7 +204,7 @@ export class ClinicalRecordsService {
       if (spec.single && isUniqueViolation(error)) {
         throw new ConflictException(`${spec.title} is already recorded: correct it, or void it first`);
       }
-      throw error;
+      throw referenceProblem(spec, error) ?? error;
     }
   }
 
@@ -218,28 +219,32 @@ export class ClinicalRecordsService {
   ) {
     const { reason, missing, ...rest } = dto;
     const fields = spec.fields(rest);
-    const settled = await this.changes.changeRecordAnswering(
-      spec.kind,
-      scope,
-      patientId,
-      { ...context, reason },
-      async (em, patient) => {
-        const current = await this.find(em, spec, patientId, id);
-        if (current.voidedAt) throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
-        const nextMissing = mergeMissing(current.missing, fields, missing);
-        this.check(spec, { ...current, ...fields }, nextMissing);
-        this.changes.assertCollectable(patient, datesOf(fields));
-        await this.assertReferences(em, spec, patientId, fields);
-        const result = await em
-          .createQueryBuilder()
-          .update(spec.entity)
-          .set({ ...fields, missing: nextMissing, version: () => 'version + 1' } as never)
-          .where('id = :id AND version = :version', { id, version })
-          .execute();
-        assertUpdated(spec.title, result.affected);
-      },
-      (_, records) => settledRecord(spec, records, id),
-    );
+    const settled = await this.changes
+      .changeRecordAnswering(
+        spec.kind,
+        scope,
+        patientId,
+        { ...context, reason },
+        async (em, patient) => {
+          const current = await this.find(em, spec, patientId, id);
+          if (current.voidedAt)
+            throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
+          const nextMissing = mergeMissing(current.missing, fields, missing);
+          this.check(spec, { ...current, ...fields }, nextMissing);
+          this.changes.assertCollectable(patient, datesOf(fields));
+          const result = await em
+            .createQueryBuilder()
+            .update(spec.entity)
+            .set({ ...fields, missing: nextMissing, version: () => 'version + 1' } as never)
+            .where('id = :id AND version = :version', { id, version })
+            .execute();
+          assertUpdated(spec.title, result.affected);
+        },
+        (_, records) => settledRecord(spec, records, id),
+      )
+      .catch((error: unknown) => {
+        throw referenceProblem(spec, error) ?? error;
+      });
     return spec.view(settled ?? (await this.find(this.dataSource.manager, spec, patientId, id)));
   }
 
@@ -361,27 +366,6 @@ export class ClinicalRecordsService {
     if (status.countingOnlySince) await this.identities.destroy(em, context, patientId);
   }
 
-  private async assertReferences<E extends ClinicalRecord>(
-    em: EntityManager,
-    spec: RecordSpec<E>,
-    patientId: string,
-    fields: Partial<E>,
-  ): Promise<void> {
-    const problems: FieldError[] = [];
-    for (const { field, entity, what } of spec.references ?? []) {
-      const id = (fields as Record<string, unknown>)[field];
-      if (typeof id !== 'string') continue;
-      const [{ found }] = await em.query<[{ found: boolean }]>(
-        `SELECT EXISTS (SELECT 1 FROM ${EntityRows.of(em, entity).table} WHERE id = $1 AND patient_id = $2) AS found`,
-        [id, patientId],
-      );
-      if (!found) {
-        problems.push({ field, reason: `is not ${what} of this patient` });
-      }
-    }
-    if (problems.length > 0) throw new RuleProblem(`${spec.title} names a record it cannot`, problems);
-  }
-
   private check<E extends ClinicalRecord>(
     spec: RecordSpec<E>,
     record: Partial<E>,
@@ -406,6 +390,15 @@ export class ClinicalRecordsService {
 }
 
 const CONSENT = { entity: ConsentEvent, title: 'The consent event' };
+
+/** The 422 for a write that named another patient's record (or none), from the database's refusal. */
+function referenceProblem<E extends ClinicalRecord>(spec: RecordSpec<E>, error: unknown): RuleProblem | null {
+  const reference = spec.references?.find((r) => isForeignKeyViolation(error, r.constraint));
+  if (!reference) return null;
+  return new RuleProblem(`${spec.title} names a record it cannot`, [
+    { field: reference.field, reason: `is not ${reference.what} of this patient` },
+  ]);
+}
 
 /**
  * The record a change created or corrected, as the change settled it (before the commit, so with what the
