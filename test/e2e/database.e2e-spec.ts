@@ -1,8 +1,9 @@
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import type pg from 'pg';
 import {
   assertSchemaMigrated,
   postgresOptions,
+  queryPrepared,
   runMigrations,
   SchemaNotMigratedError,
   TransactionService,
@@ -190,6 +191,25 @@ describe('audit_row_change() trigger, fed by TransactionService', () => {
     ).rejects.toThrow('abort');
     const audit = await dataSource.query<unknown[]>(`SELECT 1 FROM audit_event WHERE actor = 'user:nurse-3'`);
     expect(audit).toHaveLength(0);
+  });
+
+  it('runs prepared statements on the transaction’s own connection, again and again, with TypeORM’s errors', async () => {
+    const count = `SELECT count(*)::int AS n FROM trial_note WHERE body = $1`;
+    const counts = await transactions.run({ actor: 'user:nurse-4' }, async (em) => {
+      const before = await queryPrepared<{ n: number }>(em, count, ['prepared']);
+      await em.query(`INSERT INTO trial_note (body) VALUES ('prepared')`);
+      // Uncommitted: seen only on the transaction's connection; the same statement, prepared, twice.
+      const inside = await queryPrepared<{ n: number }>(em, count, ['prepared']);
+      const outside = await queryPrepared<{ n: number }>(dataSource.manager, count, ['prepared']);
+      return [before[0].n, inside[0].n, outside[0].n];
+    });
+    expect(counts).toEqual([0, 1, 0]);
+    expect((await queryPrepared<{ n: number }>(dataSource.manager, count, ['prepared']))[0].n).toBe(1);
+    const failure = await queryPrepared(dataSource.manager, `SELECT 1 / $1::int AS x`, [0]).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(QueryFailedError);
+    expect((failure as QueryFailedError).driverError).toMatchObject({ code: '22012' });
   });
 });
 

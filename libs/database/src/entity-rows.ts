@@ -1,6 +1,7 @@
 import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Driver } from 'typeorm/driver/Driver.js';
 import { quoteIdent } from './postgres-url.js';
+import { queryPrepared } from './prepared.js';
 
 /**
  * Entities from hand-written SQL, hydrated exactly as TypeORM's own finds hydrate them (the same driver
@@ -62,9 +63,9 @@ export class EntityRows<E extends ObjectLiteral> {
     return this.where(em, `${quoteIdent(column)} = $1 ORDER BY ${order}`, [value]);
   }
 
-  /** Runs `sql` (positional parameters) and hydrates every row. */
+  /** Runs `sql` (positional parameters; a prepared statement, see `queryPrepared`) and hydrates every row. */
   async query(em: EntityManager, sql: string, parameters: readonly unknown[]): Promise<E[]> {
-    const rows = await em.query<Record<string, unknown>[]>(sql, [...parameters]);
+    const rows = await queryPrepared<Record<string, unknown>>(em, sql, parameters);
     return rows.map((row) => this.fromRow(row));
   }
 

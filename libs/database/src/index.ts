@@ -15,3 +15,4 @@ export {
 export { canAdminister, ensureRolesAndDatabase, lockDownDatabase } from './setup.js';
 export { applyAuditContext, TransactionService } from './transaction.service.js';
 export { EntityRows } from './entity-rows.js';
+export { queryPrepared } from './prepared.js';

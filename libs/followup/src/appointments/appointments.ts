@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { EntityRows } from '../../../database/src/index.js';
 import type { SiteScope } from '../../../access/src/index.js';
 import { isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
@@ -87,7 +88,7 @@ export function bookedAppointments(
   reads: SharedReads,
 ): Promise<Appointment[]> {
   return reads.once(`followUp.bookedAppointments:${patientId}`, () =>
-    em.findBy(Appointment, { patientId, status: 'booked' }),
+    EntityRows.of(em, Appointment).where(em, `patient_id = $1 AND status = 'booked'`, [patientId]),
   );
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { IsNull } from 'typeorm';
+import { EntityRows } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import {
   deathInstant,
@@ -111,7 +111,7 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
       hospitalDeathOn: death ? londonDay(death) : null,
       assessments: live,
     }).map((p) => ({ field: `assessment.${p.field}`, reason: p.reason }));
-    const visits = await em.findBy(FollowUpVisit, { patientId });
+    const visits = await EntityRows.of(em, FollowUpVisit).where(em, 'patient_id = $1', [patientId]);
     for (const a of live) {
       const visit = visits.find((v) => v.id === a.visitId);
       if (!visit) {
@@ -131,10 +131,11 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
   /** The patient's live assessments, read once per settled change. */
   private live(em: EntityManager, patientId: string, reads: SharedReads): Promise<FollowUpAssessment[]> {
     return reads.once(`followUp.liveAssessments:${patientId}`, () =>
-      em.find(FollowUpAssessment, {
-        where: { patientId, voidedAt: IsNull() },
-        order: { assessedOn: 'ASC', createdAt: 'ASC' },
-      }),
+      EntityRows.of(em, FollowUpAssessment).where(
+        em,
+        'patient_id = $1 AND voided_at IS NULL ORDER BY assessed_on, created_at, id',
+        [patientId],
+      ),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
+import { EntityRows } from '../../../database/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
 import { addToOutbox, JobName } from '../../../queue/src/index.js';
 import { bookedAppointments } from '../appointments/appointments.js';
@@ -36,7 +37,9 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
   }
 
   async afterPlan(em: EntityManager, { patient, records, ends, now, reads }: PlanSettled): Promise<void> {
-    const pending = await em.findBy(Reminder, { patientId: patient.id, status: 'pending' });
+    const pending = await EntityRows.of(em, Reminder).where(em, `patient_id = $1 AND status = 'pending'`, [
+      patient.id,
+    ]);
     const booked = await bookedAppointments(em, patient.id, reads);
     if (pending.length === 0 && booked.length === 0) return;
     // The choice is kept in clear beside the sealed contact details; a declined patient has no identity left.

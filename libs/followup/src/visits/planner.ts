@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { EntityRows } from '../../../database/src/index.js';
 import {
   deathInstant,
   londonDay,
@@ -143,7 +144,7 @@ export class FollowUpPlanner implements PatientChangeHook {
     const anchors = anchorsOf(records);
     const ends = endsOf(patient, records, facts.deathOn);
     const today = londonDay(now);
-    const existing = await em.findBy(FollowUpVisit, { patientId });
+    const existing = await EntityRows.of(em, FollowUpVisit).where(em, 'patient_id = $1', [patientId]);
     const find = (version: number, code: string) =>
       existing.find((v) => v.protocolVersion === version && v.code === code);
 

@@ -2,7 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import type { EntityManager } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
-import { EntityRows, TransactionService } from '../../../database/src/index.js';
+import { EntityRows, queryPrepared, TransactionService } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { missingReasonProblems, type RecordKind } from '../rules/completeness.js';
 import { ageInYears, eligibilityFailures, type EligibilityFacts } from '../rules/eligibility.js';
@@ -205,7 +205,8 @@ export class PatientChanges {
     // A complication, a hospital outcome or an appointment changes no eligibility fact: the derived columns
     // still hold.
     if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return records;
-    const current = await em.findOneByOrFail(Patient, { id: patient.id });
+    // A change of one kind of record leaves the patient row as it was locked (changeRecord's contract).
+    const current = wrote ? patient : await em.findOneByOrFail(Patient, { id: patient.id });
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
     if (current.countingOnlySince) return records;
     const run = indexRun(records.runs);
@@ -298,9 +299,12 @@ const LIVE_RECORDS_SQL = `
 type Json = Record<string, unknown>;
 
 export async function loadRecords(em: EntityManager, patientId: string): Promise<PatientRecords> {
-  const [row] = await em.query<
-    [{ operation: Json | null; runs: Json[]; complications: Json[]; outcome: Json | null }]
-  >(LIVE_RECORDS_SQL, [patientId]);
+  const [row] = await queryPrepared<{
+    operation: Json | null;
+    runs: Json[];
+    complications: Json[];
+    outcome: Json | null;
+  }>(em, LIVE_RECORDS_SQL, [patientId]);
   const operation = EntityRows.of(em, IndexOperation);
   const runs = EntityRows.of(em, EcmoRun);
   const complications = EntityRows.of(em, Complication);

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
+import { queryPrepared } from '../../../database/src/index.js';
 import { IdentityKeyring } from '../identity/identity-keyring.js';
 import { normaliseNhsNumber } from '../rules/nhs-number.js';
 import { PatientIdentity, PatientKey } from './entities.js';
@@ -126,14 +127,17 @@ export class PatientIdentities {
    * not an identifier read): one field opened rather than the whole identity, on every clinical write.
    */
   async dateOfBirth(em: EntityManager, patientId: string): Promise<string> {
-    const key = await em.findOneBy(PatientKey, { patientId });
-    const row = await em.findOne(PatientIdentity, {
-      where: { id: patientId },
-      select: { id: true, dateOfBirth: true },
-    });
-    if (!key || !row) throw new IdentityDestroyed();
-    const dataKey = this.keyring.unwrap({ keyId: key.keyId, wrapped: key.wrappedKey }, patientId);
-    return this.keyring.open(dataKey, patientId, 'dateOfBirth', row.dateOfBirth);
+    // One round trip for the key and the sealed field (a correction of an operation or a run pays it).
+    const [row] = await queryPrepared<{ key_id: string; wrapped_key: string; date_of_birth: string }>(
+      em,
+      `SELECT k.key_id, k.wrapped_key, i.date_of_birth
+         FROM patient_key k JOIN patient_identity i ON i.id = k.patient_id
+        WHERE k.patient_id = $1`,
+      [patientId],
+    );
+    if (!row) throw new IdentityDestroyed();
+    const dataKey = this.keyring.unwrap({ keyId: row.key_id, wrapped: row.wrapped_key }, patientId);
+    return this.keyring.open(dataKey, patientId, 'dateOfBirth', row.date_of_birth);
   }
 
   /** The identity in clear, with its version; 410 once destroyed. The caller logs the read. */
