@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { isDependencyDown, isQueryTimeout } from '../../observability/src/dependency-down.js';
 import { noteCommit } from '../../observability/src/request-writes.js';
 import type { AuditContext } from './audit-context.js';
+import { queryPrepared } from './prepared.js';
 
 /**
  * Runs a unit of work in one database transaction whose audit context (actor, reason, request id, client
@@ -25,7 +26,8 @@ export class TransactionService {
       await runner.startTransaction();
       let result: T;
       try {
-        await applyAuditContext(runner.manager, context);
+        const audit = auditContextStatement(context);
+        await queryPrepared(runner.manager, audit.text, audit.values);
         result = await work(runner.manager);
       } catch (error) {
         await this.abandon(runner, error);
@@ -77,10 +79,16 @@ export async function applyAuditContext(
   manager: Pick<EntityManager, 'query'> | { query(sql: string, params: unknown[]): Promise<unknown> },
   context: AuditContext,
 ): Promise<void> {
+  const statement = auditContextStatement(context);
+  await manager.query(statement.text, statement.values);
+}
+
+/** The statement that sets the audit context (TransactionService runs it prepared: every transaction). */
+function auditContextStatement(context: AuditContext): { text: string; values: string[] } {
   if (!context.actor) throw new Error('An audited transaction needs an actor');
-  await manager.query(
-    `SELECT set_config('registry.actor', $1, true), set_config('registry.reason', $2, true),
+  return {
+    text: `SELECT set_config('registry.actor', $1, true), set_config('registry.reason', $2, true),
             set_config('registry.request_id', $3, true), set_config('registry.client_address', $4, true)`,
-    [context.actor, context.reason ?? '', context.requestId ?? '', context.clientAddress ?? ''],
-  );
+    values: [context.actor, context.reason ?? '', context.requestId ?? '', context.clientAddress ?? ''],
+  };
 }

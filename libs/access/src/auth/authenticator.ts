@@ -2,7 +2,7 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
-import { TransactionService } from '../../../database/src/index.js';
+import { queryPrepared, TransactionService } from '../../../database/src/index.js';
 import type { Principal } from '../principal.js';
 import type { Role } from '../roles.js';
 import { AuthService } from './auth.service.js';
@@ -58,7 +58,9 @@ export class Authenticator {
     if (typeof sessionId !== 'string' || !isUuid(subject) || !isUuid(sessionId)) {
       throw new UnauthorizedException('Invalid access token');
     }
-    const rows: { role: Role; site_ids: string[]; active: boolean }[] = await this.dataSource.query(
+    // Every request: a prepared statement (see queryPrepared).
+    const rows = await queryPrepared<{ role: Role; site_ids: string[]; active: boolean }>(
+      this.dataSource.manager,
       `SELECT u.role, array(SELECT s.site_id::text FROM user_site s WHERE s.user_id = u.id ORDER BY 1) AS site_ids,
               u.disabled_at IS NULL AND u.locked_at IS NULL
               AND EXISTS (SELECT 1 FROM refresh_token t

@@ -113,7 +113,10 @@ export class FollowUpAppointments implements OnModuleInit {
   }
 
   async find(em: EntityManager, patientId: string, id: string): Promise<Appointment> {
-    const appointment = await em.findOneBy(Appointment, { id, patientId });
+    const [appointment] = await EntityRows.of(em, Appointment).where(em, 'id = $1 AND patient_id = $2', [
+      id,
+      patientId,
+    ]);
     if (!appointment) throw new NotFoundException('The appointment was not found');
     return appointment;
   }
@@ -128,7 +131,8 @@ export class FollowUpAppointments implements OnModuleInit {
   async view(patientId: string, id: string) {
     const em = this.dataSource.manager;
     const appointment = await this.find(em, patientId, id);
-    return appointmentWithReminders(appointment, await em.findBy(Reminder, { appointmentId: id }));
+    const reminders = await EntityRows.of(em, Reminder).where(em, 'appointment_id = $1', [id]);
+    return appointmentWithReminders(appointment, reminders);
   }
 }
 
@@ -144,7 +148,10 @@ export class AppointmentsService {
     const instant = startsAt(dto.date, dto.time, new Date());
     try {
       const id = await this.changes.changeRecord('appointment', scope, patientId, context, async (em) => {
-        const visit = await em.findOneBy(FollowUpVisit, { id: dto.visitId, patientId });
+        const [visit] = await EntityRows.of(em, FollowUpVisit).where(em, 'id = $1 AND patient_id = $2', [
+          dto.visitId,
+          patientId,
+        ]);
         if (!visit) {
           throw new RuleProblem('No such visit', [
             { field: 'visitId', reason: 'is not a follow-up visit of this patient' },

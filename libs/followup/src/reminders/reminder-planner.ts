@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
+import { EntityRows, queryPrepared } from '../../../database/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
 import { addToOutbox, JobName } from '../../../queue/src/index.js';
 import { bookedAppointments } from '../appointments/appointments.js';
@@ -43,7 +43,8 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
     const booked = await bookedAppointments(em, patient.id, reads);
     if (pending.length === 0 && booked.length === 0) return;
     // The choice is kept in clear beside the sealed contact details; a declined patient has no identity left.
-    const [identity] = await em.query<Array<{ reminder_channel: ReminderChannel | 'none' }>>(
+    const [identity] = await queryPrepared<{ reminder_channel: ReminderChannel | 'none' }>(
+      em,
       `SELECT reminder_channel FROM patient_identity WHERE id = $1`,
       [patient.id],
     );

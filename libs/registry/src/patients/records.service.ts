@@ -5,6 +5,7 @@ import { IsNull } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../../access/src/unique-violation.js';
 import type { AuditContext } from '../../../database/src/audit-context.js';
+import { EntityRows } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { mergeMissing, type RecordKind } from '../rules/completeness.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
@@ -383,7 +384,10 @@ export class ClinicalRecordsService {
     patientId: string,
     id: string,
   ): Promise<E> {
-    const record = await em.findOneBy(spec.entity, { id, patientId } as never);
+    const [record] = await EntityRows.of(em, spec.entity).where(em, 'id = $1 AND patient_id = $2', [
+      id,
+      patientId,
+    ]);
     if (!record) throw new NotFoundException(`${spec.title} was not found`);
     return record;
   }
