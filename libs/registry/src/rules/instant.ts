@@ -28,7 +28,9 @@ export function assertInstant(value: Date, name: string): void {
  * The dates of the instants seen lately: every change checks the patient's whole timeline, the same
  * instants each time, and formatting one costs about 10 µs (issue 7's write profile: 4% of a request).
  */
-const londonDates = new LRUCache<number, Readonly<CalendarDate>>({ max: 100_000 });
+const londonDates = new LRUCache<number, { readonly date: Readonly<CalendarDate>; readonly day: string }>({
+  max: 100_000,
+});
 
 // Created once: building an Intl formatter is slow, formatting with one is not.
 const londonDateFormat = new Intl.DateTimeFormat('en-CA', {
@@ -44,21 +46,26 @@ const londonDateFormat = new Intl.DateTimeFormat('en-CA', {
  * Throws a RangeError for an invalid instant.
  */
 export function londonCalendarDate(instant: Date): Readonly<CalendarDate> {
+  return londonDateOf(instant).date;
+}
+
+function londonDateOf(instant: Date): { readonly date: Readonly<CalendarDate>; readonly day: string } {
   assertInstant(instant, 'instant');
   const time = instant.getTime();
-  let date = londonDates.get(time);
-  if (!date) {
+  let entry = londonDates.get(time);
+  if (!entry) {
     const parts = londonDateFormat.formatToParts(instant);
     const part = (type: 'year' | 'month' | 'day'): number =>
       Number(parts.find((p) => p.type === type)?.value);
-    date = Object.freeze({ year: part('year'), month: part('month'), day: part('day') });
-    londonDates.set(time, date);
+    const date = Object.freeze({ year: part('year'), month: part('month'), day: part('day') });
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    entry = { date, day: `${pad(date.year, 4)}-${pad(date.month, 2)}-${pad(date.day, 2)}` };
+    londonDates.set(time, entry);
   }
-  return date;
+  return entry;
 }
 
 /** The calendar date of `instant` in Europe/London as `YYYY-MM-DD` (how rules compare days). */
 export function londonDay(instant: Date): string {
-  const { year, month, day } = londonCalendarDate(instant);
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return londonDateOf(instant).day;
 }
