@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type pg from 'pg';
 import { DataSource, In, IsNull, type EntityManager, type ObjectLiteral } from 'typeorm';
-import { EntityRows } from '../../libs/database/src/index.js';
+import { EntityRows, TransactionService } from '../../libs/database/src/index.js';
 import {
   Complication,
   EcmoRun,
@@ -211,6 +211,48 @@ describe('synthetic cohort: loaded through the services', () => {
       ]) {
         expect({ table, filled: (compared[table] ?? 0) > 0 }).toEqual({ table, filled: true });
       }
+    });
+
+    it('inserts as em.insert does: the same stored row, defaults for what is left out, ids in order', async () => {
+      const transactions = app.get(TransactionService);
+      const [patientId] = ids;
+      const [run] = await em.find(EcmoRun, { where: { patientId } });
+      const values = {
+        patientId,
+        ecmoRunId: run.id,
+        code: 'sepsis',
+        description: 'ünïcode “quoted” text',
+        onsetAt: new Date('2026-01-02T03:04:05.678Z'),
+        grade: 3,
+        serious: true,
+        missing: { outcome: 'unknown' },
+        version: 1,
+      };
+      const rollback = new Error('rollback');
+      const outcome = await transactions
+        .run({ actor: 'test:entity-rows' }, async (tx) => {
+          // (em.insert writes the generated id into the object it is given: a copy.)
+          const { identifiers } = await tx.insert(Complication, { ...values });
+          const [ours] = await EntityRows.of(tx, Complication).insert(tx, [values]);
+          // Rows that set different columns: one statement each, ids in the order given.
+          const mixed = await EntityRows.of(tx, Complication).insert(tx, [
+            { ...values, description: 'first' },
+            { patientId, code: 'bleeding_other', onsetAt: values.onsetAt, version: 1 },
+            { ...values, description: 'third' },
+          ]);
+          const read = async (id: string) => tx.findOneByOrFail(Complication, { id });
+          const theirs = await read(identifiers[0].id as string);
+          const mine = await read(ours);
+          const strip = ({ id: _id, createdAt: _c, updatedAt: _u, ...rest }: Complication) => rest;
+          expect(strip(mine)).toStrictEqual(strip(theirs));
+          const inOrder = await Promise.all(mixed.map(read));
+          expect(inOrder.map((c) => c.description)).toEqual(['first', null, 'third']);
+          // Left out: the column's default, as em.insert leaves it.
+          expect(inOrder[1]).toMatchObject({ ecmoRunId: null, missing: {}, voidedAt: null });
+          throw rollback;
+        })
+        .catch((error: unknown) => error);
+      expect(outcome).toBe(rollback);
     });
 
     it('loadRecords (one statement) returns the live records the four finds returned', async () => {

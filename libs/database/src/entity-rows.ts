@@ -14,6 +14,9 @@ import { queryPrepared } from './prepared.js';
  * Its instants come back as ISO strings, which hydrate to the same `Date`s because every session runs in UTC
  * (`postgresOptions`); a table with `bytea` columns cannot be read that way and is refused.
  */
+/** Inserts of more rows than this are neither prepared nor remembered. */
+const MAX_PREPARED_ROWS = 16;
+
 export class EntityRows<E extends ObjectLiteral> {
   private static readonly cache = new WeakMap<EntityMetadata, EntityRows<ObjectLiteral>>();
 
@@ -22,6 +25,8 @@ export class EntityRows<E extends ObjectLiteral> {
   private readonly columns: EntityMetadata['columns'];
   private readonly jsonSafe: boolean;
   private readonly selects = new Map<string, string>();
+  private readonly inserts = new Map<string, string>();
+  private readonly insertable: EntityMetadata['columns'];
 
   private constructor(
     private readonly driver: Driver,
@@ -30,6 +35,7 @@ export class EntityRows<E extends ObjectLiteral> {
     this.table = quoteIdent(metadata.tableName);
     this.columns = metadata.columns.filter((c) => !c.isVirtual && !c.isVirtualProperty);
     this.jsonSafe = !this.columns.some((c) => c.type === 'bytea');
+    this.insertable = this.columns.filter((c) => c.isInsert && !c.isUpdateDate && !c.isCreateDate);
   }
 
   static of<E extends ObjectLiteral>(em: EntityManager, target: EntityTarget<E>): EntityRows<E> {
@@ -61,6 +67,59 @@ export class EntityRows<E extends ObjectLiteral> {
   /** The rows whose `column` equals `value`, in the `order` given (an ORDER BY list). */
   by(em: EntityManager, column: string, value: unknown, order: string): Promise<E[]> {
     return this.where(em, `${quoteIdent(column)} = $1 ORDER BY ${order}`, [value]);
+  }
+
+  /**
+   * Inserts `rows` in one prepared statement (one each if they set different properties) and returns their
+   * primary keys in order: the properties left undefined take the column's default, as with `em.insert`, and values
+   * go through TypeORM's own conversion (transformers, JSON, dates). The audit trigger writes each row's
+   * audit record as for any insert.
+   */
+  async insert(em: EntityManager, rows: readonly Partial<E>[]): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const [primary, ...more] = this.metadata.primaryColumns;
+    if (!primary || more.length > 0) {
+      throw new Error(`EntityRows.insert into ${this.metadata.tableName}: needs a single-column primary key`);
+    }
+    const given = (row: Partial<E>) =>
+      this.insertable.filter((c) => c.getEntityValue(row as ObjectLiteral) !== undefined);
+    const columns = given(rows[0]);
+    const signature = columns.map((c) => c.databaseName).join(',');
+    const same = rows.every(
+      (row) =>
+        given(row)
+          .map((c) => c.databaseName)
+          .join(',') === signature,
+    );
+    if (!same) {
+      // Rows that set different columns go one by one (in order), each with its own defaults.
+      const ids: string[] = [];
+      for (const row of rows) ids.push(...(await this.insert(em, [row])));
+      return ids;
+    }
+    const key = `${rows.length}:${signature}`;
+    let text = this.inserts.get(key);
+    if (text === undefined) {
+      // (Large batches' statements are not kept either.)
+      const values = rows.map(
+        (_, r) => `(${columns.map((_c, i) => `$${r * columns.length + i + 1}`).join(', ')})`,
+      );
+      text =
+        `INSERT INTO ${this.table} (${columns.map((c) => quoteIdent(c.databaseName)).join(', ')}) ` +
+        `VALUES ${values.join(', ')} RETURNING ${quoteIdent(primary.databaseName)} AS id`;
+      if (rows.length <= MAX_PREPARED_ROWS) this.inserts.set(key, text);
+    }
+    const parameters = rows.flatMap((row) =>
+      columns.map(
+        (c) => this.driver.preparePersistentValue(c.getEntityValue(row as ObjectLiteral), c) as unknown,
+      ),
+    );
+    // Prepared for the usual small batches; a large one would leave a statement per size on every connection.
+    const inserted =
+      rows.length <= MAX_PREPARED_ROWS
+        ? await queryPrepared<{ id: unknown }>(em, text, parameters)
+        : await em.query<Array<{ id: unknown }>>(text, parameters);
+    return inserted.map((row) => String(row.id));
   }
 
   /** Runs `sql` (positional parameters; a prepared statement, see `queryPrepared`) and hydrates every row. */

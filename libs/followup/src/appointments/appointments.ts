@@ -165,20 +165,22 @@ export class AppointmentsService {
             `The visit is ${visit.status.replaceAll('_', ' ')}: only a scheduled or due visit is booked`,
           );
         }
-        const { identifiers } = await em.insert(Appointment, {
-          patientId,
-          visitId: visit.id,
-          localDate: dto.date,
-          localTime: dto.time,
-          zone: REGISTRY_ZONE,
-          startsAt: instant,
-          mode: dto.mode,
-          place: dto.place ?? null,
-          status: 'booked',
-          cancelReason: null,
-          version: 1,
-        });
-        return identifiers[0].id as string;
+        const [appointmentId] = await EntityRows.of(em, Appointment).insert(em, [
+          {
+            patientId,
+            visitId: visit.id,
+            localDate: dto.date,
+            localTime: dto.time,
+            zone: REGISTRY_ZONE,
+            startsAt: instant,
+            mode: dto.mode,
+            place: dto.place ?? null,
+            status: 'booked',
+            cancelReason: null,
+            version: 1,
+          },
+        ]);
+        return appointmentId;
       });
       return this.appointments.view(patientId, id);
     } catch (error) {

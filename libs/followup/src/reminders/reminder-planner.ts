@@ -59,8 +59,8 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
 
     const jobs: Array<{ reminderId: string; version: number; dueAt: Date }> = [];
     if (changes.add.length > 0) {
-      const { identifiers } = await em.insert(
-        Reminder,
+      const ids = await EntityRows.of(em, Reminder).insert(
+        em,
         changes.add.map((r) => ({
           patientId: patient.id,
           appointmentId: r.appointmentId,
@@ -72,9 +72,7 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
           version: 1,
         })),
       );
-      changes.add.forEach((r, i) =>
-        jobs.push({ reminderId: identifiers[i].id as string, version: 1, dueAt: r.dueAt }),
-      );
+      changes.add.forEach((r, i) => jobs.push({ reminderId: ids[i], version: 1, dueAt: r.dueAt }));
     }
     for (const move of changes.move) {
       const version = pending.find((p) => p.id === move.id)!.version + 1;

@@ -189,7 +189,7 @@ export class FollowUpPlanner implements PatientChangeHook {
       }
     }
     // The new visits in one statement (a patient's first plan adds all of them).
-    if (added.length > 0) await em.insert(FollowUpVisit, added);
+    await EntityRows.of(em, FollowUpVisit).insert(em, added);
     for (const row of existing) {
       if (kept.has(row) || facts.completed.has(row.id)) continue;
       const reason: NotRequiredReason =

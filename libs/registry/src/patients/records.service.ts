@@ -190,13 +190,10 @@ export class ClinicalRecordsService {
         context,
         async (em, patient) => {
           this.changes.assertCollectable(patient, datesOf(fields));
-          const { identifiers } = await em.insert(spec.entity, {
-            ...fields,
-            patientId,
-            missing,
-            version: 1,
-          } as never);
-          return identifiers[0].id as string;
+          const [id] = await EntityRows.of(em, spec.entity).insert(em, [
+            { ...fields, patientId, missing, version: 1 },
+          ]);
+          return id;
         },
         (id, records) => ({ id, settled: settledRecord(spec, records, id) }),
       );
