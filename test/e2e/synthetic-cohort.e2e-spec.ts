@@ -10,6 +10,10 @@ import {
   IndexOperation,
 } from '../../libs/registry/src/patients/entities.js';
 import { loadRecords } from '../../libs/registry/src/patients/patient-changes.js';
+import { Appointment } from '../../libs/followup/src/appointments/appointment.entity.js';
+import { FollowUpAssessment } from '../../libs/followup/src/assessments/assessment.entity.js';
+import { FollowUpVisit } from '../../libs/followup/src/entities.js';
+import { ALIVE_ASSESSMENT } from '../support/patients.js';
 import { SyntheticCohortModule } from '../../apps/cli/src/synthetic-cohort.module.js';
 import { PatientIdentities } from '../../libs/registry/src/index.js';
 import { syntheticCohort } from '../../libs/registry/src/synthetic/cohort.js';
@@ -213,7 +217,7 @@ describe('synthetic cohort: loaded through the services', () => {
       }
     });
 
-    it('inserts as em.insert does: the same stored row, defaults for what is left out, ids in order', async () => {
+    it('inserts as em.insert does (the same row, defaults, ids in order); follow-up rows read as JSON too', async () => {
       const transactions = app.get(TransactionService);
       const [patientId] = ids;
       const [run] = await em.find(EcmoRun, { where: { patientId } });
@@ -249,6 +253,46 @@ describe('synthetic cohort: loaded through the services', () => {
           expect(inOrder.map((c) => c.description)).toEqual(['first', null, 'third']);
           // Left out: the column's default, as em.insert leaves it.
           expect(inOrder[1]).toMatchObject({ ecmoRunId: null, missing: {}, voidedAt: null });
+
+          // The follow-up tables settle reads as JSON with the records (SharedRead), which the cohort
+          // leaves empty: a booked appointment and an assessment, read both ways.
+          const [visit] = await tx.find(FollowUpVisit, { where: { patientId }, order: { sequence: 'ASC' } });
+          await EntityRows.of(tx, Appointment).insert(tx, [
+            {
+              patientId,
+              visitId: visit.id,
+              localDate: '2027-03-28',
+              localTime: '09:30',
+              zone: 'Europe/London',
+              startsAt: new Date('2027-03-28T08:30:00Z'),
+              mode: 'clinic',
+              place: null,
+              status: 'booked',
+              cancelReason: null,
+              version: 1,
+            },
+          ]);
+          await EntityRows.of(tx, FollowUpAssessment).insert(tx, [
+            {
+              ...ALIVE_ASSESSMENT,
+              patientId,
+              visitId: visit.id,
+              assessedOn: '2026-02-28',
+              missing: {},
+              version: 1,
+            },
+          ] as Partial<FollowUpAssessment>[]);
+          for (const target of [Appointment, FollowUpAssessment] as const) {
+            const rows = EntityRows.of<ObjectLiteral>(tx, target);
+            const json = await tx.query<{ j: Record<string, unknown> }[]>(
+              `SELECT row_to_json(t) AS j FROM ${rows.table} t WHERE t.patient_id = $1`,
+              [patientId],
+            );
+            expect(json).toHaveLength(1);
+            expect(json.map((r) => rows.fromJson(r.j))).toStrictEqual(
+              await tx.find<ObjectLiteral>(target, { where: { patientId } }),
+            );
+          }
           throw rollback;
         })
         .catch((error: unknown) => error);

@@ -16,7 +16,8 @@ import {
   PatientExtensions,
 } from '../../registry/src/index.js';
 import { Appointment } from './appointments/appointment.entity.js';
-import { appointmentWithReminders } from './appointments/appointments.js';
+import { appointmentWithReminders, BOOKED_APPOINTMENTS } from './appointments/appointments.js';
+import { LIVE_ASSESSMENTS } from './assessments/assessments.js';
 import { Reminder } from './reminders/reminder.entity.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
 import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
@@ -73,6 +74,8 @@ export class FollowUpService implements OnModuleInit {
   onModuleInit(): void {
     this.extensions.onChange(this.assessments);
     this.extensions.onChange(this.planner);
+    this.extensions.addSharedRead(LIVE_ASSESSMENTS);
+    this.extensions.addSharedRead(BOOKED_APPOINTMENTS);
     this.extensions.addSummaryPart({ key: 'followUp', read: (em, patient) => this.planOf(em, patient) });
   }
 

@@ -11,6 +11,7 @@ export {
   type PatientChangeHook,
   type PatientSummaryPart,
   SharedReads,
+  type SharedRead,
   type SettledChange,
 } from './patients/extensions.js';
 export {

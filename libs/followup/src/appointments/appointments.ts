@@ -11,6 +11,7 @@ import {
   countingOnly,
   findPatient,
   PatientChanges,
+  type SharedRead,
   type SharedReads,
 } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
@@ -81,13 +82,24 @@ function startsAt(date: string, time: string, now: Date): Date {
   return resolved.instant;
 }
 
-/** The patient's booked appointments, read once per settled change (the planner's and the reminders'). */
+/**
+ * The patient's booked appointments, read once per settled change (the planner's and the reminders'),
+ * with the patient's records for every change the planner replans after (all but a complication).
+ */
+export const BOOKED_APPOINTMENTS: SharedRead<Appointment> = {
+  key: (patientId) => `followUp.bookedAppointments:${patientId}`,
+  target: Appointment,
+  json: `SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM appointment a
+          WHERE a.patient_id = $1 AND a.status = 'booked'`,
+  wanted: (wrote) => wrote !== 'complication',
+};
+
 export function bookedAppointments(
   em: EntityManager,
   patientId: string,
   reads: SharedReads,
 ): Promise<Appointment[]> {
-  return reads.once(`followUp.bookedAppointments:${patientId}`, () =>
+  return reads.once(BOOKED_APPOINTMENTS.key(patientId), () =>
     EntityRows.of(em, Appointment).where(em, `patient_id = $1 AND status = 'booked'`, [patientId]),
   );
 }

@@ -7,6 +7,7 @@ import {
   londonDay,
   recordBase,
   type PatientChangeHook,
+  type SharedRead,
   type SharedReads,
   type SettledChange,
   type RecordSpec,
@@ -41,6 +42,18 @@ export function assessmentView(a: FollowUpAssessment) {
   for (const field of FIELDS) view[field] = a[field];
   return view as ReturnType<typeof recordBase> & Pick<FollowUpAssessment, (typeof FIELDS)[number]>;
 }
+
+/**
+ * The patient's live assessments: the checks and the planner read them after every change but a
+ * complication, so settle reads them with the patient's records.
+ */
+export const LIVE_ASSESSMENTS: SharedRead<FollowUpAssessment> = {
+  key: (patientId) => `followUp.liveAssessments:${patientId}`,
+  target: FollowUpAssessment,
+  json: `SELECT coalesce(json_agg(a ORDER BY a.assessed_on, a.created_at, a.id), '[]') FROM follow_up_assessment a
+          WHERE a.patient_id = $1 AND a.voided_at IS NULL`,
+  wanted: (wrote) => wrote !== 'complication',
+};
 
 /** A follow-up assessment, recorded, corrected and voided like every clinical record. */
 export const ASSESSMENT: RecordSpec<FollowUpAssessment> = {
@@ -128,9 +141,9 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     }
   }
 
-  /** The patient's live assessments, read once per settled change. */
+  /** The patient's live assessments, read once per settled change (see LIVE_ASSESSMENTS). */
   private live(em: EntityManager, patientId: string, reads: SharedReads): Promise<FollowUpAssessment[]> {
-    return reads.once(`followUp.liveAssessments:${patientId}`, () =>
+    return reads.once(LIVE_ASSESSMENTS.key(patientId), () =>
       EntityRows.of(em, FollowUpAssessment).where(
         em,
         'patient_id = $1 AND voided_at IS NULL ORDER BY assessed_on, created_at, id',

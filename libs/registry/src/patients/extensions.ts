@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Patient } from './entities.js';
 import type { PatientRecords, WrittenKind } from './patient-changes.js';
 
@@ -11,6 +11,11 @@ import type { PatientRecords, WrittenKind } from './patient-changes.js';
 export class SharedReads {
   private readonly values = new Map<string, Promise<unknown>>();
 
+  /** A value read already (settle reads the registered `SharedRead`s with the patient's records). */
+  seed(key: string, value: unknown): void {
+    this.values.set(key, Promise.resolve(value));
+  }
+
   once<T>(key: string, read: () => Promise<T>): Promise<T> {
     let value = this.values.get(key) as Promise<T> | undefined;
     if (value === undefined) {
@@ -19,6 +24,19 @@ export class SharedReads {
     }
     return value;
   }
+}
+
+/**
+ * A shared read that settle makes in the same statement as the patient's live records (one round trip,
+ * not one more per read), seeding the change's SharedReads under `key(patientId)`. `json` is a scalar
+ * subquery on the patient id (`$1`) that returns a JSON array of `target`'s rows (hydrated by
+ * EntityRows.fromJson); `wanted` says for which changes the hooks will read it.
+ */
+export interface SharedRead<E extends ObjectLiteral = ObjectLiteral> {
+  key(patientId: string): string;
+  readonly target: EntityTarget<E>;
+  readonly json: string;
+  wanted(wrote: WrittenKind | null): boolean;
 }
 
 /** A change to a patient's record, settled (its rules hold), as the hooks see it. */
@@ -60,6 +78,7 @@ export interface PatientSummaryPart {
 export class PatientExtensions {
   private readonly hooks: PatientChangeHook[] = [];
   private readonly parts: PatientSummaryPart[] = [];
+  private readonly shared: SharedRead[] = [];
 
   onChange(hook: PatientChangeHook): void {
     this.hooks.push(hook);
@@ -69,13 +88,23 @@ export class PatientExtensions {
     this.parts.push(part);
   }
 
+  addSharedRead<E extends ObjectLiteral>(read: SharedRead<E>): void {
+    this.shared.push(read);
+  }
+
+  /** The shared reads the hooks will make after a change that wrote `wrote` (null: anything). */
+  sharedReads(wrote: WrittenKind | null): SharedRead[] {
+    return this.shared.filter((read) => read.wanted(wrote));
+  }
+
   async afterChange(
     em: EntityManager,
     patientId: string,
     records: PatientRecords,
     wrote: SettledChange['wrote'] = null,
+    reads: SharedReads = new SharedReads(),
   ): Promise<void> {
-    const change: SettledChange = { patientId, now: new Date(), records, wrote, reads: new SharedReads() };
+    const change: SettledChange = { patientId, now: new Date(), records, wrote, reads };
     for (const hook of this.hooks) await hook.afterChange(em, change);
   }
 

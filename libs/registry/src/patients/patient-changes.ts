@@ -16,7 +16,7 @@ import {
   Patient,
   type MissingReasons,
 } from './entities.js';
-import { PatientExtensions } from './extensions.js';
+import { PatientExtensions, SharedReads, type SharedRead } from './extensions.js';
 import { PatientIdentities } from './patient-identities.js';
 
 /** The non-voided clinical records of one patient, as the rules read them. */
@@ -184,7 +184,8 @@ export class PatientChanges {
    * `wrote`: the kind of the one record the change wrote (see `changeRecord`), if that is all it wrote.
    */
   async settle(em: EntityManager, patient: Patient, wrote?: WrittenKind): Promise<PatientRecords> {
-    const records = await loadRecords(em, patient.id);
+    const reads = new SharedReads();
+    const records = await loadRecords(em, patient.id, this.extensions.sharedReads(wrote ?? null), reads);
     const problems = timelineProblems(
       {
         operationDate: records.operation?.operationDate ?? null,
@@ -201,7 +202,13 @@ export class PatientChanges {
       );
     }
     // Follow-up replans the visits from the settled record (a decline included: its visits are dropped).
-    await this.extensions.afterChange(em, patient.id, records, wrote ? { kind: wrote, patient } : null);
+    await this.extensions.afterChange(
+      em,
+      patient.id,
+      records,
+      wrote ? { kind: wrote, patient } : null,
+      reads,
+    );
     // A complication, a hospital outcome or an appointment changes no eligibility fact: the derived columns
     // still hold.
     if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return records;
@@ -283,7 +290,8 @@ async function patientInScope(
 /**
  * A patient's live records in one round trip: the rules run on every change, and four statements cost it
  * more than the one (issue 7: the write benchmark). Each table's rows come back as JSON, hydrated as
- * TypeORM's finds hydrate them (`EntityRows.fromJson`); the orders are those the rules expect.
+ * TypeORM's finds hydrate them (`EntityRows.fromJson`); the orders are those the rules expect. `shared`:
+ * the hooks' shared reads, made in the same statement and seeded into `reads`.
  */
 const LIVE_RECORDS_SQL = `
   SELECT
@@ -296,15 +304,41 @@ const LIVE_RECORDS_SQL = `
     (SELECT row_to_json(h) FROM hospital_outcome h WHERE h.patient_id = $1 AND h.voided_at IS NULL LIMIT 1)
       AS outcome`;
 
+/** The statement for each set of shared reads (a handful: one per kind of change). */
+const recordsStatements = new Map<string, string>();
+
+function recordsStatement(shared: readonly SharedRead[]): string {
+  const signature = shared.map((read) => read.json).join('\n');
+  let text = recordsStatements.get(signature);
+  if (text === undefined) {
+    text = LIVE_RECORDS_SQL + shared.map((read, i) => `,\n    (${read.json}) AS shared_${i}`).join('');
+    recordsStatements.set(signature, text);
+  }
+  return text;
+}
+
 type Json = Record<string, unknown>;
 
-export async function loadRecords(em: EntityManager, patientId: string): Promise<PatientRecords> {
+export async function loadRecords(
+  em: EntityManager,
+  patientId: string,
+  shared: readonly SharedRead[] = [],
+  reads?: SharedReads,
+): Promise<PatientRecords> {
   const [row] = await queryPrepared<{
     operation: Json | null;
     runs: Json[];
     complications: Json[];
     outcome: Json | null;
-  }>(em, LIVE_RECORDS_SQL, [patientId]);
+    [shared: `shared_${number}`]: Json[];
+  }>(em, recordsStatement(shared), [patientId]);
+  shared.forEach((read, i) => {
+    const rows = EntityRows.of(em, read.target);
+    reads?.seed(
+      read.key(patientId),
+      row[`shared_${i}`].map((r) => rows.fromJson(r)),
+    );
+  });
   const operation = EntityRows.of(em, IndexOperation);
   const runs = EntityRows.of(em, EcmoRun);
   const complications = EntityRows.of(em, Complication);
