@@ -10,6 +10,7 @@
 import Fastify from 'fastify';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
+import { prepared } from '../lib/prepared.js';
 
 const port = Number(process.env.BASELINE_PORT ?? 0);
 const pool = new pg.Pool({
@@ -32,7 +33,7 @@ function camel(row: Row): Row {
 }
 
 async function rows(text: string, values: unknown[]): Promise<Row[]> {
-  return (await pool.query<Row>(text, values)).rows;
+  return (await pool.query<Row>(prepared(text, values))).rows;
 }
 
 const RECORD = 'id, patient_id, missing, version, voided_at, void_reason, created_at, updated_at';
@@ -171,32 +172,38 @@ async function recordComplication(patientId: string, body: ComplicationBody, cli
   try {
     await client.query('START TRANSACTION');
     await client.query(
-      `SELECT set_config('registry.actor', $1, true), set_config('registry.reason', $2, true),
+      prepared(
+        `SELECT set_config('registry.actor', $1, true), set_config('registry.reason', $2, true),
               set_config('registry.request_id', $3, true), set_config('registry.client_address', $4, true)`,
-      ['bench:baseline', '', randomUUID(), clientAddress],
+        ['bench:baseline', '', randomUUID(), clientAddress],
+      ),
     );
-    const locked = await client.query(`SELECT ${PATIENT} FROM patient WHERE id = $1 FOR UPDATE`, [patientId]);
+    const locked = await client.query(
+      prepared(`SELECT ${PATIENT} FROM patient WHERE id = $1 FOR UPDATE`, [patientId]),
+    );
     if (locked.rowCount !== 1) {
       await client.query('ROLLBACK');
       return null;
     }
     const inserted = await client.query<Row>(
-      `INSERT INTO complication (patient_id, missing, version, ecmo_run_id, code, description, onset_at, grade,
+      prepared(
+        `INSERT INTO complication (patient_id, missing, version, ecmo_run_id, code, description, onset_at, grade,
                                  serious, relation, outcome)
        VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10)
        RETURNING ${RECORD}, ecmo_run_id, code, description, onset_at, grade, serious, relation, outcome`,
-      [
-        patientId,
-        JSON.stringify(body.missing ?? {}),
-        body.ecmoRunId ?? null,
-        body.code,
-        body.description ?? null,
-        body.onsetAt,
-        body.grade ?? null,
-        body.serious ?? null,
-        body.relation ?? null,
-        body.outcome ?? null,
-      ],
+        [
+          patientId,
+          JSON.stringify(body.missing ?? {}),
+          body.ecmoRunId ?? null,
+          body.code,
+          body.description ?? null,
+          body.onsetAt,
+          body.grade ?? null,
+          body.serious ?? null,
+          body.relation ?? null,
+          body.outcome ?? null,
+        ],
+      ),
     );
     await client.query('COMMIT');
     return camel(inserted.rows[0]);

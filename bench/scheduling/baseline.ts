@@ -25,6 +25,7 @@ import {
 import { JOB_CATALOGUE, JobName, QueueName } from '../../libs/queue/src/job-catalogue.js';
 import { londonDay } from '../../libs/registry/src/rules/instant.js';
 import { inTransaction, type BenchSite, type EnrolledPatient } from './cohort.js';
+import { preparing, type PreparingClient } from '../lib/prepared.js';
 import type { SchedulingPlan } from './ours.js';
 
 /** The relay's batch: at most this many jobs per addBulk, on both sides. */
@@ -81,6 +82,8 @@ export class BaselineScheduler {
       application_name: 'ecmo-bench-baseline',
       options: '-c TimeZone=UTC',
     });
+    // A connection the server ends while idle (the database is dropped at the end) must not crash the run.
+    pool.on('error', () => undefined);
     const { rows } = await pool.query<{ version: number; visits: ProtocolVisit[] }>(
       `SELECT version, visits FROM follow_up_protocol ORDER BY version DESC LIMIT 1`,
     );
@@ -200,7 +203,7 @@ export class BaselineScheduler {
   }
 
   private async updateChanged(
-    client: pg.PoolClient,
+    client: PreparingClient,
     visits: VisitRow[],
     next: ReadonlyArray<{ definition: ProtocolVisit; dates: VisitDates; state: VisitState }>,
   ): Promise<void> {
@@ -227,9 +230,11 @@ export class BaselineScheduler {
   private transaction<T>(
     site: BenchSite,
     reason: string | undefined,
-    work: (client: pg.PoolClient) => Promise<T>,
+    work: (client: PreparingClient) => Promise<T>,
   ): Promise<T> {
-    return inTransaction(this.pool, work, site.context(reason));
+    return inTransaction(this.pool, (client) => work(preparing(client)), site.context(reason), {
+      prepared: true,
+    });
   }
 
   async close(): Promise<void> {

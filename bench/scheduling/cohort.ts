@@ -4,6 +4,7 @@ import pg from 'pg';
 import { SiteScope, type Principal } from '../../libs/access/src/principal.js';
 import type { AuditContext } from '../../libs/database/src/audit-context.js';
 import { applyAuditContext } from '../../libs/database/src/transaction.service.js';
+import { preparing } from '../lib/prepared.js';
 import { IdentityKeyring } from '../../libs/registry/src/identity/identity-keyring.js';
 import { normaliseFamilyName } from '../../libs/registry/src/patients/patient-identities.js';
 import { PatientsService } from '../../libs/registry/src/patients/patients.service.js';
@@ -256,11 +257,12 @@ export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
   context: AuditContext = { actor: SETUP_ACTOR },
+  options: { prepared?: boolean } = {},
 ): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await applyAuditContext(client, context);
+    await applyAuditContext(options.prepared ? preparing(client) : client, context);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
