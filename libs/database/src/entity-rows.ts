@@ -3,6 +3,9 @@ import type { Driver } from 'typeorm/driver/Driver.js';
 import { quoteIdent } from './postgres-url.js';
 import { queryPrepared } from './prepared.js';
 
+/** Inserts of more rows than this are neither prepared nor remembered (a statement per batch size). */
+const MAX_PREPARED_ROWS = 16;
+
 /**
  * Entities from hand-written SQL, hydrated exactly as TypeORM's own finds hydrate them (the same driver
  * conversion and column transformers, into instances of the entity class), for the hot paths where building
@@ -14,9 +17,6 @@ import { queryPrepared } from './prepared.js';
  * Its instants come back as ISO strings, which hydrate to the same `Date`s because every session runs in UTC
  * (`postgresOptions`); a table with `bytea` columns cannot be read that way and is refused.
  */
-/** Inserts of more rows than this are neither prepared nor remembered. */
-const MAX_PREPARED_ROWS = 16;
-
 export class EntityRows<E extends ObjectLiteral> {
   private static readonly cache = new WeakMap<EntityMetadata, EntityRows<ObjectLiteral>>();
 
@@ -71,9 +71,9 @@ export class EntityRows<E extends ObjectLiteral> {
 
   /**
    * Inserts `rows` in one prepared statement (one each if they set different properties) and returns their
-   * primary keys in order: the properties left undefined take the column's default, as with `em.insert`, and values
-   * go through TypeORM's own conversion (transformers, JSON, dates). The audit trigger writes each row's
-   * audit record as for any insert.
+   * primary keys in order: the properties left undefined take the column's default, as with `em.insert`,
+   * and values go through TypeORM's own conversion (transformers, JSON, dates). The audit trigger writes
+   * each row's audit record as for any insert.
    */
   async insert(em: EntityManager, rows: readonly Partial<E>[]): Promise<string[]> {
     if (rows.length === 0) return [];
@@ -100,7 +100,6 @@ export class EntityRows<E extends ObjectLiteral> {
     const key = `${rows.length}:${signature}`;
     let text = this.inserts.get(key);
     if (text === undefined) {
-      // (Large batches' statements are not kept either.)
       const values = rows.map(
         (_, r) => `(${columns.map((_c, i) => `$${r * columns.length + i + 1}`).join(', ')})`,
       );
@@ -114,7 +113,6 @@ export class EntityRows<E extends ObjectLiteral> {
         (c) => this.driver.preparePersistentValue(c.getEntityValue(row as ObjectLiteral), c) as unknown,
       ),
     );
-    // Prepared for the usual small batches; a large one would leave a statement per size on every connection.
     const inserted =
       rows.length <= MAX_PREPARED_ROWS
         ? await queryPrepared<{ id: unknown }>(em, text, parameters)
