@@ -52,8 +52,9 @@ export function complicationBody(patient: BenchPatient, random: () => number): s
  * Issue 7, "write: record a complication (with its audit row)": `POST /patients/:patientId/complications`
  * on the api (a research nurse's bearer token; authentication, guard, roles, rate limit, DTO validation,
  * value sets, the patient locked and scoped, the insert and its audit row by trigger, the timeline
- * re-checked, the record read back; a complication neither replans follow-up nor re-derives eligibility) against the bare Fastify baseline's
- * transaction with raw `pg`: audit context (set_config), patient lock, the same INSERT (its audit row by the
+ * re-checked on one read of the patient's live records, which also gives the answer; a complication neither
+ * replans follow-up nor re-derives eligibility) against the bare Fastify baseline's transaction with raw
+ * `pg`: audit context (set_config), patient lock, the same INSERT (its audit row by the
  * same trigger). Each side writes to patients of its own (of those not kept only as a count: two thirds to
  * the api, a third to the baseline), a different patient on each request, round-robin, so the baseline's
  * rows never lengthen the records the api re-reads, and the api's own pile up slowly (the details say how

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { GENERATED_SECRETS, loadConfig, type AppConfig } from '../../libs/config/src/index.js';
 import { runMigrations } from '../../libs/database/src/migrate.js';
 import { withDatabase } from '../../libs/database/src/postgres-url.js';
@@ -192,4 +193,15 @@ export class BenchEnvironment {
       Object.assign(process.env, saved);
     }
   }
+}
+
+/**
+ * A pg pool for a benchmark's own connections. A connection the server ends while it is idle (the
+ * benchmark's database is dropped with FORCE at the end) is no failure: without a listener, pg's pool would
+ * throw it as an unhandled error and end the whole run.
+ */
+export function benchPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => undefined);
+  return pool;
 }

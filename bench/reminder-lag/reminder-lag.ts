@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { JOB_CATALOGUE, JobName, QUEUE_CONCURRENCY, QueueName } from '../../libs/queue/src/job-catalogue.js';
 import type { Benchmark, BenchOptions } from '../lib/benchmark.js';
 import {
+  benchPool,
   CLIENT_CORES,
   pinSelf,
   SERVER_CORES,
@@ -75,9 +75,7 @@ export const benchmark: Benchmark = {
     // The worker under test has the server core; this process (writing rows, then waiting) the other.
     pinSelf(CLIENT_CORES);
     const config = env.config();
-    const owner = new pg.Pool({ connectionString: config.DATABASE_MIGRATION_URL, max: 2 });
-    // A connection the server ends while idle (the database is dropped at the end) must not crash the run.
-    owner.on('error', () => undefined);
+    const owner = benchPool({ connectionString: config.DATABASE_MIGRATION_URL, max: 2 });
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     const queue = BulkAdder.queueFor(config, redis);
     const directory = mkdtempSync(join(tmpdir(), 'ecmo-bench-lag-'));

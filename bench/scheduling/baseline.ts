@@ -25,6 +25,7 @@ import {
 import { JOB_CATALOGUE, JobName, QueueName } from '../../libs/queue/src/job-catalogue.js';
 import { londonDay } from '../../libs/registry/src/rules/instant.js';
 import { inTransaction, type BenchSite, type EnrolledPatient } from './cohort.js';
+import { benchPool } from '../lib/environment.js';
 import { preparing, type PreparingClient } from '../lib/prepared.js';
 import type { SchedulingPlan } from './ours.js';
 
@@ -76,14 +77,12 @@ export class BaselineScheduler {
 
   /** A pool of `poolSize` connections as the application role, with the application's session settings. */
   static async start(config: AppConfig, poolSize: number): Promise<BaselineScheduler> {
-    const pool = new pg.Pool({
+    const pool = benchPool({
       connectionString: config.DATABASE_URL,
       max: poolSize,
       application_name: 'ecmo-bench-baseline',
       options: '-c TimeZone=UTC',
     });
-    // A connection the server ends while idle (the database is dropped at the end) must not crash the run.
-    pool.on('error', () => undefined);
     const { rows } = await pool.query<{ version: number; visits: ProtocolVisit[] }>(
       `SELECT version, visits FROM follow_up_protocol ORDER BY version DESC LIMIT 1`,
     );

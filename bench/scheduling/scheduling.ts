@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Benchmark, BenchOptions } from '../lib/benchmark.js';
 import {
+  benchPool,
   CLIENT_CORES,
   pinSelf,
   SERVER_CORES,
@@ -81,9 +82,7 @@ export const benchmark: Benchmark = {
     // the server core. The worker (our relay) gets the other one.
     pinSelf(SERVER_CORES);
     const config = env.config();
-    const owner = new pg.Pool({ connectionString: config.DATABASE_MIGRATION_URL, max: 2 });
-    // A connection the server ends while idle (the database is dropped at the end) must not crash the run.
-    owner.on('error', () => undefined);
+    const owner = benchPool({ connectionString: config.DATABASE_MIGRATION_URL, max: 2 });
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     const queue = BulkAdder.queueFor(config, redis);
     const started: Array<{ close(): Promise<void> }> = [];

@@ -219,7 +219,12 @@ describe('synthetic cohort: loaded through the services', () => {
 
     it('inserts as em.insert does (the same row, defaults, ids in order); follow-up rows read as JSON too', async () => {
       const transactions = app.get(TransactionService);
-      const [patientId] = ids;
+      // A patient being followed up (a declined one has no visits left to book): it has a run too.
+      const visit = await em.findOneOrFail(FollowUpVisit, {
+        where: { patientId: In(ids) },
+        order: { patientId: 'ASC', sequence: 'ASC' },
+      });
+      const { patientId } = visit;
       const [run] = await em.find(EcmoRun, { where: { patientId } });
       const values = {
         patientId,
@@ -256,7 +261,6 @@ describe('synthetic cohort: loaded through the services', () => {
 
           // The follow-up tables settle reads as JSON with the records (SharedRead), which the cohort
           // leaves empty: a booked appointment and an assessment, read both ways.
-          const [visit] = await tx.find(FollowUpVisit, { where: { patientId }, order: { sequence: 'ASC' } });
           await EntityRows.of(tx, Appointment).insert(tx, [
             {
               patientId,

@@ -87,7 +87,7 @@ function startsAt(date: string, time: string, now: Date): Date {
  * with the patient's records for every change the planner replans after (all but a complication).
  */
 export const BOOKED_APPOINTMENTS: SharedRead<Appointment> = {
-  key: (patientId) => `followUp.bookedAppointments:${patientId}`,
+  name: 'followUp.bookedAppointments',
   target: Appointment,
   json: `SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM appointment a
           WHERE a.patient_id = $1 AND a.status = 'booked'`,
@@ -99,9 +99,7 @@ export function bookedAppointments(
   patientId: string,
   reads: SharedReads,
 ): Promise<Appointment[]> {
-  return reads.once(BOOKED_APPOINTMENTS.key(patientId), () =>
-    EntityRows.of(em, Appointment).where(em, `patient_id = $1 AND status = 'booked'`, [patientId]),
-  );
+  return reads.read(em, BOOKED_APPOINTMENTS, patientId);
 }
 
 /**

@@ -48,7 +48,7 @@ export function assessmentView(a: FollowUpAssessment) {
  * complication, so settle reads them with the patient's records.
  */
 export const LIVE_ASSESSMENTS: SharedRead<FollowUpAssessment> = {
-  key: (patientId) => `followUp.liveAssessments:${patientId}`,
+  name: 'followUp.liveAssessments',
   target: FollowUpAssessment,
   json: `SELECT coalesce(json_agg(a ORDER BY a.assessed_on, a.created_at, a.id), '[]') FROM follow_up_assessment a
           WHERE a.patient_id = $1 AND a.voided_at IS NULL`,
@@ -143,12 +143,6 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
 
   /** The patient's live assessments, read once per settled change (see LIVE_ASSESSMENTS). */
   private live(em: EntityManager, patientId: string, reads: SharedReads): Promise<FollowUpAssessment[]> {
-    return reads.once(LIVE_ASSESSMENTS.key(patientId), () =>
-      EntityRows.of(em, FollowUpAssessment).where(
-        em,
-        'patient_id = $1 AND voided_at IS NULL ORDER BY assessed_on, created_at, id',
-        [patientId],
-      ),
-    );
+    return reads.read(em, LIVE_ASSESSMENTS, patientId);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { EntityRows, queryPrepared } from '../../../database/src/index.js';
 import type { Patient } from './entities.js';
 import type { PatientRecords, WrittenKind } from './patient-changes.js';
 
@@ -11,9 +12,24 @@ import type { PatientRecords, WrittenKind } from './patient-changes.js';
 export class SharedReads {
   private readonly values = new Map<string, Promise<unknown>>();
 
-  /** A value read already (settle reads the registered `SharedRead`s with the patient's records). */
-  seed(key: string, value: unknown): void {
-    this.values.set(key, Promise.resolve(value));
+  /**
+   * A registered shared read of `patientId`: as settle seeded it (with the patient's records), or read now
+   * by the same subquery.
+   */
+  read<E extends ObjectLiteral>(em: EntityManager, read: SharedRead<E>, patientId: string): Promise<E[]> {
+    return this.once(sharedKey(read, patientId), async () => {
+      const [row] = await queryPrepared<{ rows: Record<string, unknown>[] }>(
+        em,
+        `SELECT (${read.json}) AS rows`,
+        [patientId],
+      );
+      return hydrateShared(em, read, row.rows);
+    });
+  }
+
+  /** Rows of a shared read made already (settle reads the wanted ones with the patient's records). */
+  seed<E extends ObjectLiteral>(read: SharedRead<E>, patientId: string, rows: readonly E[]): void {
+    this.values.set(sharedKey(read, patientId), Promise.resolve(rows));
   }
 
   once<T>(key: string, read: () => Promise<T>): Promise<T> {
@@ -28,15 +44,29 @@ export class SharedReads {
 
 /**
  * A shared read that settle makes in the same statement as the patient's live records (one round trip,
- * not one more per read), seeding the change's SharedReads under `key(patientId)`. `json` is a scalar
- * subquery on the patient id (`$1`) that returns a JSON array of `target`'s rows (hydrated by
- * EntityRows.fromJson); `wanted` says for which changes the hooks will read it.
+ * not one more per read), seeding the change's SharedReads; hooks ask for it with `SharedReads.read`.
+ * `json` is a scalar subquery on the patient id (`$1`) that returns a JSON array of `target`'s rows
+ * (hydrated by EntityRows.fromJson); `wanted` says for which changes the hooks will read it.
  */
 export interface SharedRead<E extends ObjectLiteral = ObjectLiteral> {
-  key(patientId: string): string;
+  readonly name: string;
   readonly target: EntityTarget<E>;
   readonly json: string;
   wanted(wrote: WrittenKind | null): boolean;
+}
+
+function sharedKey(read: SharedRead<ObjectLiteral>, patientId: string): string {
+  return `${read.name}:${patientId}`;
+}
+
+/** The entities of a shared read's JSON array. */
+export function hydrateShared<E extends ObjectLiteral>(
+  em: EntityManager,
+  read: SharedRead<E>,
+  rows: readonly Record<string, unknown>[],
+): E[] {
+  const entities = EntityRows.of(em, read.target);
+  return rows.map((row) => entities.fromJson(row));
 }
 
 /** A change to a patient's record, settled (its rules hold), as the hooks see it. */

@@ -16,7 +16,7 @@ import {
   Patient,
   type MissingReasons,
 } from './entities.js';
-import { PatientExtensions, SharedReads, type SharedRead } from './extensions.js';
+import { hydrateShared, PatientExtensions, SharedReads, type SharedRead } from './extensions.js';
 import { PatientIdentities } from './patient-identities.js';
 
 /** The non-voided clinical records of one patient, as the rules read them. */
@@ -185,7 +185,8 @@ export class PatientChanges {
    */
   async settle(em: EntityManager, patient: Patient, wrote?: WrittenKind): Promise<PatientRecords> {
     const reads = new SharedReads();
-    const records = await loadRecords(em, patient.id, this.extensions.sharedReads(wrote ?? null), reads);
+    const wanted = this.extensions.sharedReads(wrote ?? null);
+    const records = await loadRecords(em, patient.id, { wanted, reads });
     const problems = timelineProblems(
       {
         operationDate: records.operation?.operationDate ?? null,
@@ -304,41 +305,25 @@ const LIVE_RECORDS_SQL = `
     (SELECT row_to_json(h) FROM hospital_outcome h WHERE h.patient_id = $1 AND h.voided_at IS NULL LIMIT 1)
       AS outcome`;
 
-/** The statement for each set of shared reads (a handful: one per kind of change). */
-const recordsStatements = new Map<string, string>();
-
-function recordsStatement(shared: readonly SharedRead[]): string {
-  const signature = shared.map((read) => read.json).join('\n');
-  let text = recordsStatements.get(signature);
-  if (text === undefined) {
-    text = LIVE_RECORDS_SQL + shared.map((read, i) => `,\n    (${read.json}) AS shared_${i}`).join('');
-    recordsStatements.set(signature, text);
-  }
-  return text;
-}
-
 type Json = Record<string, unknown>;
 
 export async function loadRecords(
   em: EntityManager,
   patientId: string,
-  shared: readonly SharedRead[] = [],
-  reads?: SharedReads,
+  shared?: { readonly wanted: readonly SharedRead[]; readonly reads: SharedReads },
 ): Promise<PatientRecords> {
+  const wanted = shared?.wanted ?? [];
+  const text = LIVE_RECORDS_SQL + wanted.map((read, i) => `,\n    (${read.json}) AS shared_${i}`).join('');
   const [row] = await queryPrepared<{
     operation: Json | null;
     runs: Json[];
     complications: Json[];
     outcome: Json | null;
     [shared: `shared_${number}`]: Json[];
-  }>(em, recordsStatement(shared), [patientId]);
-  shared.forEach((read, i) => {
-    const rows = EntityRows.of(em, read.target);
-    reads?.seed(
-      read.key(patientId),
-      row[`shared_${i}`].map((r) => rows.fromJson(r)),
-    );
-  });
+  }>(em, text, [patientId]);
+  wanted.forEach((read, i) =>
+    shared?.reads.seed(read, patientId, hydrateShared(em, read, row[`shared_${i}`])),
+  );
   const operation = EntityRows.of(em, IndexOperation);
   const runs = EntityRows.of(em, EcmoRun);
   const complications = EntityRows.of(em, Complication);
