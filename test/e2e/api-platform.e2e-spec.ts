@@ -54,10 +54,36 @@ describe('api platform: health, docs, metrics, errors, request ids', () => {
     expect(metrics.body).toMatch(/bullmq_jobs\{queue="maintenance",state="waiting"\} \d+/);
   });
 
-  it('sends security headers (helmet)', async () => {
-    const response = await app.inject({ method: 'GET', url: '/health/live' });
-    expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+  it('sends the same security headers (helmet) on every answer, refusals included', async () => {
+    const securityHeaders = (headers: Record<string, unknown>) =>
+      Object.fromEntries(
+        [
+          'content-security-policy',
+          'strict-transport-security',
+          'x-content-type-options',
+          'x-frame-options',
+          'referrer-policy',
+          'cross-origin-opener-policy',
+        ].map((name) => [name, headers[name]]),
+      );
+    const live = await app.inject({ method: 'GET', url: '/health/live' });
+    expect(live.headers['x-content-type-options']).toBe('nosniff');
+    expect(live.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(live.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(live.headers['x-frame-options']).toBe('SAMEORIGIN');
+    const answers = await Promise.all([
+      app.inject({ method: 'GET', url: '/no-such-route' }),
+      app.inject({ method: 'GET', url: '/patients' }),
+      app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: '{',
+        headers: { 'content-type': 'application/json' },
+      }),
+    ]);
+    expect(answers.map((a) => a.statusCode)).toEqual([404, 401, 400]);
+    for (const answer of answers)
+      expect(securityHeaders(answer.headers)).toEqual(securityHeaders(live.headers));
   });
 
   it('keeps a well-formed caller request id and replaces a malformed one', async () => {

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { ApiModule } from '../../apps/api/src/api.module.js';
-import { Public } from '../../libs/access/src/index.js';
+import { Public, RequestAudit } from '../../libs/access/src/index.js';
+import { TransactionService, type AuditContext } from '../../libs/database/src/index.js';
 import { createHttpApp } from '../../libs/observability/src/index.js';
 import { testConfig } from '../support/apps.js';
 
@@ -27,6 +28,11 @@ class ProbeDto {
   preEcmo: PreEcmoStateDto;
 }
 
+class LostDependencyDto {
+  @IsBoolean()
+  after: boolean;
+}
+
 /** A stand-in for the domain controllers to come, mounted on the real api shell. */
 @Public()
 @Controller('probe')
@@ -39,6 +45,18 @@ class ProbeController {
   @Get('crash')
   crash(): never {
     throw new Error('secret internal detail: connection string postgres://x');
+  }
+
+  constructor(private readonly transactions: TransactionService) {}
+
+  /** A dependency lost after (`after`) or before the request's transaction committed. */
+  @Post('lost-dependency')
+  async lostDependency(@RequestAudit() context: AuditContext, @Body() body: LostDependencyDto) {
+    const lost = () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    if (!body.after) throw lost();
+    await this.transactions.run(context, (em) => em.query('SELECT 1'));
+    throw lost();
   }
 }
 
@@ -116,5 +134,22 @@ describe('http shell: validation pipe and problem details', () => {
     expect(response.json()).toMatchObject({ status: 500, title: 'Internal Server Error' });
     expect(response.body).not.toContain('secret');
     expect(response.body).not.toContain('postgres://');
+  });
+
+  it('answers a dependency lost after the request committed as saved, and before as nothing changed', async () => {
+    const answer = async (after: boolean) => {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/probe/lost-dependency',
+        payload: { after },
+      });
+      expect(response.statusCode).toBe(503);
+      return response.json<{ detail: string }>().detail;
+    };
+    expect(await answer(true)).toMatch(/^The change was saved/);
+    expect(await answer(false)).toMatch(/nothing was changed/);
+    // Each request counts its own commits: a commit of an earlier request does not make a later one "saved".
+    expect(await answer(true)).toMatch(/^The change was saved/);
+    expect(await answer(false)).toMatch(/nothing was changed/);
   });
 });

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { isDependencyDown, isQueryTimeout } from '../../observability/src/dependency-down.js';
-import { noteCommit } from '../../observability/src/request-writes.js';
 import type { AuditContext } from './audit-context.js';
 import { queryPrepared } from './prepared.js';
 
@@ -39,7 +38,7 @@ export class TransactionService {
         await this.abandon(runner, error);
         throw isDependencyDown(error) ? new CommitOutcomeUnknown(error) : error;
       }
-      noteCommit();
+      if (context.writes) context.writes.committed += 1;
       return result;
     } finally {
       await runner.release();

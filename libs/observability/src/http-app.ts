@@ -6,7 +6,6 @@ import { trustProxySetting, type AppConfig } from '../../config/src/index.js';
 import { Metrics } from './metrics.js';
 import { flattenValidationErrors, ProblemDetailsFilter, ValidationProblem } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
-import { RequestWritesInterceptor } from './request-writes.js';
 import { WellFormedTextPipe } from './well-formed-text.js';
 import { registerBodyParsers } from './body-parsers.js';
 
@@ -50,7 +49,6 @@ export async function createHttpApp(
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.useGlobalInterceptors(new RequestWritesInterceptor());
   registerBodyParsers(app);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -1,34 +1,28 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { Observable } from 'rxjs';
-
-interface RequestWrites {
+/** How many database transactions a request has committed so far. */
+export interface RequestWrites {
   committed: number;
 }
 
-const storage = new AsyncLocalStorage<RequestWrites>();
 const WRITES = Symbol('registry.requestWrites');
 
 /**
- * Records which requests have committed a transaction, so that an error after the commit (PostgreSQL gone
- * while the saved record is read back for the answer) is never reported as "nothing was changed". The
- * handler runs inside an async context the transaction service writes to; the error filter reads it back
- * from the request.
+ * The request's count of committed transactions, kept on the request itself. The request's audit context
+ * carries it (`auditContextOf`), and `TransactionService.run` counts each commit made with that context;
+ * the error filter reads it back from the request, so that an error after a commit (PostgreSQL gone while
+ * the answer was being built) is never reported as "nothing was changed".
+ *
+ * No async context (AsyncLocalStorage) is needed: every write of a request goes through a transaction run
+ * with the request's audit context. The AsyncLocalStorage this replaced cost about 5% of a patient summary's
+ * CPU (issue 7's benchmark): with it, Node propagated a store to every promise of every request.
  */
-@Injectable()
-export class RequestWritesInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const writes: RequestWrites = { committed: 0 };
-    const request = context.switchToHttp().getRequest<Record<symbol, unknown> | undefined>();
-    if (request) request[WRITES] = writes;
-    return new Observable((subscriber) => storage.run(writes, () => next.handle().subscribe(subscriber)));
+export function requestWrites(request: object): RequestWrites {
+  const holder = request as Record<symbol, RequestWrites | undefined>;
+  let writes = holder[WRITES];
+  if (!writes) {
+    writes = { committed: 0 };
+    holder[WRITES] = writes;
   }
-}
-
-/** Called once a transaction has committed: the request that ran it has changed something. */
-export function noteCommit(): void {
-  const writes = storage.getStore();
-  if (writes) writes.committed += 1;
+  return writes;
 }
 
 /** Whether the request committed a transaction before it failed. */
