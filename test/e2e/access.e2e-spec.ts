@@ -744,6 +744,33 @@ describe('access: a new deployment, as its first users meet it', () => {
     }
   });
 
+  it('limits each address across the whole api: the limit passes, then 429 with Retry-After', async () => {
+    const limited = await startApi({ API_RATE_PER_ADDRESS: '6' });
+    try {
+      const address = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.8`;
+      const answers = [];
+      for (let i = 0; i < 8; i++)
+        answers.push(await limited.inject({ method: 'GET', url: '/sites', remoteAddress: address }));
+      expect(answers.map((a) => a.statusCode)).toEqual([401, 401, 401, 401, 401, 401, 429, 429]);
+      expect(answers.map((a) => a.headers['x-ratelimit-remaining-api'])).toEqual([
+        '5',
+        '4',
+        '3',
+        '2',
+        '1',
+        '0',
+        undefined,
+        undefined,
+      ]);
+      expect(Number(answers[6].headers['retry-after-api'])).toBeGreaterThan(0);
+      // Another address is not limited by this one.
+      const other = await limited.inject({ method: 'GET', url: '/sites', remoteAddress: '10.251.0.9' });
+      expect(other.statusCode).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('throttles sign-in per address and per account, across api processes (Redis)', async () => {
     const limits = { LOGIN_RATE_PER_ADDRESS: '4', LOGIN_RATE_PER_ACCOUNT: '3' };
     const [one, two] = [await startApi(limits), await startApi(limits)];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
+import { BatchedThrottlerStorage } from '../../libs/access/src/throttling/batched-throttler.storage.js';
 import { RedisThrottlerStorage } from '../../libs/access/src/throttling/redis-throttler.storage.js';
 import { baseConfig } from '../../libs/database/src/testing/test-databases.js';
 
@@ -226,5 +227,108 @@ describe('RedisThrottlerStorage on the real Redis', () => {
     } finally {
       memory.onApplicationShutdown();
     }
+  });
+
+  describe('BatchedThrottlerStorage (the api-wide limit)', () => {
+    // Reports only when told to (flush), unless a test says otherwise: what reaches Redis is then exact.
+    const batched = (storage: RedisThrottlerStorage, flushMs = 3_600_000) => {
+      const errors: unknown[] = [];
+      const batching = new BatchedThrottlerStorage(storage, new Set(['api']), (e) => errors.push(e), flushMs);
+      return { batching, errors };
+    };
+    const sharedCount = (key: string) => redisA.zcard(redisKey('api', key));
+    const outcomes = (records: ThrottlerStorageRecord[]) =>
+      records.map((r) => (r.isBlocked ? 'refused' : r.totalHits));
+
+    it('admits hits under half the limit without Redis, and adds them to the shared count when it reports', async () => {
+      const { batching } = batched(storageA);
+      const key = freshKey();
+      const hits = [];
+      for (let i = 0; i < 5; i++) hits.push(await batching.increment(key, 60_000, 10, 60_000, 'api'));
+      expect(outcomes(hits)).toEqual([1, 2, 3, 4, 5]);
+      expect(hits[0]).toEqual({ totalHits: 1, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 });
+      expect(await sharedCount(key)).toBe(0);
+      await batching.flush();
+      expect(await sharedCount(key)).toBe(5);
+      await batching.flush();
+      expect(await sharedCount(key)).toBe(5);
+      await batching.close();
+    });
+
+    it('from half the limit on, lets Redis decide hit by hit: exactly the limit passes, then the key is blocked', async () => {
+      const { batching } = batched(storageA);
+      const key = freshKey();
+      const hits = [];
+      for (let i = 0; i < 13; i++) hits.push(await batching.increment(key, 60_000, 10, 60_000, 'api'));
+      expect(outcomes(hits)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 'refused', 'refused', 'refused']);
+      expect(hits[10].timeToBlockExpire).toBe(60);
+      // Refused hits are not counted, as with the exact storage while blocked.
+      expect(await sharedCount(key)).toBe(11);
+      await batching.close();
+    });
+
+    it('shares the count between api processes: what one reported, the other counts', async () => {
+      const one = batched(storageA).batching;
+      const two = batched(storageB).batching;
+      const key = freshKey();
+      for (let i = 0; i < 4; i++) await one.increment(key, 60_000, 10, 60_000, 'api');
+      await one.flush();
+      const hits = [];
+      for (let i = 0; i < 8; i++) hits.push(await two.increment(key, 60_000, 10, 60_000, 'api'));
+      // The other process's hits are unknown here until its first exact hit (its 6th): from then on the
+      // shared count decides, 4 + 6 = 10, and the next is refused.
+      expect(outcomes(hits)).toEqual([1, 2, 3, 4, 5, 10, 'refused', 'refused']);
+      // And the first process, which only admitted under half the limit, learns of the block from Redis.
+      expect((await one.increment(key, 60_000, 10, 60_000, 'api')).isBlocked).toBe(false);
+      await one.flush();
+      expect((await one.increment(key, 60_000, 10, 60_000, 'api')).isBlocked).toBe(true);
+      await Promise.all([one.close(), two.close()]);
+    });
+
+    it('sends the throttlers it does not batch (sign-in) to Redis hit by hit', async () => {
+      const { batching } = batched(storageA);
+      const key = freshKey();
+      await batching.increment(key, 60_000, 10, 60_000, 'login-address');
+      expect(await redisA.zcard(redisKey('login-address', key))).toBe(1);
+      await batching.close();
+    });
+
+    it('reports by itself within its interval, and at close', async () => {
+      const { batching } = batched(storageA, 50);
+      const key = freshKey();
+      await batching.increment(key, 60_000, 10, 60_000, 'api');
+      await batching.increment(key, 60_000, 10, 60_000, 'api');
+      const deadline = Date.now() + 5_000;
+      while ((await sharedCount(key)) < 2 && Date.now() < deadline) await sleep(20);
+      expect(await sharedCount(key)).toBe(2);
+      await batching.increment(key, 60_000, 10, 60_000, 'api');
+      await batching.close();
+      expect(await sharedCount(key)).toBe(3);
+    });
+
+    it('while Redis is down, admits under half the limit, says so once, and fails the hits that need Redis', async () => {
+      const down = new Redis({
+        port: 1,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+      });
+      try {
+        const { batching, errors } = batched(new RedisThrottlerStorage(down, keyPrefix));
+        const key = freshKey();
+        expect((await batching.increment(key, 60_000, 10, 60_000, 'api')).isBlocked).toBe(false);
+        await batching.flush();
+        expect((await batching.increment(key, 60_000, 10, 60_000, 'api')).isBlocked).toBe(false);
+        await batching.flush();
+        expect(errors).toHaveLength(1);
+        // The hits it could not report are dropped: five more fit under half the limit, the sixth needs Redis.
+        for (let i = 0; i < 5; i++) await batching.increment(key, 60_000, 10, 60_000, 'api');
+        await expect(batching.increment(key, 60_000, 10, 60_000, 'api')).rejects.toThrow();
+        await expect(batching.increment(key, 60_000, 10, 60_000, 'login-address')).rejects.toThrow();
+        await batching.close();
+      } finally {
+        down.disconnect();
+      }
+    });
   });
 });

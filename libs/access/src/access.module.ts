@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -16,13 +23,16 @@ import { IdentifierReadInterceptor, IdentifierReadLog } from './identifier-read.
 import { ACCESS_ENTITIES } from './entities.js';
 import { RouteAccessCheck } from './route-table.js';
 import { SitesController, SitesService } from './sites/sites.js';
+import { BatchedThrottlerStorage } from './throttling/batched-throttler.storage.js';
 import { RedisThrottlerStorage } from './throttling/redis-throttler.storage.js';
+import { errorMessage } from '../../observability/src/error-message.js';
 import { RegistryThrottlerGuard } from './throttling/registry-throttler.guard.js';
 import { UsersController, UsersService } from './users/users.js';
 
 const MINUTE_MS = 60_000;
 
 const THROTTLER_REDIS = Symbol('THROTTLER_REDIS');
+const THROTTLER_STORAGE = Symbol('THROTTLER_STORAGE');
 
 /**
  * The rate limits' own Redis connection: no offline queue and a short command timeout, so while Redis is
@@ -31,9 +41,14 @@ const THROTTLER_REDIS = Symbol('THROTTLER_REDIS');
  */
 @Injectable()
 class ThrottlerRedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(THROTTLER_REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(THROTTLER_REDIS) private readonly redis: Redis,
+    @Inject(THROTTLER_STORAGE) private readonly storage: BatchedThrottlerStorage,
+  ) {}
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
+    // The hits admitted since the last report are added to the shared count before the connection goes.
+    await this.storage.close().catch(() => undefined);
     this.redis.disconnect();
   }
 }
@@ -62,9 +77,22 @@ const keyPerTracker = (_context: unknown, tracker: string, name: string): string
           maxRetriesPerRequest: 0,
         }),
     },
+    {
+      // The api-wide limit is batched (no Redis round trip per request); the sign-in limits are exact.
+      provide: THROTTLER_STORAGE,
+      inject: [AppConfig, THROTTLER_REDIS],
+      useFactory: (config: AppConfig, redis: Redis) => {
+        const log = new Logger('RateLimit');
+        return new BatchedThrottlerStorage(
+          new RedisThrottlerStorage(redis, config.REDIS_PREFIX),
+          new Set(['api']),
+          (error) => log.warn(`api-wide hits not reported to Redis: ${errorMessage(error)}`),
+        );
+      },
+    },
     ThrottlerRedisCloser,
   ],
-  exports: [THROTTLER_REDIS],
+  exports: [THROTTLER_REDIS, THROTTLER_STORAGE],
 })
 class ThrottlerRedisModule {}
 
@@ -80,9 +108,9 @@ export class AccessModule {
         TypeOrmModule.forFeature(ACCESS_ENTITIES),
         ThrottlerModule.forRootAsync({
           imports: [ThrottlerRedisModule],
-          inject: [AppConfig, THROTTLER_REDIS],
-          useFactory: (config: AppConfig, redis: Redis) => ({
-            storage: new RedisThrottlerStorage(redis, config.REDIS_PREFIX),
+          inject: [AppConfig, THROTTLER_STORAGE],
+          useFactory: (config: AppConfig, storage: BatchedThrottlerStorage) => ({
+            storage,
             throttlers: [
               { name: 'api', ttl: MINUTE_MS, limit: config.API_RATE_PER_ADDRESS, generateKey: keyPerTracker },
               {

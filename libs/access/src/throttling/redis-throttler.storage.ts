@@ -12,12 +12,15 @@ import type { Redis } from 'ioredis';
  * - KEYS[3] block: end of the block once a hit exceeds the limit; while blocked, hits are not counted, and the
  *   first hit after the block starts counting afresh.
  * Every key is written with an expiry (PXAT / PEXPIREAT), so nothing outlives its purpose.
+ * ARGV[5] is the number of hits counted at once (1 for one request; more when BatchedThrottlerStorage sends
+ * the hits it admitted since its last report).
  * Returns { totalHits, window ms left, blocked 0/1, block ms left }.
  */
 const INCREMENT_SCRIPT = `
 local hitsKey, windowKey, blockKey = KEYS[1], KEYS[2], KEYS[3]
 local ttl, limit, hitId = math.ceil(tonumber(ARGV[1])), tonumber(ARGV[2]), ARGV[4]
 local blockDuration = math.ceil(tonumber(ARGV[3]))
+local count = tonumber(ARGV[5])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
@@ -25,8 +28,10 @@ local function latestHitExpiry()
   local last = redis.call('ZRANGE', hitsKey, -1, -1, 'WITHSCORES')
   return last[2] and tonumber(last[2]) or now
 end
-local function addHit()
-  redis.call('ZADD', hitsKey, now + ttl, hitId)
+local function addHits(n)
+  for i = 1, n do
+    redis.call('ZADD', hitsKey, now + ttl, hitId .. ':' .. i)
+  end
   redis.call('PEXPIREAT', hitsKey, latestHitExpiry())
 end
 
@@ -39,19 +44,19 @@ end
 
 if blockDuration <= 0 then
   -- No blocking: a hit over the limit is refused but not counted.
-  local count = redis.call('ZCARD', hitsKey)
-  if count < limit then
-    addHit()
-    return { count + 1, windowEnd - now, 0, 0 }
+  local counted = redis.call('ZCARD', hitsKey)
+  if counted + count <= limit then
+    addHits(count)
+    return { counted + count, windowEnd - now, 0, 0 }
   end
   local first = redis.call('ZRANGE', hitsKey, 0, 0, 'WITHSCORES')
   local retryAt = first[2] and tonumber(first[2]) or windowEnd
-  return { count + 1, windowEnd - now, 1, retryAt - now }
+  return { counted + count, windowEnd - now, 1, retryAt - now }
 end
 
 local blockEnd = tonumber(redis.call('GET', blockKey))
 if not blockEnd then
-  addHit()
+  addHits(count)
   if redis.call('ZCARD', hitsKey) > limit then
     blockEnd = now + blockDuration
     -- Kept until the hits counted so far have left the window too, so the reset below cannot be missed.
@@ -61,7 +66,7 @@ end
 if blockEnd and blockEnd <= now then
   redis.call('DEL', hitsKey, blockKey)
   blockEnd = nil
-  addHit()
+  addHits(count)
 end
 local totalHits = redis.call('ZCARD', hitsKey)
 if blockEnd then
@@ -71,7 +76,7 @@ return { totalHits, windowEnd - now, 0, 0 }
 `;
 
 /** Not exported by @nestjs/throttler's entry point. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 type IncrementReply = [totalHits: number, windowMs: number, blocked: 0 | 1, blockMs: number];
 type WithIncrement = Redis & {
   throttlerIncrement(
@@ -82,6 +87,7 @@ type WithIncrement = Redis & {
     limit: number,
     blockDuration: number,
     hitId: string,
+    count: number,
   ): Promise<IncrementReply>;
 };
 
@@ -103,12 +109,24 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     this.redis = redis as WithIncrement;
   }
 
-  async increment(
+  increment(
     key: string,
     ttl: number,
     limit: number,
     blockDuration: number,
     throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    return this.incrementBy(key, ttl, limit, blockDuration, throttlerName, 1);
+  }
+
+  /** As `increment`, for `count` hits at once (all counted, or none with blockDuration 0 over the limit). */
+  async incrementBy(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+    count: number,
   ): Promise<ThrottlerStorageRecord> {
     const base = `${this.keyPrefix}:throttle:${throttlerName}:${key}`;
     const [totalHits, windowMs, blocked, blockMs] = await this.redis.throttlerIncrement(
@@ -119,6 +137,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       limit,
       blockDuration,
       randomUUID(),
+      count,
     );
     return {
       totalHits,
