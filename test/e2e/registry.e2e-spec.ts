@@ -444,6 +444,72 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(before.statusCode).toBe(201);
   });
 
+  it('checks a new complication alone against the timeline, and a changed run against every complication', async () => {
+    const patient = await enrol(app, nurse.accessToken);
+    const url = `/patients/${patient.id}`;
+    const run = (await call('GET', url, nurse.accessToken)).json<{
+      ecmoRuns: Array<{ id: string; startedAt: string }>;
+    }>().ecmoRuns[0];
+    const at = (hours: number) => new Date(Date.parse(run.startedAt) + hours * 3_600_000).toISOString();
+    const complication = (hours: number) =>
+      call('POST', `${url}/complications`, nurse.accessToken, {
+        code: 'sepsis',
+        onsetAt: at(hours),
+        ecmoRunId: run.id,
+      });
+    const first = await complication(1);
+    expect(first.statusCode).toBe(201);
+    const ended = await call(
+      'PATCH',
+      `${url}/ecmo-runs/${run.id}`,
+      nurse.accessToken,
+      { endedAt: at(10), endReason: 'weaned', reason: 'decannulated' },
+      { 'if-match': '"1"' },
+    );
+    expect(ended.statusCode).toBe(200);
+    // The new complication is checked: outside its run.
+    const outside = await complication(20);
+    expect(outside.statusCode).toBe(422);
+    expect(outside.json().errors).toEqual([
+      { field: 'complication.onsetAt', reason: 'is outside ECMO run 1, which it is recorded on' },
+    ]);
+    const second = await complication(5);
+    expect(second.statusCode).toBe(201);
+    expect((await call('GET', `${url}/complications/${second.json().id}`, nurse.accessToken)).json()).toEqual(
+      second.json(),
+    );
+    // A correction of the run is checked against every complication: ending it at 3 h leaves the second out.
+    const shortened = await call(
+      'PATCH',
+      `${url}/ecmo-runs/${run.id}`,
+      nurse.accessToken,
+      { endedAt: at(3), reason: 'ended earlier' },
+      { 'if-match': '"2"' },
+    );
+    expect(shortened.statusCode).toBe(422);
+    expect(shortened.json().errors).toContainEqual(
+      expect.objectContaining({
+        field: 'complication.onsetAt',
+        reason: expect.stringMatching(/outside ECMO run 1/),
+      }),
+    );
+    // Only the complication written is read: one stored outside its run (here by a direct update, as data
+    // loaded before a rule existed might be) does not stop a nurse from recording another, valid one.
+    await db.query('BEGIN');
+    await db.query(`SELECT set_config('registry.actor', 'test:direct', true)`);
+    await db.query(`UPDATE complication SET onset_at = $2 WHERE id = $1`, [first.json().id, at(30)]);
+    await db.query('COMMIT');
+    const third = await complication(6);
+    expect(third.statusCode).toBe(201);
+    const summary = (await call('GET', url, nurse.accessToken)).json<{
+      complications: Array<{ id: string }>;
+    }>();
+    // In onset order: 5 h, 6 h, then the one moved to 30 h.
+    expect(summary.complications.map((c) => c.id)).toEqual(
+      [second, third, first].map((r) => r.json<{ id: string }>().id),
+    );
+  });
+
   it('transfers a patient: the new site gains access, the old loses it, the history shows it', async () => {
     const patient = await enrol(app, nurse.accessToken);
     const dm = await createUser(app, admin.accessToken, 'data_manager');

@@ -85,6 +85,8 @@ export class PatientChanges {
   /**
    * As `changeRecord`, answering from the records as settled (`answer` runs inside the transaction, before
    * it commits): what the change wrote is read once, by the timeline check, not again after the commit.
+   * `writtenId`: the id of the one record the change wrote; for a complication, the only one of the
+   * patient's complications the timeline check then reads (see `settle`).
    */
   changeRecordAnswering<T, R>(
     kind: WrittenKind,
@@ -93,8 +95,9 @@ export class PatientChanges {
     context: AuditContext,
     work: (em: EntityManager, patient: Patient) => Promise<T>,
     answer: (result: T, records: PatientRecords) => R,
+    writtenId?: (result: T) => string,
   ): Promise<R> {
-    return this.frame(scope, patientId, context, work, kind).then(({ result, records }) =>
+    return this.frame(scope, patientId, context, work, kind, writtenId).then(({ result, records }) =>
       answer(result, records),
     );
   }
@@ -116,6 +119,7 @@ export class PatientChanges {
     context: AuditContext,
     work: (em: EntityManager, patient: Patient) => Promise<T>,
     wrote: WrittenKind | undefined,
+    writtenId?: (result: T) => string,
   ): Promise<{ result: T; records: PatientRecords }> {
     return this.transactions.run(context, async (em) => {
       const patient = await lockPatient(em, scope, patientId);
@@ -125,7 +129,7 @@ export class PatientChanges {
         );
       }
       const result = await work(em, patient);
-      const records = await this.settle(em, patient, wrote);
+      const records = await this.settle(em, patient, wrote, writtenId?.(result));
       return { result, records };
     });
   }
@@ -182,11 +186,22 @@ export class PatientChanges {
    * After a change: the timeline must hold (422 otherwise, rolled back), and eligibility is re-derived from
    * the recorded facts; a correction that breaks a rule flags the patient rather than refusing the truth.
    * `wrote`: the kind of the one record the change wrote (see `changeRecord`), if that is all it wrote.
+   * `writtenId`: that record's id. When it is a complication, the other complications are not read: each
+   * complication's place in the timeline depends only on the operation, the runs and the outcome, which the
+   * change did not touch, so only the written one can break it (the records returned then hold that one
+   * complication only). A patient gathers complications over a long run; re-reading them all on every new
+   * one made each write slower than the last (issue 7's write benchmark).
    */
-  async settle(em: EntityManager, patient: Patient, wrote?: WrittenKind): Promise<PatientRecords> {
+  async settle(
+    em: EntityManager,
+    patient: Patient,
+    wrote?: WrittenKind,
+    writtenId?: string,
+  ): Promise<PatientRecords> {
     const reads = new SharedReads();
     const wanted = this.extensions.sharedReads(wrote ?? null);
-    const records = await loadRecords(em, patient.id, { wanted, reads });
+    const complication = wrote === 'complication' ? writtenId : undefined;
+    const records = await loadRecords(em, patient.id, { wanted, reads, complication });
     const problems = timelineProblems(
       {
         operationDate: records.operation?.operationDate ?? null,
@@ -294,33 +309,44 @@ async function patientInScope(
  * TypeORM's finds hydrate them (`EntityRows.fromJson`); the orders are those the rules expect. `shared`:
  * the hooks' shared reads, made in the same statement and seeded into `reads`.
  */
-const LIVE_RECORDS_SQL = `
+const liveRecordsSql = (complications: string) => `
   SELECT
     (SELECT row_to_json(o) FROM index_operation o WHERE o.patient_id = $1 AND o.voided_at IS NULL LIMIT 1)
       AS operation,
     (SELECT coalesce(json_agg(r ORDER BY r.started_at, r.id), '[]') FROM ecmo_run r
       WHERE r.patient_id = $1 AND r.voided_at IS NULL) AS runs,
     (SELECT coalesce(json_agg(c ORDER BY c.onset_at, c.id), '[]') FROM complication c
-      WHERE c.patient_id = $1 AND c.voided_at IS NULL) AS complications,
+      WHERE c.patient_id = $1 AND c.voided_at IS NULL${complications}) AS complications,
     (SELECT row_to_json(h) FROM hospital_outcome h WHERE h.patient_id = $1 AND h.voided_at IS NULL LIMIT 1)
       AS outcome`;
+const LIVE_RECORDS_SQL = liveRecordsSql('');
+/** The same, with only the complication `$2` (see `settle`). */
+const LIVE_RECORDS_ONE_COMPLICATION_SQL = liveRecordsSql(' AND c.id = $2');
 
 type Json = Record<string, unknown>;
 
 export async function loadRecords(
   em: EntityManager,
   patientId: string,
-  shared?: { readonly wanted: readonly SharedRead[]; readonly reads: SharedReads },
+  shared?: {
+    readonly wanted: readonly SharedRead[];
+    readonly reads: SharedReads;
+    /** Only this one of the patient's complications (see `settle`). */
+    readonly complication?: string;
+  },
 ): Promise<PatientRecords> {
   const wanted = shared?.wanted ?? [];
-  const text = LIVE_RECORDS_SQL + wanted.map((read, i) => `,\n    (${read.json}) AS shared_${i}`).join('');
+  const only = shared?.complication;
+  const text =
+    (only === undefined ? LIVE_RECORDS_SQL : LIVE_RECORDS_ONE_COMPLICATION_SQL) +
+    wanted.map((read, i) => `,\n    (${read.json}) AS shared_${i}`).join('');
   const [row] = await queryPrepared<{
     operation: Json | null;
     runs: Json[];
     complications: Json[];
     outcome: Json | null;
     [shared: `shared_${number}`]: Json[];
-  }>(em, text, [patientId]);
+  }>(em, text, only === undefined ? [patientId] : [patientId, only]);
   wanted.forEach((read, i) =>
     shared?.reads.seed(read, patientId, hydrateShared(em, read, row[`shared_${i}`])),
   );

@@ -196,6 +196,7 @@ export class ClinicalRecordsService {
           return id;
         },
         (id, records) => ({ id, settled: settledRecord(spec, records, id) }),
+        (id) => id,
       );
       return spec.view(settled ?? (await this.find(this.dataSource.manager, spec, patientId, id)));
     } catch (error) {
@@ -239,6 +240,7 @@ export class ClinicalRecordsService {
           assertUpdated(spec.title, result.affected);
         },
         (_, records) => settledRecord(spec, records, id),
+        () => id,
       )
       .catch((error: unknown) => {
         throw referenceProblem(spec, error) ?? error;
