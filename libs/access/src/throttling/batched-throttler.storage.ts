@@ -8,6 +8,7 @@ export const BATCH_FLUSH_MS = 100;
 const LOCAL_SHARE = 0.5;
 
 interface KeyState {
+  readonly key: string;
   readonly ttl: number;
   readonly limit: number;
   readonly blockDuration: number;
@@ -64,7 +65,7 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     const id = `${throttlerName}\u0000${key}`;
     let state = this.keys.get(id);
     if (!state) {
-      state = { ttl, limit, blockDuration, throttlerName, pending: 0, known: null };
+      state = { key, ttl, limit, blockDuration, throttlerName, pending: 0, known: null };
       this.keys.set(id, state);
     }
     const now = Date.now();
@@ -83,13 +84,15 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     // Near the limit: this hit and the pending ones go to Redis now, which decides.
     const count = state.pending + 1;
     state.pending = 0;
-    return this.report(state, key, count);
+    return this.report(state, count);
   }
 
   /** Adds every key's pending hits to the shared count now (also run every `flushMs` while any are pending). */
   flush(): Promise<void> {
     this.flushing ??= this.flushAll().finally(() => {
       this.flushing = undefined;
+      // Hits admitted while this flush ran wait for the next one.
+      if ([...this.keys.values()].some((state) => state.pending > 0)) this.schedule();
     });
     return this.flushing;
   }
@@ -118,9 +121,8 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
       if (state.pending > 0) {
         const count = state.pending;
         state.pending = 0;
-        const key = id.slice(id.indexOf('\u0000') + 1);
         reports.push(
-          this.report(state, key, count).catch((error: unknown) => {
+          this.report(state, count).catch((error: unknown) => {
             if (!this.failing) this.onFlushError(error);
             this.failing = true;
           }),
@@ -132,9 +134,9 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     await Promise.all(reports);
   }
 
-  private async report(state: KeyState, key: string, count: number): Promise<ThrottlerStorageRecord> {
+  private async report(state: KeyState, count: number): Promise<ThrottlerStorageRecord> {
     const answer = await this.shared.incrementBy(
-      key,
+      state.key,
       state.ttl,
       state.limit,
       state.blockDuration,
