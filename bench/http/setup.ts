@@ -17,8 +17,9 @@ import { traceStatements } from './sql-probe.js';
 /**
  * What the api under benchmark runs with beyond the environment's own settings, and why (reported with the
  * results): the whole-api rate limit per client address is raised to its maximum, because all the load comes
- * from one address (the throttler still runs on every request, its Redis script included); the access
- * token lives an hour (its maximum) so that one sign-in lasts the whole run.
+ * from one address (the throttler still counts every request, and reports the counts to Redis in batches,
+ * as for any address under half its limit); the access token lives an hour (its maximum) so that one
+ * sign-in lasts the whole run.
  */
 export const API_OVERRIDES: Readonly<Record<string, string>> = {
   API_RATE_PER_ADDRESS: '1000000',
