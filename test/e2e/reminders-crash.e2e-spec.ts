@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Clock } from '../../libs/config/src/index.js';
 import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
-import { JobSchedulerService } from '../../libs/queue/src/index.js';
+import { JobSchedulerService, QueueName, QueueService } from '../../libs/queue/src/index.js';
 import { londonDay } from '../../libs/registry/src/index.js';
 import { eventually, spawnWorker, type WorkerProcess } from '../support/apps.js';
 import { FakeNotify } from '../support/fake-notify.js';
@@ -38,6 +38,10 @@ describe('reminders: a worker killed mid-send, Redis flushed', () => {
         REMINDER_CLAIM_TIMEOUT_MS: '2000',
       };
       notify.next(phone, 'accept-then-cut').whenTaken(() => workers[0]?.process.kill('SIGKILL'));
+      // An earlier test file of this Jest worker (same Redis prefix) may have left the reconciler's scheduler
+      // with its next run a minute away, which upserting the 1 s interval does not bring forward: start
+      // without it, so that the workers create it at this test's interval.
+      await h.app.get(QueueService).queue(QueueName.FollowUp).removeJobScheduler('reconcile-reminders');
       const first = await spawnWorker(env);
       workers.push(first);
       const killed = once(first.process, 'exit');
