@@ -102,6 +102,8 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    // A report under way may have started before the last hits were admitted: they go in one more.
+    await this.flushing;
     await this.flush();
   }
 
