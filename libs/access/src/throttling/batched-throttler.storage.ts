@@ -1,5 +1,9 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { RedisThrottlerStorage, ThrottlerStorageRecord } from './redis-throttler.storage.js';
+import {
+  throttlerRecord,
+  type RedisThrottlerStorage,
+  type ThrottlerStorageRecord,
+} from './redis-throttler.storage.js';
 
 /** How often the hits admitted locally are added to the shared count in Redis. */
 export const BATCH_FLUSH_MS = 100;
@@ -73,13 +77,13 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     const known = state.known;
     if (known && known.blockEnd > now) {
       // Blocked, as Redis said: refused without counting, as the shared storage does while blocked.
-      return record(known.totalHits, known.windowEnd - now, known.blockEnd - now);
+      return throttlerRecord(known.totalHits, known.windowEnd - now, true, known.blockEnd - now);
     }
     const estimate = (known?.totalHits ?? 0) + state.pending + 1;
     if (estimate <= limit * LOCAL_SHARE) {
       state.pending += 1;
       this.schedule();
-      return record(estimate, known ? known.windowEnd - now : ttl, 0);
+      return throttlerRecord(estimate, known ? known.windowEnd - now : ttl, false, 0);
     }
     // Near the limit: this hit and the pending ones go to Redis now, which decides.
     const count = state.pending + 1;
@@ -92,7 +96,12 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     this.flushing ??= this.flushAll().finally(() => {
       this.flushing = undefined;
       // Hits admitted while this flush ran wait for the next one.
-      if ([...this.keys.values()].some((state) => state.pending > 0)) this.schedule();
+      for (const state of this.keys.values()) {
+        if (state.pending > 0) {
+          this.schedule();
+          break;
+        }
+      }
     });
     return this.flushing;
   }
@@ -155,13 +164,4 @@ export class BatchedThrottlerStorage implements ThrottlerStorage {
     this.failing = false;
     return answer;
   }
-}
-
-function record(totalHits: number, windowMs: number, blockMs: number): ThrottlerStorageRecord {
-  return {
-    totalHits,
-    timeToExpire: Math.ceil(windowMs / 1000),
-    isBlocked: blockMs > 0,
-    timeToBlockExpire: Math.ceil(Math.max(0, blockMs) / 1000),
-  };
 }

@@ -139,11 +139,21 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       randomUUID(),
       count,
     );
-    return {
-      totalHits,
-      timeToExpire: Math.ceil(windowMs / 1000),
-      isBlocked: blocked === 1,
-      timeToBlockExpire: Math.ceil(blockMs / 1000),
-    };
+    return throttlerRecord(totalHits, windowMs, blocked === 1, blockMs);
   }
+}
+
+/** A record as the guard expects it: times in seconds, rounded up, from milliseconds. */
+export function throttlerRecord(
+  totalHits: number,
+  windowMs: number,
+  isBlocked: boolean,
+  blockMs: number,
+): ThrottlerStorageRecord {
+  return {
+    totalHits,
+    timeToExpire: Math.ceil(windowMs / 1000),
+    isBlocked,
+    timeToBlockExpire: Math.ceil(Math.max(0, blockMs) / 1000),
+  };
 }
