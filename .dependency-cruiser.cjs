@@ -10,7 +10,8 @@
 
 /** Bottom first. A lib imports only libs of the layers before its own (never one of its own layer). */
 const LAYERS = [
-  ['config', 'crypto', 'time'], // no lib below them
+  ['crypto', 'time'], // no lib below them: sealing and digests; instants, London days, the injected Clock
+  ['config'], // the validated configuration (and the process's Clock provided with it)
   ['database'], // DataSource, transactions with their audit context, PostgreSQL errors classified
   ['audit', 'observability'], // the audit trail; the HTTP shell, logs, metrics and health
   ['queue', 'messaging'], // BullMQ catalogue, outbox and schedules; reminder providers

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '../libs/config/src/index.js';
-import { postgresOptions } from '../libs/database/src/datasource-options.js';
+import { postgresOptions } from '../libs/database/src/index.js';
 import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from './index.js';
 
 /**
  * The DataSource of the TypeORM CLI (`npm run migration:generate | migration:revert | migration:show`),
@@ -15,5 +16,6 @@ export default new DataSource(
     url: config.DATABASE_MIGRATION_URL,
     applicationName: 'ecmo-typeorm-cli',
     entities: ENTITIES,
+    migrations: MIGRATIONS,
   }),
 );

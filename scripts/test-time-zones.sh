@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export NODE_OPTIONS=--experimental-vm-modules
 for zone in UTC Europe/London America/New_York; do
   echo "== time-dependent unit suites, TZ=$zone"
-  TZ=$zone npx jest --selectProjects unit --testPathPatterns 'followup/src/rules/' 'registry/src/rules/(timeline|derived)'
+  TZ=$zone npx jest --selectProjects unit --testPathPatterns 'followup/src/rules/' 'registry/src/rules/(timeline|derived)' 'time/src/'
 done
 for zone in Europe/London America/New_York; do
   echo "== time-dependent e2e suites, TZ=$zone"

@@ -1,7 +1,7 @@
 import type { FollowUpAssessment } from '../../libs/followup/src/assessments/assessment.entity.js';
 import type { FollowUpVisit } from '../../libs/followup/src/entities.js';
 import { assessmentProblems, followUpDeathOn } from '../../libs/followup/src/rules/assessments.js';
-import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
+import { addCalendarDays } from '../../libs/time/src/local-time.js';
 import {
   plannedVisits,
   visitDates,
@@ -10,10 +10,10 @@ import {
 } from '../../libs/followup/src/rules/visits.js';
 import { anchorsOf, endsOf } from '../../libs/followup/src/visits/planner.js';
 import type { Patient } from '../../libs/registry/src/patients/entities.js';
-import type { PatientRecords } from '../../libs/registry/src/patients/patient-changes.js';
-import { londonDay } from '../../libs/registry/src/rules/instant.js';
+import { londonDay } from '../../libs/time/src/instant.js';
 import { datedAfterWithdrawal, deathInstant } from '../../libs/registry/src/rules/timeline.js';
 import { mulberry32 } from '../../libs/registry/src/synthetic/cohort.js';
+import { type PatientRecords } from '../../libs/registry/src/index.js';
 
 /** A row as written: every column but the two the database stamps (created_at, updated_at). */
 export type Row<E> = Omit<E, 'createdAt' | 'updatedAt'>;

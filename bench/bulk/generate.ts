@@ -4,7 +4,7 @@ import { AuditService } from '../../libs/audit/src/audit.service.js';
 import type { AppConfig } from '../../libs/config/src/index.js';
 import type { Patient } from '../../libs/registry/src/patients/entities.js';
 import { PatientIdentities } from '../../libs/registry/src/patients/patient-identities.js';
-import { londonDay } from '../../libs/registry/src/rules/instant.js';
+import { londonDay } from '../../libs/time/src/instant.js';
 import { SYNTHETIC_NHS_NUMBER_COUNT, syntheticNhsNumber } from '../../libs/registry/src/rules/nhs-number.js';
 import { FUTURE_TOLERANCE_MS } from '../../libs/registry/src/rules/timeline.js';
 import { parseSyntheticNote, syntheticNote } from '../../libs/registry/src/synthetic/cohort.js';

@@ -10,7 +10,7 @@ import type {
   PatientKey,
 } from '../../libs/registry/src/patients/entities.js';
 import { reasonsOf } from '../../libs/registry/src/patients/dto.js';
-import { eligibilityFactsOf, type PatientRecords } from '../../libs/registry/src/patients/patient-changes.js';
+import { eligibilityFactsOf } from '../../libs/registry/src/patients/patient-changes.js';
 import type { Identity, PatientIdentities } from '../../libs/registry/src/patients/patient-identities.js';
 import { identityProblems } from '../../libs/registry/src/patients/patients.service.js';
 import {
@@ -32,6 +32,7 @@ import {
   type Row,
   type VisitRow,
 } from './follow-up.js';
+import { type PatientRecords } from '../../libs/registry/src/index.js';
 
 /** The patient row before the loader gives it its site and registry number (allocated in the transaction). */
 export type PatientDraft = Omit<Row<Patient>, 'siteId' | 'enrolmentSiteId' | 'registryNumber' | 'registryId'>;

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { copyQuery, cutOffOf, EXPORT_TABLES } from '../../libs/exports/src/dataset/tables.js';
-import { londonDay } from '../../libs/registry/src/index.js';
 import { generateBulk } from '../bulk/generate.js';
 import type { Benchmark, BenchOptions } from '../lib/benchmark.js';
 import { BENCH_DIST, pinned, SERVER_CORES, type BenchEnvironment } from '../lib/environment.js';
 import type { BenchResult } from '../lib/results.js';
 import { median, percentile } from '../lib/stats.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 const FILE = 'follow_up_assessments.csv';
 const MAX_GROWTH_BYTES = 64 * 2 ** 20;

@@ -4,10 +4,10 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { GENERATED_SECRETS, loadConfig, type AppConfig } from '../../libs/config/src/index.js';
 import { runMigrations } from '../../libs/database/src/migrate.js';
-import { withDatabase } from '../../libs/database/src/postgres-url.js';
+import { parsePostgresUrl, withDatabase } from '../../libs/database/src/postgres-url.js';
 import { ensureRolesAndDatabase, lockDownDatabase } from '../../libs/database/src/setup.js';
-import { parsePostgresUrl } from '../../libs/database/src/postgres-url.js';
 import { dropDatabases, deleteRedisKeys } from '../../libs/database/src/testing/test-databases.js';
+import { MIGRATIONS } from '../../migrations/index.js';
 
 /** Cores for the process under test and for the load generator, so they do not compete (2-core machine). */
 export const SERVER_CORES = '0';
@@ -86,7 +86,7 @@ export class BenchEnvironment {
     const appUrl = withDatabase(base.DATABASE_URL, database);
     const ownerUrl = withDatabase(base.DATABASE_MIGRATION_URL, database);
     await ensureRolesAndDatabase({ adminUrl: base.DATABASE_ADMIN_URL, migrationUrl: ownerUrl, appUrl });
-    await runMigrations(ownerUrl);
+    await runMigrations(ownerUrl, MIGRATIONS);
     await lockDownDatabase(base.DATABASE_ADMIN_URL, database, parsePostgresUrl(ownerUrl).user);
     const secrets = Object.fromEntries(
       Object.entries(GENERATED_SECRETS).map(([name, make]) => [name, make()]),

@@ -2,11 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { AppConfig } from '../../libs/config/src/index.js';
-import {
-  REGISTRY_ZONE,
-  reminderInstant,
-  resolveLocalTime,
-} from '../../libs/followup/src/rules/local-time.js';
+import { REGISTRY_TIME_ZONE, reminderInstant, resolveLocalTime } from '../../libs/time/src/index.js';
 import {
   reminderJobId,
   reminderPolicy,
@@ -23,7 +19,7 @@ import {
   type VisitState,
 } from '../../libs/followup/src/rules/visits.js';
 import { JOB_CATALOGUE, JobName, QueueName } from '../../libs/queue/src/job-catalogue.js';
-import { londonDay } from '../../libs/registry/src/rules/instant.js';
+import { londonDay } from '../../libs/time/src/instant.js';
 import { inTransaction, type BenchSite, type EnrolledPatient } from './cohort.js';
 import { benchPool } from '../lib/environment.js';
 import { preparing, type PreparingClient } from '../lib/prepared.js';
@@ -162,7 +158,7 @@ export class BaselineScheduler {
     // 3. The booking: the appointment, its reminders and their outbox rows.
     const visit = visits.find((v) => v.code === plan.visitCode)!;
     const date = visit.dates.dueOn!;
-    const resolved = resolveLocalTime(date, plan.time, REGISTRY_ZONE);
+    const resolved = resolveLocalTime(date, plan.time, REGISTRY_TIME_ZONE);
     if (!resolved.ok) throw new Error(`${date} ${plan.time}: ${resolved.reason}`);
     const startsAt = resolved.instant;
     const due = this.policy.daysBefore
@@ -173,7 +169,7 @@ export class BaselineScheduler {
         `INSERT INTO appointment (patient_id, visit_id, local_date, local_time, zone, starts_at, mode, place,
                                   status, cancel_reason, version)
          VALUES ($1, $2, $3, $4, $5, $6, 'clinic', 'Outpatients 4', 'booked', NULL, 1) RETURNING id`,
-        [patient.id, visit.id, date, plan.time, REGISTRY_ZONE, startsAt],
+        [patient.id, visit.id, date, plan.time, REGISTRY_TIME_ZONE, startsAt],
       );
       const appointmentId = rows[0].id;
       await this.updateChanged(client, visits, planned(anchors, new Set([plan.visitCode])));

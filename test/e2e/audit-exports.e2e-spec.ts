@@ -15,13 +15,13 @@ import {
   ScheduledExports,
 } from '../../libs/exports/src/audit-exports/export-requests.js';
 import { EXPORT_TABLES, Pseudonymiser, shiftDate } from '../../libs/exports/src/index.js';
-import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
+import { addCalendarDays } from '../../libs/time/src/local-time.js';
 import { QueueName, QueueService } from '../../libs/queue/src/index.js';
 import { bearer, createUser } from '../support/access.js';
 import { connect, eventually, testConfig } from '../support/apps.js';
 import { ALIVE_ASSESSMENT, dateDaysAgo, daysAgo } from '../support/patients.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 interface ExportFile {
   name: string;

@@ -3,18 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Clock } from '../../libs/config/src/index.js';
+import { Clock, londonDay } from '../../libs/time/src/index.js';
 import { runMigrations } from '../../libs/database/src/migrate.js';
 import { parsePostgresUrl } from '../../libs/database/src/postgres-url.js';
 import { lockDownDatabase } from '../../libs/database/src/setup.js';
-import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
+import { addCalendarDays, reminderInstant } from '../../libs/time/src/local-time.js';
 import { JobSchedulerService } from '../../libs/queue/src/index.js';
 import { bearer } from '../support/access.js';
 import { eventually, testConfig } from '../support/apps.js';
 import { daysAgo } from '../support/patients.js';
 import { usePrivateDatabase } from '../support/private-database.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { MIGRATIONS } from '../../migrations/index.js';
 
 const run = promisify(execFile);
 const today = () => londonDay(new Date());
@@ -138,7 +138,7 @@ describe('backup and restore: pg_dump of a registry in use, restored into a new 
       restored.name,
       parsePostgresUrl(restoredOwnerUrl).user,
     );
-    expect(await runMigrations(restoredOwnerUrl)).toEqual([]);
+    expect(await runMigrations(restoredOwnerUrl, MIGRATIONS)).toEqual([]);
 
     // The apps on the restored database, with an empty Redis: the same users sign in with the same tokens.
     const after = await ReminderHarness.start('restored', {

@@ -8,7 +8,7 @@ import { AuditService } from '../../libs/audit/src/audit.service.js';
 import { applyAuditContext } from '../../libs/database/src/transaction.service.js';
 import { FollowUpPlanner } from '../../libs/followup/src/index.js';
 import { PatientIdentities } from '../../libs/registry/src/index.js';
-import { londonDay } from '../../libs/registry/src/rules/instant.js';
+import { londonDay } from '../../libs/time/src/instant.js';
 import {
   parseSyntheticNote,
   syntheticPatient,

@@ -2,6 +2,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import type pg from 'pg';
 import {
   assertSchemaMigrated,
+  lockDownDatabase,
   postgresOptions,
   queryPrepared,
   runMigrations,
@@ -14,7 +15,6 @@ import {
   runDatabaseName,
   urlsFor,
 } from '../../libs/database/src/testing/test-databases.js';
-import { lockDownDatabase } from '../../libs/database/src/index.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 
 const MIGRATION_NAMES = MIGRATIONS.map((m) => m.name);
@@ -248,7 +248,10 @@ describe('migrations and the schema check', () => {
   it('applies migrations once when two deploys migrate at the same time (advisory lock)', async () => {
     const name = await emptyDatabase('race');
     const { ownerUrl, appUrl } = urlsFor(name);
-    const [first, second] = await Promise.all([runMigrations(ownerUrl), runMigrations(ownerUrl)]);
+    const [first, second] = await Promise.all([
+      runMigrations(ownerUrl, MIGRATIONS),
+      runMigrations(ownerUrl, MIGRATIONS),
+    ]);
     expect([...first, ...second]).toEqual(MIGRATION_NAMES);
     const dataSource = new DataSource(postgresOptions({ url: appUrl, applicationName: 'ecmo-test' }));
     await dataSource.initialize();

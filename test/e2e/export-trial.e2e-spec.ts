@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { londonDay } from '../../libs/registry/src/index.js';
 import { nhsNumberProblem } from '../../libs/registry/src/rules/nhs-number.js';
 import { syntheticCohort } from '../../libs/registry/src/synthetic/cohort.js';
 import { loadCohort } from '../../libs/registry/src/synthetic/load-cohort.js';
@@ -13,6 +12,7 @@ import { bearer, createUser } from '../support/access.js';
 import { eventually } from '../support/apps.js';
 import { usePrivateDatabase } from '../support/private-database.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 const run = promisify(execFile);
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');

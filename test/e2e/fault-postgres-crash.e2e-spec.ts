@@ -1,13 +1,14 @@
 import pg from 'pg';
-import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
+import { addCalendarDays } from '../../libs/time/src/local-time.js';
 import { QueueName, QueueService } from '../../libs/queue/src/index.js';
-import { londonDay, PatientIdentities } from '../../libs/registry/src/index.js';
+import { PatientIdentities } from '../../libs/registry/src/index.js';
 import { bearer } from '../support/access.js';
 import { eventually } from '../support/apps.js';
 import { FakeNotify } from '../support/fake-notify.js';
 import { enrolment } from '../support/patients.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 interface Answer {
   status: number;

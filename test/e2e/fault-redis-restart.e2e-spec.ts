@@ -1,8 +1,7 @@
-import { Clock } from '../../libs/config/src/index.js';
-import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
+import { Clock, londonDay } from '../../libs/time/src/index.js';
+import { addCalendarDays, reminderInstant } from '../../libs/time/src/local-time.js';
 import { reminderJobId } from '../../libs/followup/src/rules/reminders.js';
 import { JobSchedulerService } from '../../libs/queue/src/index.js';
-import { londonDay } from '../../libs/registry/src/index.js';
 import { eventually } from '../support/apps.js';
 import { FakeNotify } from '../support/fake-notify.js';
 import { PrivateRedis } from '../support/private-redis.js';

@@ -1,8 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type pg from 'pg';
 import { CLOCK_ACTOR, DEFAULT_PROTOCOL, FollowUpClock } from '../../libs/followup/src/index.js';
-import { londonDay } from '../../libs/registry/src/index.js';
-import { addCalendarDays, localWallClock } from '../../libs/followup/src/rules/local-time.js';
+import { addCalendarDays, localWallClock } from '../../libs/time/src/local-time.js';
 import {
   bearer,
   createAdminWithCli,
@@ -14,6 +13,7 @@ import {
 } from '../support/access.js';
 import { connect, startApi, startWorker } from '../support/apps.js';
 import { ALIVE_ASSESSMENT, daysAgo, enrol, nextLondonClockChanges } from '../support/patients.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 interface Visit {
   id: string;

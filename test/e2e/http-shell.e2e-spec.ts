@@ -3,9 +3,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { ApiModule } from '../../apps/api/src/api.module.js';
-import { Public, RequestAudit } from '../../libs/access/src/index.js';
+import { RequestAudit } from '../../libs/access/src/index.js';
+import { createHttpApp, Public } from '../../libs/observability/src/index.js';
 import { TransactionService, type AuditContext } from '../../libs/database/src/index.js';
-import { createHttpApp } from '../../libs/observability/src/index.js';
 import { testConfig } from '../support/apps.js';
 
 class PreEcmoStateDto {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { londonDay } from '../../libs/registry/src/index.js';
 import { bearer, createUser } from '../support/access.js';
 import { enrol } from '../support/patients.js';
 import { usePrivateDatabase } from '../support/private-database.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 /** Command sequences per run, and their length: a few in CI, more in a long run (README). */
 const RUNS = Number(process.env.MODEL_RUNS ?? 25);

@@ -1,7 +1,6 @@
-import { Clock } from '../../libs/config/src/index.js';
+import { Clock, londonDay } from '../../libs/time/src/index.js';
 import { DIGEST_ACTOR, NurseDigests } from '../../libs/followup/src/worklist/digest.js';
 import { longDate } from '../../libs/followup/src/rules/reminders.js';
-import { londonDay } from '../../libs/registry/src/index.js';
 import { bearer, createUser } from '../support/access.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { ReminderHarness } from '../support/reminders.js';

@@ -1,7 +1,6 @@
-import { Clock } from '../../libs/config/src/index.js';
+import { Clock, londonDay } from '../../libs/time/src/index.js';
 import { ReminderReconciler } from '../../libs/followup/src/reminders/reminder-sender.js';
-import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
+import { addCalendarDays, reminderInstant } from '../../libs/time/src/local-time.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { ReminderHarness } from '../support/reminders.js';
 

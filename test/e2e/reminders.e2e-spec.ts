@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Clock } from '../../libs/config/src/index.js';
+import { Clock, londonDay } from '../../libs/time/src/index.js';
 import { ReminderReconciler, ReminderSender } from '../../libs/followup/src/reminders/reminder-sender.js';
-import { addCalendarDays, reminderInstant } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
+import { addCalendarDays, reminderInstant } from '../../libs/time/src/local-time.js';
 import { eventually } from '../support/apps.js';
 import { daysAgo, nextLondonClockChanges } from '../support/patients.js';
 import { ReminderHarness, type AppointmentView } from '../support/reminders.js';

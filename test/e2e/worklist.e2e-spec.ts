@@ -1,12 +1,8 @@
-import {
-  addCalendarDays,
-  localWallClock,
-  reminderInstant,
-} from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
+import { addCalendarDays, localWallClock, reminderInstant } from '../../libs/time/src/local-time.js';
 import { bearer, createSite, createUser } from '../support/access.js';
 import { FakeNotify } from '../support/fake-notify.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { londonDay } from '../../libs/time/src/index.js';
 
 interface Item {
   patientId: string;

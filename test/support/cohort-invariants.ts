@@ -16,7 +16,7 @@ import type {
   IndexOperation,
   Patient,
 } from '../../libs/registry/src/patients/entities.js';
-import { eligibilityFactsOf, type PatientRecords } from '../../libs/registry/src/patients/patient-changes.js';
+import { eligibilityFactsOf } from '../../libs/registry/src/patients/patient-changes.js';
 import { PatientIdentities } from '../../libs/registry/src/patients/patient-identities.js';
 import { identityProblems } from '../../libs/registry/src/patients/patients.service.js';
 import {
@@ -25,12 +25,13 @@ import {
   type ConsentEventFacts,
 } from '../../libs/registry/src/rules/consent.js';
 import { ageInYears, eligibilityFailures } from '../../libs/registry/src/rules/eligibility.js';
-import { londonDay } from '../../libs/registry/src/rules/instant.js';
+import { londonDay } from '../../libs/time/src/instant.js';
 import {
   datedAfterWithdrawal,
   deathInstant,
   timelineProblems,
 } from '../../libs/registry/src/rules/timeline.js';
+import { type PatientRecords } from '../../libs/registry/src/index.js';
 
 /** Tables whose every row the audit trigger records with an INSERT row when it is written. */
 export const AUDITED_TABLES = [

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { runMigrations } from '../../libs/database/src/migrate.js';
 import { ensureRolesAndDatabase, lockDownDatabase } from '../../libs/database/src/setup.js';
 import { eventually, sparePort, testConfig } from './apps.js';
+import { MIGRATIONS } from '../../migrations/index.js';
 
 const BIN = (() => {
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort() : [];
@@ -80,7 +81,7 @@ export class PrivatePostgres {
   async setup(): Promise<void> {
     const { appUrl, ownerUrl } = this.urls();
     await ensureRolesAndDatabase({ adminUrl: this.adminUrl, migrationUrl: ownerUrl, appUrl });
-    await runMigrations(ownerUrl);
+    await runMigrations(ownerUrl, MIGRATIONS);
     await lockDownDatabase(this.adminUrl, this.database, new URL(ownerUrl).username);
   }
 

@@ -1,9 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Job } from 'bullmq';
 import type pg from 'pg';
-import { Clock } from '../../libs/config/src/index.js';
-import { addCalendarDays } from '../../libs/followup/src/rules/local-time.js';
-import { londonDay } from '../../libs/registry/src/index.js';
+import { Clock, londonDay } from '../../libs/time/src/index.js';
+import { addCalendarDays } from '../../libs/time/src/local-time.js';
 import { OutboxRelay, QueueName, QueueService } from '../../libs/queue/src/index.js';
 import {
   bearer,

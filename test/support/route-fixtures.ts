@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { isSiteRole, ROLES, routeTable, type Role, type RouteAccess } from '../../libs/access/src/index.js';
 import { DEFAULT_PROTOCOL } from '../../libs/followup/src/index.js';
-import { localWallClock } from '../../libs/followup/src/rules/local-time.js';
+import { localWallClock } from '../../libs/time/src/local-time.js';
 import { bearer, createAdminWithCli, createSite, createUser, onboard, uniqueEmail } from './access.js';
 import { connect } from './apps.js';
 import { enrol, enrolment } from './patients.js';

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MIGRATIONS } from '../../../migrations/index.js';
 import { AccessModule } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
@@ -6,7 +7,7 @@ import { FollowUpModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { ExportsModule } from '../../../libs/exports/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
-import { QueueModule } from '../../../libs/queue/src/index.js';
+import { QueueMetrics, QueueModule, RedisHealthIndicator } from '../../../libs/queue/src/index.js';
 import { RegistryModule } from '../../../libs/registry/src/index.js';
 import { QueueDashboardController } from './queue-dashboard/queue-dashboard.js';
 
@@ -19,15 +20,15 @@ export class ApiModule {
       imports: [
         ConfigModule.forRoot(config),
         structuredLogging('api'),
-        DatabaseModule.forRoot('ecmo-api', { queryTimeout: true }),
+        DatabaseModule.forRoot('ecmo-api', { migrations: MIGRATIONS, queryTimeout: true }),
         QueueModule.forProducer(),
         AccessModule.forApi(),
         AuditModule,
         RegistryModule,
         FollowUpModule,
         ExportsModule,
-        HealthModule,
-        MetricsModule,
+        HealthModule.forRoot([RedisHealthIndicator]),
+        MetricsModule.forRoot([QueueMetrics]),
       ],
       controllers: [QueueDashboardController],
     };

@@ -7,17 +7,15 @@ import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
 import { TransactionService } from '../../../libs/database/src/index.js';
 import {
-  ExportGenerator,
-  type ExportFile,
-} from '../../../libs/exports/src/audit-exports/export-generator.js';
-import {
   createExport,
   cutOffProblem,
   EXPORT_PROFILES,
+  type ExportFile,
+  ExportGenerator,
   type ExportProfile,
-} from '../../../libs/exports/src/audit-exports/export-requests.js';
-import { errorMessage } from '../../../libs/observability/src/error-message.js';
-import { isCalendarDate } from '../../../libs/registry/src/patients/validation.js';
+} from '../../../libs/exports/src/index.js';
+import { errorMessage } from '../../../libs/observability/src/index.js';
+import { isCalendarDate } from '../../../libs/registry/src/index.js';
 import { ExportCliModule } from './export.module.js';
 
 const USAGE = `usage: export --profile <${EXPORT_PROFILES.join('|')}> --cut-off <YYYY-MM-DD>`;

@@ -19,7 +19,8 @@ import {
   postgresOptions,
   runMigrations,
 } from '../../../libs/database/src/index.js';
-import { errorMessage } from '../../../libs/observability/src/error-message.js';
+import { errorMessage } from '../../../libs/observability/src/index.js';
+import { MIGRATIONS } from '../../../migrations/index.js';
 
 /**
  * One-shot commands: `setup` (development secrets, roles, database, migrations; what `npm start` runs
@@ -58,7 +59,7 @@ const commands: Record<string, () => Promise<void>> = {
   },
   async migrate() {
     const config = loadConfigOrExit();
-    const applied = await runMigrations(config.DATABASE_MIGRATION_URL, log);
+    const applied = await runMigrations(config.DATABASE_MIGRATION_URL, MIGRATIONS, log);
     log(applied.length === 0 ? 'database schema is up to date' : `applied ${applied.length} migration(s)`);
   },
   async 'create-admin'() {

@@ -6,6 +6,7 @@ import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
 import { FollowUpModule } from '../../../libs/followup/src/index.js';
 import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { RegistryModule } from '../../../libs/registry/src/index.js';
+import { MIGRATIONS } from '../../../migrations/index.js';
 
 /**
  * The part of access the registry's services use, without the api's sign-in, guards and Redis-backed rate
@@ -31,7 +32,7 @@ export class SyntheticCohortModule {
       module: SyntheticCohortModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot('ecmo-cli-synthetic-cohort'),
+        DatabaseModule.forRoot('ecmo-cli-synthetic-cohort', { migrations: MIGRATIONS }),
         AuditModule,
         CohortAccessModule,
         RegistryModule,

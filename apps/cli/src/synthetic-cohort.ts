@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
-import { loadCohort } from '../../../libs/registry/src/synthetic/load-cohort.js';
+import { loadCohort } from '../../../libs/registry/src/index.js';
 import { SyntheticCohortModule } from './synthetic-cohort.module.js';
 
 const USAGE =

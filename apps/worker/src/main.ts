@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '../../../libs/config/src/index.js';
 import { StartupRefusal } from '../../../libs/database/src/index.js';
 import { createWorker } from './bootstrap.js';
-import { errorMessage } from '../../../libs/observability/src/error-message.js';
+import { errorMessage } from '../../../libs/observability/src/index.js';
 
 const config = loadConfigOrExit();
 try {

@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MIGRATIONS } from '../../../migrations/index.js';
+import { jobSchedules } from './schedules.js';
 import { AccessModule } from '../../../libs/access/src/index.js';
 import { AuditModule } from '../../../libs/audit/src/index.js';
 import { AppConfig, ConfigModule } from '../../../libs/config/src/index.js';
@@ -7,7 +9,7 @@ import { DatabaseModule } from '../../../libs/database/src/index.js';
 import { ExportsWorkerModule } from '../../../libs/exports/src/index.js';
 import { MessagingModule } from '../../../libs/messaging/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
-import { QueueModule } from '../../../libs/queue/src/index.js';
+import { QueueMetrics, QueueModule, RedisHealthIndicator } from '../../../libs/queue/src/index.js';
 
 /**
  * The worker: job processors, job schedulers and the outbox relay. Its HTTP server serves only
@@ -21,15 +23,15 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         structuredLogging('worker'),
-        DatabaseModule.forRoot('ecmo-worker'),
-        QueueModule.forWorker(),
+        DatabaseModule.forRoot('ecmo-worker', { migrations: MIGRATIONS }),
+        QueueModule.forWorker(jobSchedules),
         AccessModule.denyAll(),
         AuditModule,
         MessagingModule,
         FollowUpWorkerModule,
         ExportsWorkerModule,
-        HealthModule,
-        MetricsModule,
+        HealthModule.forRoot([RedisHealthIndicator]),
+        MetricsModule.forRoot([QueueMetrics]),
       ],
     };
   }

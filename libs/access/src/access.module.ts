@@ -25,7 +25,7 @@ import { RouteAccessCheck } from './route-table.js';
 import { SitesController, SitesService } from './sites/sites.js';
 import { BatchedThrottlerStorage } from './throttling/batched-throttler.storage.js';
 import { RedisThrottlerStorage } from './throttling/redis-throttler.storage.js';
-import { errorMessage } from '../../observability/src/error-message.js';
+import { errorMessage } from '../../observability/src/index.js';
 import { RegistryThrottlerGuard } from './throttling/registry-throttler.guard.js';
 import { UsersController, UsersService } from './users/users.js';
 

@@ -10,7 +10,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { Authenticator } from './auth/authenticator.js';
 import type { AuthenticatedRequest } from './auth/request-context.js';
-import { IS_PUBLIC } from './public.decorator.js';
+import { IS_PUBLIC } from '../../observability/src/index.js';
 import { ROLES_KEY } from './roles.decorator.js';
 import type { Role } from './roles.js';
 

@@ -11,8 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { mergeMap, type Observable } from 'rxjs';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../audit/src/index.js';
-import type { AuditContext } from '../../database/src/audit-context.js';
-import { TransactionService } from '../../database/src/index.js';
+import { type AuditContext, TransactionService } from '../../database/src/index.js';
 import { auditContextOf, type AuthenticatedRequest } from './auth/request-context.js';
 
 /** What a route reveals: which direct identifiers, of which records. */

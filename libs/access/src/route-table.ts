@@ -1,7 +1,7 @@
 import { Injectable, RequestMethod, type OnApplicationBootstrap } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { IS_PUBLIC } from './public.decorator.js';
+import { IS_PUBLIC } from '../../observability/src/index.js';
 import { ROLES_KEY } from './roles.decorator.js';
 import type { Role } from './roles.js';
 import { StartupRefusal } from '../../database/src/index.js';

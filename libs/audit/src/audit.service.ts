@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { AuditContext } from '../../database/src/audit-context.js';
+import type { AuditContext } from '../../database/src/index.js';
 
 /** An event that is not a row change: a login, a read of identifiers, an export downloaded. */
 export interface AuditEntry {

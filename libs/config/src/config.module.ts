@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { AppConfig } from './app-config.js';
-import { Clock } from './clock.js';
+import { Clock } from '../../time/src/index.js';
 
 /**
  * Makes the one validated AppConfig (the process loads it before Nest starts) and the process's Clock

@@ -1,4 +1,4 @@
-import type { RequestWrites } from '../../observability/src/request-writes.js';
+import type { RequestWrites } from './request-writes.js';
 
 /**
  * Who is making a change and why: the audit trigger on every clinical table reads these through

@@ -2,7 +2,7 @@ import { Global, Module, type DynamicModule, type OnApplicationBootstrap } from 
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/src/index.js';
-import { postgresOptions } from './datasource-options.js';
+import { postgresOptions, type MigrationList } from './datasource-options.js';
 import { assertLeastPrivilege, assertSchemaMigrated } from './schema-check.js';
 import { TransactionService } from './transaction.service.js';
 
@@ -25,9 +25,13 @@ class SchemaGuard implements OnApplicationBootstrap {
 export class DatabaseModule {
   /**
    * @param applicationName shown in pg_stat_activity, so an operator can tell the api from the worker.
+   * @param options.migrations migrations/index.ts's list: the app refuses to start while one is not applied.
    * @param options.queryTimeout limit every query to DATABASE_QUERY_TIMEOUT_MS (the api's requests).
    */
-  static forRoot(applicationName: string, options: { queryTimeout?: boolean } = {}): DynamicModule {
+  static forRoot(
+    applicationName: string,
+    options: { migrations: MigrationList; queryTimeout?: boolean },
+  ): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -39,6 +43,7 @@ export class DatabaseModule {
               poolSize: config.DATABASE_POOL_SIZE,
               applicationName,
               connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+              migrations: options.migrations,
               ...(options.queryTimeout ? { queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS } : {}),
             }),
             autoLoadEntities: true,

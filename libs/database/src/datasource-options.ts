@@ -1,6 +1,8 @@
-import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
-import { MIGRATIONS } from '../../../migrations/index.js';
+import type { DataSourceOptions, MixedList, EntitySchema, MigrationInterface } from 'typeorm';
 import { MIGRATIONS_TABLE } from './roles.js';
+
+/** The schema's migrations, oldest first: the app or command that composes the libs hands them down. */
+export type MigrationList = readonly (new () => MigrationInterface)[];
 
 export interface PostgresOptionsInput {
   readonly url: string;
@@ -12,12 +14,14 @@ export interface PostgresOptionsInput {
   readonly queryTimeoutMs?: number;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly entities?: MixedList<Function | string | EntitySchema>;
+  /** migrations/index.ts's list, where the DataSource runs or checks them (none for a plain connection). */
+  readonly migrations?: MigrationList;
 }
 
 /**
  * The one shape of PostgreSQL connection options, shared by the apps (as the application role), the
  * migration commands (as the owner role) and the tests. `synchronize` is never on: the schema changes only
- * through the migrations listed in migrations/index.ts.
+ * through the migrations listed in migrations/index.ts, which the caller hands in.
  */
 export function postgresOptions(input: PostgresOptionsInput): DataSourceOptions {
   return {
@@ -25,7 +29,7 @@ export function postgresOptions(input: PostgresOptionsInput): DataSourceOptions 
     url: input.url,
     synchronize: false,
     migrationsRun: false,
-    migrations: MIGRATIONS,
+    migrations: [...(input.migrations ?? [])],
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     entities: input.entities ?? [],

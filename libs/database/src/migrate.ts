@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { postgresOptions } from './datasource-options.js';
+import { postgresOptions, type MigrationList } from './datasource-options.js';
 import { MIGRATION_LOCK_KEY } from './roles.js';
 
 /**
@@ -10,6 +10,7 @@ import { MIGRATION_LOCK_KEY } from './roles.js';
  */
 export async function runMigrations(
   migrationUrl: string,
+  migrations: MigrationList,
   log: (line: string) => void = () => {},
 ): Promise<string[]> {
   const lock = new pg.Client({ connectionString: migrationUrl, application_name: 'ecmo-migrate-lock' });
@@ -17,7 +18,7 @@ export async function runMigrations(
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const dataSource = new DataSource(
-      postgresOptions({ url: migrationUrl, applicationName: 'ecmo-migrate', poolSize: 1 }),
+      postgresOptions({ url: migrationUrl, applicationName: 'ecmo-migrate', poolSize: 1, migrations }),
     );
     await dataSource.initialize();
     try {

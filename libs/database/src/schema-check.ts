@@ -1,5 +1,4 @@
 import type { DataSource } from 'typeorm';
-import { MIGRATIONS } from '../../../migrations/index.js';
 import { MIGRATIONS_TABLE } from './roles.js';
 
 /** A start the process refuses on purpose: its message says what to do, no stack trace needed. */
@@ -15,9 +14,15 @@ export class SchemaNotMigratedError extends StartupRefusal {
   }
 }
 
-/** Names of the migrations this build knows that the database has not applied. */
+/**
+ * Names of the migrations this build knows (those the DataSource was given: see `postgresOptions`) that the
+ * database has not applied.
+ */
 export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
-  const known = MIGRATIONS.map((m) => m.name);
+  const given = dataSource.options.migrations;
+  const known = (Array.isArray(given) ? given : Object.values(given ?? {})).map((m) =>
+    typeof m === 'string' ? m : m.name,
+  );
   const rows = await dataSource.query<Array<{ present: boolean }>>(
     'SELECT to_regclass($1) IS NOT NULL AS present',
     [MIGRATIONS_TABLE],

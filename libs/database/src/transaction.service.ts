@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
-import { isDependencyDown, isQueryTimeout } from '../../observability/src/dependency-down.js';
+import { isDependencyDown, isQueryTimeout } from './postgres-errors.js';
 import type { AuditContext } from './audit-context.js';
 import { queryPrepared } from './prepared.js';
 

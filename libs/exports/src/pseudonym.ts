@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { addCalendarDays } from '../../followup/src/rules/local-time.js';
+import { addCalendarDays } from '../../time/src/index.js';
 
 /**
  * Pseudonyms and date shifts of the patient-level export files, both derived from a key held outside the

@@ -19,7 +19,7 @@ import {
 } from 'class-validator';
 import { IsCalendarDate } from '../../registry/src/index.js';
 import { VISIT_ANCHORS, type VisitAnchor } from './rules/visits.js';
-import { IsNotBlank, IsOptionalNotNull } from '../../observability/src/validators.js';
+import { IsNotBlank, IsOptionalNotNull } from '../../observability/src/index.js';
 
 export class ProtocolVisitDto {
   @ApiProperty({ example: 'day_30', description: 'Stable code, lower case with underscores.' })

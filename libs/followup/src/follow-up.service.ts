@@ -2,29 +2,31 @@ import { ConflictException, Injectable, NotFoundException, type OnModuleInit } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { SiteScope } from '../../access/src/index.js';
-import { isUniqueViolation } from '../../access/src/unique-violation.js';
-import type { AuditContext } from '../../database/src/audit-context.js';
-import { EntityRows, TransactionService } from '../../database/src/index.js';
+import {
+  type AuditContext,
+  EntityRows,
+  isUniqueViolation,
+  TransactionService,
+} from '../../database/src/index.js';
 import { RuleProblem } from '../../observability/src/index.js';
 import {
   assertStaleFree,
   countingOnly,
   findPatient,
-  londonDay,
   Patient,
   PatientChanges,
   PatientExtensions,
 } from '../../registry/src/index.js';
 import { Appointment } from './appointments/appointment.entity.js';
 import { appointmentWithReminders, BOOKED_APPOINTMENTS } from './appointments/appointments.js';
-import { LIVE_ASSESSMENTS } from './assessments/assessments.js';
+import { assessmentView, FollowUpAssessments, LIVE_ASSESSMENTS } from './assessments/assessments.js';
 import { Reminder } from './reminders/reminder.entity.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
-import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
 import { FollowUpProtocol, FollowUpVisit } from './entities.js';
 import { protocolProblems } from './rules/visits.js';
 import { FollowUpPlanner } from './visits/planner.js';
+import { londonDay } from '../../time/src/index.js';
 
 export function protocolView(protocol: FollowUpProtocol) {
   return {

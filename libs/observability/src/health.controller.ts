@@ -1,8 +1,19 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Operational } from '../../access/src/public.decorator.js';
-import { RedisHealthIndicator } from './redis.health.js';
+import {
+  HealthCheck,
+  HealthCheckService,
+  TypeOrmHealthIndicator,
+  type HealthCheckAttempt,
+} from '@nestjs/terminus';
+import { Operational } from './public.decorator.js';
+
+/** A dependency besides PostgreSQL without which the process cannot serve (Redis, say). */
+export interface ReadinessIndicator {
+  ping(): HealthCheckAttempt;
+}
+
+export const READINESS_INDICATORS = Symbol('READINESS_INDICATORS');
 
 /**
  * Liveness says the process runs (a restart would not help otherwise); readiness says it can serve: database
@@ -15,7 +26,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
-    private readonly redis: RedisHealthIndicator,
+    @Inject(READINESS_INDICATORS) private readonly indicators: readonly ReadinessIndicator[],
   ) {}
 
   @Get('live')
@@ -27,6 +38,9 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([this.db.pingCheck('database').withTimeout(1500), this.redis.ping()]);
+    return this.health.check([
+      this.db.pingCheck('database').withTimeout(1500),
+      ...this.indicators.map((indicator) => indicator.ping()),
+    ]);
   }
 }

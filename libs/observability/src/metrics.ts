@@ -1,9 +1,25 @@
-import { Controller, Get, Header, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { Operational } from '../../access/src/public.decorator.js';
-import { QueueService } from '../../queue/src/queue.service.js';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Operational } from './public.decorator.js';
+
+/** Metrics another lib adds to the process's registry (the queue lib's job counts, say). */
+export interface MetricsCollector {
+  register(registry: Registry): void;
+}
+
+export const METRICS_COLLECTORS = Symbol('METRICS_COLLECTORS');
 
 /**
  * Prometheus metrics of one process. Each process (and each app a test boots) has its own registry, so two
@@ -20,31 +36,11 @@ export class Metrics implements OnModuleInit {
     registers: [this.registry],
   });
 
-  constructor(private readonly queues: QueueService) {}
+  constructor(@Inject(METRICS_COLLECTORS) private readonly collectors: readonly MetricsCollector[]) {}
 
   onModuleInit(): void {
     collectDefaultMetrics({ register: this.registry });
-    const queues = this.queues;
-    new Gauge({
-      name: 'bullmq_jobs',
-      help: 'BullMQ jobs per queue and state',
-      labelNames: ['queue', 'state'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const queue of queues.allQueues()) {
-          const counts = await queue.getJobCounts(
-            'waiting',
-            'active',
-            'delayed',
-            'failed',
-            'completed',
-            'prioritized',
-          );
-          for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
-        }
-      },
-    });
+    for (const collector of this.collectors) collector.register(this.registry);
   }
 
   /** Times every request by its route template (never the raw URL: ids would explode the label set). */
@@ -73,5 +69,26 @@ export class MetricsController {
   }
 }
 
-@Module({ providers: [Metrics], controllers: [MetricsController], exports: [Metrics] })
-export class MetricsModule {}
+/**
+ * The process's metrics at /metrics. `collectors`: what other libs add (the queue lib's QueueMetrics), handed
+ * in by the app that composes them.
+ */
+@Module({})
+export class MetricsModule {
+  static forRoot(collectors: readonly Type<MetricsCollector>[]): DynamicModule {
+    return {
+      module: MetricsModule,
+      controllers: [MetricsController],
+      providers: [
+        ...collectors,
+        {
+          provide: METRICS_COLLECTORS,
+          inject: [...collectors],
+          useFactory: (...found: MetricsCollector[]) => found,
+        },
+        Metrics,
+      ],
+      exports: [Metrics],
+    };
+  }
+}

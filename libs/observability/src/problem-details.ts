@@ -1,5 +1,4 @@
-import { isDependencyDown } from './dependency-down.js';
-import { committedDuring } from './request-writes.js';
+import { committedDuring, CommitOutcomeUnknown, isDependencyDown } from '../../database/src/index.js';
 import { errorMessage } from './error-message.js';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -109,7 +108,7 @@ class ProblemConverter {
     let detail: string;
     let event: string;
     const down = isDependencyDown(exception);
-    if (exception instanceof Error && exception.name === 'CommitOutcomeUnknown') {
+    if (exception instanceof CommitOutcomeUnknown) {
       detail =
         'The database became unavailable while saving this change: it may or may not have been saved. Reload before sending it again';
       event = 'commit outcome unknown';

@@ -7,7 +7,7 @@ import { catalogueProblems, type FoundHandler } from './catalogue-check.js';
 import { JOB_CATALOGUE, QUEUE_CONCURRENCY, QueueName, type JobName } from './job-catalogue.js';
 import { JOB_HANDLER_METADATA } from './job-handler.decorator.js';
 import { createWorkerRedis } from './redis.js';
-import { errorMessage } from '../../observability/src/error-message.js';
+import { errorMessage } from '../../observability/src/index.js';
 
 type Handler = (payload: unknown, job: Job) => Promise<unknown>;
 

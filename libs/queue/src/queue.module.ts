@@ -13,7 +13,7 @@ import { AppConfig } from '../../config/src/index.js';
 import { HeartbeatHandler } from './heartbeat/heartbeat.handler.js';
 import { WorkerHeartbeat } from './heartbeat/worker-heartbeat.entity.js';
 import { JobDispatcher } from './job-dispatcher.service.js';
-import { JobSchedulerService } from './job-scheduler.service.js';
+import { JOB_SCHEDULES, JobSchedulerService, type JobSchedules } from './job-scheduler.service.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { QueueService } from './queue.service.js';
 import { createRedis, REDIS } from './redis.js';
@@ -61,7 +61,8 @@ export class QueueModule {
     };
   }
 
-  static forWorker(): DynamicModule {
+  /** `schedules`: the deployment's repeating jobs (apps/worker/src/schedules.ts). */
+  static forWorker(schedules: JobSchedules): DynamicModule {
     const producer = QueueModule.forProducer();
     return {
       ...producer,
@@ -70,6 +71,7 @@ export class QueueModule {
         ...(producer.providers ?? []),
         JobDispatcher,
         JobSchedulerService,
+        { provide: JOB_SCHEDULES, useValue: schedules },
         OutboxRelay,
         HeartbeatHandler,
         {

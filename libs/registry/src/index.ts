@@ -1,7 +1,7 @@
 export { RegistryModule } from './registry.module.js';
 export { VALUE_SET_ENTITIES, ValueSetCode, ValueSetVersion } from './value-sets/value-set.entities.js';
 export { ValueSets, type CodeView, type ValueSetView } from './value-sets/value-sets.js';
-export { REGISTRY_ENTITIES } from './patients/entities.js';
+export { ClinicalRecord, Patient, REGISTRY_ENTITIES } from './patients/entities.js';
 export { PatientIdentities, type Identity } from './patients/patient-identities.js';
 export { PatientsService } from './patients/patients.service.js';
 export { ClinicalRecordsService, countingOnly, type RecordSpec } from './patients/records.service.js';
@@ -14,20 +14,19 @@ export {
   type SharedRead,
   type SettledChange,
 } from './patients/extensions.js';
-export {
-  findPatient,
-  loadRecords,
-  PatientChanges,
-  type PatientRecords,
-  type WrittenKind,
-} from './patients/patient-changes.js';
-export { Patient } from './patients/entities.js';
+export { findPatient, loadRecords, PatientChanges } from './patients/patient-changes.js';
+export type { ExtensionRecordKind, PatientRecords, WrittenKind } from './patients/patient-records.js';
+export type { ExpectedFields } from './rules/completeness.js';
 export { deathInstant } from './rules/timeline.js';
-export { londonDay, REGISTRY_TIME_ZONE } from './rules/instant.js';
 export { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients/patients.controller.js';
-export { IsCalendarDate, IsMissingReasons } from './patients/validation.js';
+export { IsCalendarDate, isCalendarDate, IsMissingReasons } from './patients/validation.js';
 export { etagOf, IfMatch, assertStaleFree, assertUpdated, tagged } from './patients/versioning.js';
-export { MISSING_DOC, PatientParams, ReasonDto, RecordParams } from './patients/dto.js';
-export type { MissingReasonChanges } from './patients/dto.js';
-export { ClinicalRecord } from './patients/entities.js';
+export {
+  MISSING_DOC,
+  type MissingReasonChanges,
+  PatientParams,
+  ReasonDto,
+  RecordParams,
+} from './patients/dto.js';
 export { recordBase } from './patients/views.js';
+export { loadCohort } from './synthetic/load-cohort.js';

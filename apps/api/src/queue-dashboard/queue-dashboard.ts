@@ -19,16 +19,14 @@ import {
   Authenticator,
   AuthService,
   CurrentPrincipal,
-  Public,
   RequestAudit,
   Roles,
   type Principal,
 } from '../../../../libs/access/src/index.js';
 import { AuditService } from '../../../../libs/audit/src/index.js';
 import { AppConfig } from '../../../../libs/config/src/index.js';
-import { TransactionService } from '../../../../libs/database/src/index.js';
-import { sendProblem } from '../../../../libs/observability/src/index.js';
-import type { AuditContext } from '../../../../libs/database/src/audit-context.js';
+import { type AuditContext, TransactionService } from '../../../../libs/database/src/index.js';
+import { Public, sendProblem } from '../../../../libs/observability/src/index.js';
 import type { DashboardGuard } from '../../../../libs/queue/src/index.js';
 import { SIGN_IN_PAGE, SIGN_IN_SCRIPT } from './sign-in-page.js';
 

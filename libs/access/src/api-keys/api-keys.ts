@@ -4,8 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Length } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { TransactionService } from '../../../database/src/index.js';
+import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { API_KEY_PREFIX } from '../auth/authenticator.js';
 import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
@@ -13,7 +12,7 @@ import { ApiKey } from '../entities.js';
 import type { Principal } from '../principal.js';
 import { Roles } from '../roles.decorator.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../roles.js';
-import { IsNotBlank } from '../../../observability/src/validators.js';
+import { IsNotBlank } from '../../../observability/src/index.js';
 
 export class CreateApiKeyDto {
   /** What the key is for, e.g. "NICE audit exporter". */

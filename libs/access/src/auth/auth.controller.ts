@@ -1,9 +1,9 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsEmail, IsJWT, IsString, Length, MaxLength } from 'class-validator';
-import type { AuditContext } from '../../../database/src/audit-context.js';
+import type { AuditContext } from '../../../database/src/index.js';
 import type { Principal } from '../principal.js';
-import { Public } from '../public.decorator.js';
+import { Public } from '../../../observability/src/index.js';
 import { AnyRole } from '../roles.decorator.js';
 import { UsersService, type UserView } from '../users/users.js';
 import { AuthService, type PasswordStepResult, type TokenPair } from './auth.service.js';

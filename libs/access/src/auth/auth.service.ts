@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { IsNull } from 'typeorm';
+import { type EntityManager, IsNull } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { applyAuditContext, TransactionService } from '../../../database/src/index.js';
+import { applyAuditContext, type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { ValidationProblem } from '../../../observability/src/index.js';
 import { AppUser, MfaRecoveryCode, PasswordResetToken, RefreshToken } from '../entities.js';
 import { PasswordHasher, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-hasher.js';

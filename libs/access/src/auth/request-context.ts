@@ -1,8 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { AuditContext } from '../../../database/src/audit-context.js';
+import { type AuditContext, requestWrites } from '../../../database/src/index.js';
 import { SiteScope, type Principal } from '../principal.js';
-import { requestWrites } from '../../../observability/src/request-writes.js';
 
 /** The request as the guard leaves it: the principal set on every route that is not public. */
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };

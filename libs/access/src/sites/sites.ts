@@ -13,14 +13,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { TransactionService } from '../../../database/src/index.js';
+import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
 import { Site } from '../entities.js';
 import { SiteScope } from '../principal.js';
 import { CurrentScope, RequestAudit } from '../auth/request-context.js';
 import { AnyRole, Roles } from '../roles.decorator.js';
-import { isUniqueViolation } from '../unique-violation.js';
-import { IsNotBlank } from '../../../observability/src/validators.js';
+import { IsNotBlank } from '../../../observability/src/index.js';
 
 /** Digits and spaces, one leading '+' (the same rule as the column's check). */
 const FOLLOW_UP_PHONE = /^\+?[0-9][0-9 ]{4,18}[0-9]$/;

@@ -1,8 +1,7 @@
 import { Injectable, Logger, ServiceUnavailableException, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
 import { isLoginThrottled } from '../auth/login-throttle.js';
-import { IS_OPERATIONAL } from '../public.decorator.js';
-import { errorMessage } from '../../../observability/src/error-message.js';
+import { errorMessage, IS_OPERATIONAL } from '../../../observability/src/index.js';
 
 /** How long the rate limits may wait for Redis before the request goes on without them (or gets 503). */
 const STORE_TIMEOUT_MS = 1000;

@@ -1,6 +1,6 @@
 import { IsNull, type EntityManager } from 'typeorm';
 import type { AuditService } from '../../../audit/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
+import type { AuditContext } from '../../../database/src/index.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
 import { AppUser, PasswordResetToken, UserSite } from '../entities.js';
 import type { Role } from '../roles.js';

@@ -16,9 +16,8 @@ import { ArrayUnique, IsArray, IsEmail, IsIn, IsString, IsUUID, Length } from 'c
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { TransactionService } from '../../../database/src/index.js';
-import { ValidationProblem } from '../../../observability/src/index.js';
+import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
+import { IsNotBlank, IsOptionalNotNull, ValidationProblem } from '../../../observability/src/index.js';
 import { AuthService } from '../auth/auth.service.js';
 import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
 import { AppUser, Site, UserSite } from '../entities.js';
@@ -26,8 +25,6 @@ import { createUserWithPasswordToken, issuePasswordToken, type PasswordToken } f
 import type { Principal } from '../principal.js';
 import { Roles } from '../roles.decorator.js';
 import { isSiteRole, ROLES, type Role } from '../roles.js';
-import { isUniqueViolation } from '../unique-violation.js';
-import { IsNotBlank, IsOptionalNotNull } from '../../../observability/src/validators.js';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })

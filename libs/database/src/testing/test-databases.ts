@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../../../config/src/index.js';
 import { runMigrations } from '../migrate.js';
+import type { MigrationList } from '../datasource-options.js';
 import { parsePostgresUrl, quoteIdent, withDatabase } from '../postgres-url.js';
 import { ensureRolesAndDatabase, lockDownDatabase } from '../setup.js';
 
@@ -81,16 +82,17 @@ export function runRedisPrefix(runId: string): string {
 /**
  * Once per e2e run: creates the roles if needed, migrates a template database once, and copies it for every
  * Jest worker, so test files start on a migrated database without running migrations again. Returns the run
- * id; the caller passes it (and the Redis prefix) to the workers through the environment.
+ * id; the caller passes it (and the Redis prefix) to the workers through the environment. `migrations`:
+ * migrations/index.ts's list, handed in (the database lib does not import the migrations).
  */
-export async function prepareTestRun(workers: number): Promise<string> {
+export async function prepareTestRun(workers: number, migrations: MigrationList): Promise<string> {
   await dropDatabasesOfDeadRuns();
   const runId = `${process.pid}_${Date.now().toString(36)}`;
   const config = baseConfig();
   const template = templateName(runId);
   const { ownerUrl, appUrl } = urlsFor(template);
   await ensureRolesAndDatabase({ adminUrl: config.DATABASE_ADMIN_URL, migrationUrl: ownerUrl, appUrl });
-  await runMigrations(ownerUrl);
+  await runMigrations(ownerUrl, migrations);
   const owner = parsePostgresUrl(config.DATABASE_MIGRATION_URL).user;
   for (let worker = 1; worker <= Math.max(1, workers); worker++) {
     const name = workerDatabaseName(runId, worker);

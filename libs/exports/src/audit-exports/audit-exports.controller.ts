@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { CurrentPrincipal, RequestAudit, Roles, type Principal } from '../../../access/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
+import type { AuditContext } from '../../../database/src/index.js';
 import { AuditExportsService } from './audit-exports.service.js';
 import { ExportFileParams, ExportParams, ListExportsQuery, RequestExportDto } from './dto.js';
 

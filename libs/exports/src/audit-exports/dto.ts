@@ -3,7 +3,7 @@ import { IsIn, IsUUID, Matches } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { EXPORT_PROFILES, type ExportProfile } from './export-requests.js';
 import { EXPORT_FILE_NAME } from './export-storage.js';
-import { IsOptionalNotNull, PageLimit } from '../../../observability/src/validators.js';
+import { IsOptionalNotNull, PageLimit } from '../../../observability/src/index.js';
 
 export class RequestExportDto {
   @ApiProperty({

@@ -9,7 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { AppConfig, Clock } from '../../../config/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
+import { Clock } from '../../../time/src/index.js';
 import { applyAuditContext, TransactionService } from '../../../database/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { dataDictionary, type ValueSetVersion } from '../dataset/dictionary.js';
@@ -22,7 +23,7 @@ import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { reportHtml } from '../report/report-html.js';
 import { EXPORT_ACTOR, generationLock, type ExportProfile } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
-import { errorMessage } from '../../../observability/src/error-message.js';
+import { errorMessage } from '../../../observability/src/index.js';
 
 /** A file of an export, as the manifest and the export row list it. */
 export interface ExportFile {

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AppConfig, Clock } from '../../../config/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
+import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
-import { addCalendarDays } from '../../../followup/src/rules/local-time.js';
-import { londonDay } from '../../../registry/src/index.js';
 import { addToOutbox, JobHandler, JobName, QueueService } from '../../../queue/src/index.js';
 
 export const EXPORT_PROFILES = ['internal', 'external_audit'] as const;

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
-import { DAY_MS } from '../../../registry/src/rules/instant.js';
+import { DAY_MS } from '../../../time/src/index.js';
 import { shiftDate } from '../pseudonym.js';
 import type { ColumnKind } from './columns.js';
 

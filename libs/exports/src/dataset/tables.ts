@@ -1,4 +1,4 @@
-import { addCalendarDays, resolveLocalTime } from '../../../followup/src/rules/local-time.js';
+import { addCalendarDays, resolveLocalTime } from '../../../time/src/index.js';
 import {
   BOOLEAN_VALUES,
   missingOf,

@@ -1,5 +1,5 @@
 import { protectTable, SUPPRESSED, type DisclosureRules, type Shown } from '../disclosure/suppression.js';
-import { DAY_MS } from '../../../registry/src/rules/instant.js';
+import { DAY_MS } from '../../../time/src/index.js';
 import {
   atRiskAt,
   kaplanMeier,

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
 import { APPOINTMENT_MODES, type AppointmentMode } from './appointment.entity.js';
-import { IsOptionalNotNull } from '../../../observability/src/validators.js';
+import { IsOptionalNotNull } from '../../../observability/src/index.js';
 
 const TIME = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 const TIME_MESSAGE = 'must be a local time HH:MM (24 h, Europe/London)';

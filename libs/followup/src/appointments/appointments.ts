@@ -1,10 +1,8 @@
 import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
+import { type AuditContext, EntityRows, isUniqueViolation } from '../../../database/src/index.js';
 import type { SiteScope } from '../../../access/src/index.js';
-import { isUniqueViolation } from '../../../access/src/unique-violation.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
 import { RuleProblem } from '../../../observability/src/index.js';
 import {
   assertUpdated,
@@ -15,7 +13,8 @@ import {
   type SharedReads,
 } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
-import { REGISTRY_ZONE, resolveLocalTime } from '../rules/local-time.js';
+import { APPOINTMENT_WRITTEN, mayReplan } from '../written.js';
+import { REGISTRY_TIME_ZONE, resolveLocalTime } from '../../../time/src/index.js';
 import { FollowUpPlanner } from '../visits/planner.js';
 import type { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
 import { Appointment, type AppointmentStatus } from './appointment.entity.js';
@@ -68,7 +67,7 @@ export function appointmentWithReminders(a: Appointment, reminders: readonly Rem
  * forward) or happens twice (clocks go back) is refused with the reason, never guessed; so is a past one.
  */
 function startsAt(date: string, time: string, now: Date): Date {
-  const resolved = resolveLocalTime(date, time, REGISTRY_ZONE);
+  const resolved = resolveLocalTime(date, time, REGISTRY_TIME_ZONE);
   if (!resolved.ok) {
     throw new RuleProblem('The appointment time is not a single moment', [
       { field: 'time', reason: resolved.reason },
@@ -76,7 +75,7 @@ function startsAt(date: string, time: string, now: Date): Date {
   }
   if (resolved.instant.getTime() < now.getTime()) {
     throw new RuleProblem('An appointment is booked ahead', [
-      { field: 'date', reason: `${date} ${time} (${REGISTRY_ZONE}) is in the past` },
+      { field: 'date', reason: `${date} ${time} (${REGISTRY_TIME_ZONE}) is in the past` },
     ]);
   }
   return resolved.instant;
@@ -91,7 +90,7 @@ export const BOOKED_APPOINTMENTS: SharedRead<Appointment> = {
   target: Appointment,
   json: `SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM appointment a
           WHERE a.patient_id = $1 AND a.status = 'booked'`,
-  wanted: (wrote) => wrote !== 'complication',
+  wanted: mayReplan,
 };
 
 export function bookedAppointments(
@@ -157,41 +156,47 @@ export class AppointmentsService {
   async book(scope: SiteScope, patientId: string, dto: BookAppointmentDto, context: AuditContext) {
     const instant = startsAt(dto.date, dto.time, new Date());
     try {
-      const id = await this.changes.changeRecord('appointment', scope, patientId, context, async (em) => {
-        const [visit] = await EntityRows.of(em, FollowUpVisit).where(em, 'id = $1 AND patient_id = $2', [
-          dto.visitId,
-          patientId,
-        ]);
-        if (!visit) {
-          throw new RuleProblem('No such visit', [
-            { field: 'visitId', reason: 'is not a follow-up visit of this patient' },
-          ]);
-        }
-        if (visit.status === 'booked') {
-          throw new ConflictException('The visit already has a booked appointment: move it instead');
-        }
-        if (visit.status !== 'scheduled' && visit.status !== 'due') {
-          throw new ConflictException(
-            `The visit is ${visit.status.replaceAll('_', ' ')}: only a scheduled or due visit is booked`,
-          );
-        }
-        const [appointmentId] = await EntityRows.of(em, Appointment).insert(em, [
-          {
+      const id = await this.changes.changeRecord(
+        APPOINTMENT_WRITTEN,
+        scope,
+        patientId,
+        context,
+        async (em) => {
+          const [visit] = await EntityRows.of(em, FollowUpVisit).where(em, 'id = $1 AND patient_id = $2', [
+            dto.visitId,
             patientId,
-            visitId: visit.id,
-            localDate: dto.date,
-            localTime: dto.time,
-            zone: REGISTRY_ZONE,
-            startsAt: instant,
-            mode: dto.mode,
-            place: dto.place ?? null,
-            status: 'booked',
-            cancelReason: null,
-            version: 1,
-          },
-        ]);
-        return appointmentId;
-      });
+          ]);
+          if (!visit) {
+            throw new RuleProblem('No such visit', [
+              { field: 'visitId', reason: 'is not a follow-up visit of this patient' },
+            ]);
+          }
+          if (visit.status === 'booked') {
+            throw new ConflictException('The visit already has a booked appointment: move it instead');
+          }
+          if (visit.status !== 'scheduled' && visit.status !== 'due') {
+            throw new ConflictException(
+              `The visit is ${visit.status.replaceAll('_', ' ')}: only a scheduled or due visit is booked`,
+            );
+          }
+          const [appointmentId] = await EntityRows.of(em, Appointment).insert(em, [
+            {
+              patientId,
+              visitId: visit.id,
+              localDate: dto.date,
+              localTime: dto.time,
+              zone: REGISTRY_TIME_ZONE,
+              startsAt: instant,
+              mode: dto.mode,
+              place: dto.place ?? null,
+              status: 'booked',
+              cancelReason: null,
+              version: 1,
+            },
+          ]);
+          return appointmentId;
+        },
+      );
       return this.appointments.view(patientId, id);
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -211,7 +216,7 @@ export class AppointmentsService {
     context: AuditContext,
   ) {
     await this.changes.changeRecord(
-      'appointment',
+      APPOINTMENT_WRITTEN,
       scope,
       patientId,
       { ...context, reason: dto.reason },
@@ -237,10 +242,16 @@ export class AppointmentsService {
     reason: string,
     context: AuditContext,
   ) {
-    await this.changes.changeRecord('appointment', scope, patientId, { ...context, reason }, async (em) => {
-      await this.booked(em, patientId, id, 'cancelled');
-      await this.update(em, id, version, { status: 'cancelled', cancelReason: reason });
-    });
+    await this.changes.changeRecord(
+      APPOINTMENT_WRITTEN,
+      scope,
+      patientId,
+      { ...context, reason },
+      async (em) => {
+        await this.booked(em, patientId, id, 'cancelled');
+        await this.update(em, id, version, { status: 'cancelled', cancelReason: reason });
+      },
+    );
     return this.appointments.view(patientId, id);
   }
 
@@ -253,7 +264,7 @@ export class AppointmentsService {
     outcome: Extract<AppointmentStatus, 'attended' | 'missed'>,
     context: AuditContext,
   ) {
-    await this.changes.changeRecord('appointment', scope, patientId, context, async (em) => {
+    await this.changes.changeRecord(APPOINTMENT_WRITTEN, scope, patientId, context, async (em) => {
       const current = await this.booked(em, patientId, id, `recorded as ${outcome}`);
       if (current.startsAt.getTime() > Date.now() + OUTCOME_TOLERANCE_MS) {
         throw new ConflictException(

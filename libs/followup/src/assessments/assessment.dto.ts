@@ -8,7 +8,7 @@ import {
   type MissingReasonChanges,
 } from '../../../registry/src/index.js';
 import { ASSESSMENT_SOURCES, RETURN_TO_WORK } from './assessment.entity.js';
-import { IsOptionalNotNull } from '../../../observability/src/validators.js';
+import { IsOptionalNotNull } from '../../../observability/src/index.js';
 
 const level = (name: string, min: number, max: number, description: string) =>
   applyDecorators(

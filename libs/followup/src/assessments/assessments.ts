@@ -4,7 +4,6 @@ import { EntityRows } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import {
   deathInstant,
-  londonDay,
   recordBase,
   type PatientChangeHook,
   type SharedRead,
@@ -13,9 +12,11 @@ import {
   type RecordSpec,
 } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
-import { assessmentProblems, followUpDeathOn } from '../rules/assessments.js';
+import { assessmentProblems, expectedAssessmentFields, followUpDeathOn } from '../rules/assessments.js';
+import { ASSESSMENT_WRITTEN, mayBreakAssessments, mayReplan } from '../written.js';
 import { FollowUpPlanner } from '../visits/planner.js';
 import { FollowUpAssessment } from './assessment.entity.js';
+import { londonDay } from '../../../time/src/index.js';
 
 const FIELDS = [
   'visitId',
@@ -52,14 +53,15 @@ export const LIVE_ASSESSMENTS: SharedRead<FollowUpAssessment> = {
   target: FollowUpAssessment,
   json: `SELECT coalesce(json_agg(a ORDER BY a.assessed_on, a.created_at, a.id), '[]') FROM follow_up_assessment a
           WHERE a.patient_id = $1 AND a.voided_at IS NULL`,
-  wanted: (wrote) => wrote !== 'complication',
+  wanted: mayReplan,
 };
 
 /** A follow-up assessment, recorded, corrected and voided like every clinical record. */
 export const ASSESSMENT: RecordSpec<FollowUpAssessment> = {
   title: 'The follow-up assessment',
   entity: FollowUpAssessment,
-  kind: 'assessment',
+  kind: ASSESSMENT_WRITTEN,
+  expected: expectedAssessmentFields,
   codes: { causeOfDeath: 'cause_of_death' },
   fields: (dto) => {
     const body = dto as Record<string, unknown>;
@@ -111,9 +113,7 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     em: EntityManager,
     { patientId, now, records, wrote, reads }: SettledChange,
   ): Promise<void> {
-    // The checks below read the operation, the runs, the outcome and the visits' plan, which neither a
-    // complication nor an appointment changes.
-    if (wrote?.kind === 'complication' || wrote?.kind === 'appointment') return;
+    if (!mayBreakAssessments(wrote?.kind ?? null)) return;
     const live = await this.live(em, patientId, reads);
     if (live.length === 0) return;
     const death = deathInstant(records);

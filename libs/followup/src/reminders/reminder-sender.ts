@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
-import { AppConfig, Clock } from '../../../config/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
+import { Clock } from '../../../time/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
 import {
   MessageNotSent,
@@ -17,7 +18,7 @@ import { PatientIdentities } from '../../../registry/src/index.js';
 import { Appointment } from '../appointments/appointment.entity.js';
 import { reminderJobId, renderReminder } from '../rules/reminders.js';
 import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.entity.js';
-import { errorMessage } from '../../../observability/src/error-message.js';
+import { errorMessage } from '../../../observability/src/index.js';
 
 /** Who the audit trail says sent, expired or settled a reminder. */
 const REMINDER_ACTOR = 'system:reminders';

@@ -72,3 +72,25 @@ export function assessmentProblems(facts: FollowUpTimelineFacts): AssessmentProb
   }
   return problems;
 }
+
+/** The fields an assessment of a living patient should have, each of which may instead carry a missing reason. */
+const EXPECTED_OF_THE_LIVING = [
+  'mrs',
+  'nyha',
+  'eq5dMobility',
+  'eq5dSelfCare',
+  'eq5dUsualActivities',
+  'eq5dPainDiscomfort',
+  'eq5dAnxietyDepression',
+  'eqVas',
+  'readmissions',
+  'returnToWork',
+] as const;
+
+/**
+ * The fields a follow-up assessment should have (domain guide §3: a missing value says why): of a living
+ * patient, the scores and outcomes; of a death, only its date and cause.
+ */
+export function expectedAssessmentFields(values: Readonly<Record<string, unknown>>): readonly string[] {
+  return values.vitalStatus === 'dead' ? ['diedOn', 'causeOfDeath'] : EXPECTED_OF_THE_LIVING;
+}

@@ -3,7 +3,7 @@
  * for, how the pending ones change when the appointments or the patient's course change, and the words sent.
  */
 
-import { reminderInstant } from './local-time.js';
+import { reminderInstant } from '../../../time/src/index.js';
 import type { FollowUpEnds } from './visits.js';
 
 export type ReminderChannel = 'sms' | 'email';

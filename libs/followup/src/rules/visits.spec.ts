@@ -1,4 +1,4 @@
-import { addCalendarDays } from './local-time.js';
+import { addCalendarDays } from '../../../time/src/index.js';
 import {
   DEFAULT_PROTOCOL,
   plannedVisits,

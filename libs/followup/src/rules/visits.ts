@@ -4,7 +4,7 @@
  * into London days before calling these.
  */
 
-import { addCalendarDays } from './local-time.js';
+import { addCalendarDays } from '../../../time/src/index.js';
 
 /** What a visit is anchored on: the last decannulation, or the hospital discharge. */
 export const VISIT_ANCHORS = ['decannulation', 'discharge'] as const;

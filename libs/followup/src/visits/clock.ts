@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { TransactionService } from '../../../database/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
-import { londonDay } from '../../../registry/src/index.js';
 import { FollowUpPlanner } from './planner.js';
+import { londonDay } from '../../../time/src/index.js';
 
 /** Who the audit trail says moved a visit when its window opened or closed. */
 export const CLOCK_ACTOR = 'system:follow-up-clock';

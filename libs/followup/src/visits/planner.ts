@@ -3,7 +3,6 @@ import type { EntityManager } from 'typeorm';
 import { EntityRows } from '../../../database/src/index.js';
 import {
   deathInstant,
-  londonDay,
   loadRecords,
   Patient,
   type PatientChangeHook,
@@ -21,6 +20,8 @@ import {
   type NotRequiredReason,
   type VisitStatus,
 } from '../rules/visits.js';
+import { londonDay } from '../../../time/src/index.js';
+import { mayReplan } from '../written.js';
 
 /**
  * The anchors of the default protocol: the last decannulation once every run has ended and the patient
@@ -122,8 +123,7 @@ export class FollowUpPlanner implements PatientChangeHook {
     em: EntityManager,
     { patientId, now, records, wrote, reads }: SettledChange,
   ): Promise<void> {
-    // The plan reads the runs and the outcome (anchorsOf, endsOf), never a complication.
-    if (wrote?.kind === 'complication') return;
+    if (!mayReplan(wrote?.kind ?? null)) return;
     await this.replan(em, patientId, now, { records, patient: wrote?.patient, reads });
   }
 

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AppConfig, Clock } from '../../../config/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
+import { addCalendarDays, Clock, localWallClock } from '../../../time/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
 import { MessageNotSent, MessageProviders, MessageRejected } from '../../../messaging/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
-import { addCalendarDays, localWallClock } from '../rules/local-time.js';
 import { longDate } from '../rules/reminders.js';
 import { WorklistService, type Worklist } from './worklist.js';
-import { errorMessage } from '../../../observability/src/error-message.js';
+import { errorMessage } from '../../../observability/src/index.js';
 
 /** Who the audit trail says sent the nurses' digests. */
 export const DIGEST_ACTOR = 'system:nurse-digest';

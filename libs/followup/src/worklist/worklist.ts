@@ -4,9 +4,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IsUUID } from 'class-validator';
 import type { DataSource, EntityManager } from 'typeorm';
 import { CurrentScope, Roles, SiteScope } from '../../../access/src/index.js';
-import { Clock } from '../../../config/src/index.js';
-import { CLINICAL_READERS, londonDay } from '../../../registry/src/index.js';
-import { addCalendarDays } from '../rules/local-time.js';
+import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
+import { CLINICAL_READERS } from '../../../registry/src/index.js';
 
 /** Days the "appointments this week" list looks ahead, today included. */
 const WEEK_DAYS = 7;

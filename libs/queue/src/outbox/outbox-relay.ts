@@ -1,10 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AppConfig, Clock } from '../../../config/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
+import { Clock } from '../../../time/src/index.js';
 import type { JobName } from '../job-catalogue.js';
 import { QueueService } from '../queue.service.js';
-import { errorMessage } from '../../../observability/src/error-message.js';
+import { errorMessage } from '../../../observability/src/index.js';
 
 /** Outbox rows moved per transaction. */
 const BATCH = 500;

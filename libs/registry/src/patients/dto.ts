@@ -23,7 +23,7 @@ import {
   IsOptionalNotNull,
   MaxDecimalPlaces,
   PageLimit,
-} from '../../../observability/src/validators.js';
+} from '../../../observability/src/index.js';
 
 /** Missing reasons as sent: a code per field, or null (in a correction) to remove that field's reason. */
 export type MissingReasonChanges = Record<string, string | null>;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { EntityRows, queryPrepared } from '../../../database/src/index.js';
 import type { Patient } from './entities.js';
-import type { PatientRecords, WrittenKind } from './patient-changes.js';
+import type { PatientRecords, WrittenKind } from './patient-records.js';
 
 /**
  * Reads that the hooks of one settled change share, each made once, by whichever hook asks first (follow-up's

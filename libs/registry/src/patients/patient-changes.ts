@@ -1,10 +1,14 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { EntityRows, queryPrepared, TransactionService } from '../../../database/src/index.js';
+import {
+  type AuditContext,
+  EntityRows,
+  queryPrepared,
+  TransactionService,
+} from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
-import { missingReasonProblems, type RecordKind } from '../rules/completeness.js';
+import { missingReasonProblems, type ExpectedFields, type RecordKind } from '../rules/completeness.js';
 import { ageInYears, eligibilityFailures, type EligibilityFacts } from '../rules/eligibility.js';
 import { datedAfterWithdrawal, timelineProblems } from '../rules/timeline.js';
 import { ValueSets } from '../value-sets/value-sets.js';
@@ -18,14 +22,7 @@ import {
 } from './entities.js';
 import { hydrateShared, PatientExtensions, SharedReads, type SharedRead } from './extensions.js';
 import { PatientIdentities } from './patient-identities.js';
-
-/** The non-voided clinical records of one patient, as the rules read them. */
-export interface PatientRecords {
-  readonly operation: IndexOperation | null;
-  readonly runs: EcmoRun[];
-  readonly complications: Complication[];
-  readonly outcome: HospitalOutcome | null;
-}
+import type { PatientRecords, WrittenKind } from './patient-records.js';
 
 /** Maps an eligibility fact to the request field a nurse corrects. */
 const ELIGIBILITY_FIELDS: Record<keyof EligibilityFacts, string> = {
@@ -46,9 +43,6 @@ export function eligibilityFieldOf(fact: keyof EligibilityFacts): string {
 export function indexRun(runs: readonly EcmoRun[]): EcmoRun | null {
   return [...runs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())[0] ?? null;
 }
-
-/** What a change wrote, when it wrote one kind of record only: a clinical record, or a follow-up appointment. */
-export type WrittenKind = RecordKind | 'appointment';
 
 /** The records eligibility and age are derived from (with the date of birth and the MDT decision). */
 const ELIGIBILITY_RECORDS: ReadonlySet<WrittenKind> = new Set(['operation', 'ecmoRun']);
@@ -147,7 +141,7 @@ export class PatientChanges {
 
   /** 422 for codes that are not in their value set, and for missing reasons that do not fit the record. */
   assertCodes(
-    kind: RecordKind | null,
+    kind: RecordKind | ExpectedFields | null,
     prefix: string,
     values: object,
     codes: Readonly<Record<string, string>>,
@@ -225,8 +219,8 @@ export class PatientChanges {
       wrote ? { kind: wrote, patient } : null,
       reads,
     );
-    // A complication, a hospital outcome or an appointment changes no eligibility fact: the derived columns
-    // still hold.
+    // A complication, a hospital outcome or another module's record changes no eligibility fact: the
+    // derived columns still hold.
     if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return records;
     // A change of one kind of record leaves the patient row as it was locked (changeRecord's contract).
     const current = wrote ? patient : await em.findOneByOrFail(Patient, { id: patient.id });

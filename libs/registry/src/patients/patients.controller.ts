@@ -8,7 +8,7 @@ import {
   Roles,
   SiteScope,
 } from '../../../access/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
+import type { AuditContext } from '../../../database/src/index.js';
 import {
   CorrectIdentityDto,
   CorrectPatientDto,

@@ -3,22 +3,25 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { IdentifierReadLog, Site, SiteScope } from '../../../access/src/index.js';
-import { isUniqueViolation } from '../../../access/src/unique-violation.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { EntityRows, TransactionService } from '../../../database/src/index.js';
+import {
+  type AuditContext,
+  EntityRows,
+  isUniqueViolation,
+  TransactionService,
+} from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
 import { ageInYears, eligibilityFailures } from '../rules/eligibility.js';
 import { timelineProblems } from '../rules/timeline.js';
-import type {
-  CorrectIdentityDto,
-  CorrectPatientDto,
-  EnrolPatientDto,
-  PatientListQuery,
-  PatientSearchDto,
-  TransferDto,
+import {
+  type CorrectIdentityDto,
+  type CorrectPatientDto,
+  type EnrolPatientDto,
+  type PatientListQuery,
+  type PatientSearchDto,
+  reasonsOf,
+  type TransferDto,
 } from './dto.js';
-import { reasonsOf } from './dto.js';
 import { Complication, ConsentEvent, EcmoRun, HospitalOutcome, IndexOperation, Patient } from './entities.js';
 import {
   eligibilityFactsOf,
@@ -27,8 +30,8 @@ import {
   loadRecords,
   lockPatient,
   PatientChanges,
-  type PatientRecords,
 } from './patient-changes.js';
+import type { PatientRecords } from './patient-records.js';
 import { PatientExtensions } from './extensions.js';
 import { PatientIdentities, type Identity } from './patient-identities.js';
 import { consentEventProblems, OPERATION } from './records.service.js';

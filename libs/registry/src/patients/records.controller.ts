@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestj
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../../access/src/index.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
+import type { AuditContext } from '../../../database/src/index.js';
 import {
   ComplicationDto,
   ConsentEventDto,

@@ -1,13 +1,15 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
-import { IsNull } from 'typeorm';
+import { type DataSource, type EntityManager, type EntityTarget, IsNull } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../../../access/src/unique-violation.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { EntityRows } from '../../../database/src/index.js';
+import {
+  type AuditContext,
+  EntityRows,
+  isForeignKeyViolation,
+  isUniqueViolation,
+} from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
-import { mergeMissing, type RecordKind } from '../rules/completeness.js';
+import { mergeMissing, type ExpectedFields, type RecordKind } from '../rules/completeness.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
 import { FUTURE_TOLERANCE_MS } from '../rules/timeline.js';
 import { reasonsOf, type ConsentEventDto, type MissingReasonChanges } from './dto.js';
@@ -21,7 +23,8 @@ import {
   type ClinicalRecord,
   type MissingReasons,
 } from './entities.js';
-import { findPatient, PatientChanges, type PatientRecords } from './patient-changes.js';
+import { findPatient, PatientChanges } from './patient-changes.js';
+import type { PatientRecords, WrittenKind } from './patient-records.js';
 import { PatientIdentities } from './patient-identities.js';
 import {
   complicationFields,
@@ -43,7 +46,10 @@ export interface RecordSpec<E extends ClinicalRecord> {
   /** How a nurse names it in a message. */
   readonly title: string;
   readonly entity: EntityTarget<E>;
-  readonly kind: RecordKind;
+  /** What the change frame is told it wrote (see PatientChanges.changeRecord). */
+  readonly kind: WrittenKind;
+  /** The fields the record should have, which may instead carry a missing reason. */
+  readonly expected: RecordKind | ExpectedFields;
   readonly codes: Readonly<Record<string, string>>;
   /** The entity fields present in a (partial) request body. */
   fields(dto: object): Partial<E>;
@@ -69,6 +75,7 @@ export const OPERATION: RecordSpec<IndexOperation> = {
   title: 'The index operation',
   entity: IndexOperation,
   kind: 'operation',
+  expected: 'operation',
   codes: OPERATION_CODES,
   fields: (dto) => operationFields(dto),
   view: operationView,
@@ -84,6 +91,7 @@ export const ECMO_RUN: RecordSpec<EcmoRun> = {
   title: 'The ECMO run',
   entity: EcmoRun,
   kind: 'ecmoRun',
+  expected: 'ecmoRun',
   codes: RUN_CODES,
   fields: (dto) => runFields(dto),
   view: (run) =>
@@ -98,6 +106,7 @@ export const COMPLICATION: RecordSpec<Complication> = {
   title: 'The complication',
   entity: Complication,
   kind: 'complication',
+  expected: 'complication',
   codes: COMPLICATION_CODES,
   fields: (dto) => complicationFields(dto),
   view: complicationView,
@@ -114,6 +123,7 @@ export const OUTCOME: RecordSpec<HospitalOutcome> = {
   title: 'The hospital outcome',
   entity: HospitalOutcome,
   kind: 'outcome',
+  expected: 'outcome',
   codes: OUTCOME_CODES,
   fields: (dto) => outcomeFields(dto),
   view: outcomeView,
@@ -372,7 +382,7 @@ export class ClinicalRecordsService {
     missing: MissingReasons,
   ): void {
     // Codes and missing reasons are checked as they stand after the change.
-    this.changes.assertCodes(spec.kind, '', record, spec.codes, missing);
+    this.changes.assertCodes(spec.expected, '', record, spec.codes, missing);
     const problems = spec.problems(record, (set, code) => this.changes.requiresText(set, code));
     if (problems.length > 0) throw new RuleProblem(`${spec.title} breaks the registry’s rules`, problems);
   }

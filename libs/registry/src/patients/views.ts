@@ -1,5 +1,4 @@
-import { ageBand } from '../rules/eligibility.js';
-import type { EligibilityFailure } from '../rules/eligibility.js';
+import { ageBand, type EligibilityFailure } from '../rules/eligibility.js';
 import { incompleteFields } from '../rules/completeness.js';
 import {
   daysSinceDecannulation,
@@ -20,7 +19,7 @@ import type {
   IndexOperation,
   Patient,
 } from './entities.js';
-import type { PatientRecords } from './patient-changes.js';
+import type { PatientRecords } from './patient-records.js';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 

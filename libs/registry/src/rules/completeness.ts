@@ -4,7 +4,11 @@
  * only with a reason code; the summary's completeness list shows every one that is empty without a reason.
  */
 
-export type RecordKind = 'patient' | 'operation' | 'ecmoRun' | 'complication' | 'outcome' | 'assessment';
+/** The registry's own kinds of record (another module's records declare their expected fields themselves). */
+export type RecordKind = 'patient' | 'operation' | 'ecmoRun' | 'complication' | 'outcome';
+
+/** The fields a record should have, given its values: for a kind of record another module keeps. */
+export type ExpectedFields = (values: Readonly<Record<string, unknown>>) => readonly string[];
 
 /** Fields a record should have, which may instead carry a missing reason. */
 export const EXPECTED_FIELDS: Readonly<Record<RecordKind, readonly string[]>> = {
@@ -23,25 +27,15 @@ export const EXPECTED_FIELDS: Readonly<Record<RecordKind, readonly string[]>> = 
   ],
   complication: ['grade', 'serious', 'relation', 'outcome'],
   outcome: ['destination', 'causeOfDeath'],
-  // A follow-up assessment of a living patient; of a death, only its date and cause are expected.
-  assessment: [
-    'mrs',
-    'nyha',
-    'eq5dMobility',
-    'eq5dSelfCare',
-    'eq5dUsualActivities',
-    'eq5dPainDiscomfort',
-    'eq5dAnxietyDepression',
-    'eqVas',
-    'readmissions',
-    'returnToWork',
-  ],
 };
 
 /** Fields expected only in some records of a kind (a destination for a discharge, a cause for a death). */
-function expectedOf(kind: RecordKind, values: Readonly<Record<string, unknown>>): readonly string[] {
+function expectedOf(
+  kind: RecordKind | ExpectedFields,
+  values: Readonly<Record<string, unknown>>,
+): readonly string[] {
+  if (typeof kind === 'function') return kind(values);
   if (kind === 'outcome') return values.kind === 'death' ? ['causeOfDeath'] : ['destination'];
-  if (kind === 'assessment' && values.vitalStatus === 'dead') return ['diedOn', 'causeOfDeath'];
   return EXPECTED_FIELDS[kind];
 }
 
@@ -56,7 +50,7 @@ export interface FieldProblem {
  * set by the caller.
  */
 export function missingReasonProblems(
-  kind: RecordKind,
+  kind: RecordKind | ExpectedFields,
   values: Readonly<Record<string, unknown>>,
   missing: Readonly<Record<string, string>>,
 ): FieldProblem[] {

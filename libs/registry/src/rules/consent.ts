@@ -5,7 +5,7 @@
  * withdrawals). The current status is always derived from those events, never stored as a flag, so it can be
  * re-derived and audited at any instant. Pure functions: no clock, no database.
  */
-import { assertInstant } from './instant.js';
+import { assertInstant } from '../../../time/src/index.js';
 
 export type ConsentEventKind =
   'emergency_enrolment' | 'consultee_advice' | 'patient_consent' | 'patient_declined' | 'withdrawal';

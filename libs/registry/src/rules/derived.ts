@@ -2,7 +2,7 @@
  * Facts derived from raw recorded instants (domain guide §3 items 5 and 7), never typed in. Pure functions:
  * "now" is always a parameter. Instants are UTC, so DST changes cannot affect elapsed hours or days.
  */
-import { assertInstant, DAY_MS, HOUR_MS } from './instant.js';
+import { assertInstant, DAY_MS, HOUR_MS } from '../../../time/src/index.js';
 
 /** How an ECMO run ended (domain guide §3 item 5). */
 export type EndReason =

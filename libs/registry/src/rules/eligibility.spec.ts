@@ -6,7 +6,7 @@ import {
   type EligibilityFacts,
   type EligibilityOptions,
 } from './eligibility.js';
-import { londonCalendarDate } from './instant.js';
+import { londonCalendarDate } from '../../../time/src/index.js';
 
 const at = (iso: string): Date => new Date(iso);
 

@@ -2,7 +2,13 @@
  * Eligibility for the VA-ECMO postcardiotomy registry (domain guide §3 item 2), derived from recorded facts,
  * never typed in as a flag. Pure functions: every instant is a parameter, nothing reads the clock.
  */
-import { assertInstant, type CalendarDate, DAY_MS, HOUR_MS, londonCalendarDate } from './instant.js';
+import {
+  assertInstant,
+  type CalendarDate,
+  DAY_MS,
+  HOUR_MS,
+  londonCalendarDate,
+} from '../../../time/src/index.js';
 
 export type EcmoMode = 'VA' | 'VV' | 'VAV';
 export type EcmoStartLocation = 'theatre' | 'icu' | 'elsewhere';

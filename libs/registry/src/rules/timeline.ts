@@ -4,7 +4,7 @@
  * records: the service checks the whole timeline after every change, inside the change's transaction, so a
  * correction or a void that would break it is refused as surely as a new record.
  */
-import { assertInstant, londonDay } from './instant.js';
+import { assertInstant, londonDay } from '../../../time/src/index.js';
 
 export interface TimelineRun {
   readonly id: string;

@@ -3,7 +3,7 @@ import { validateSync } from 'class-validator';
 import { ComplicationDto, ConsentEventDto, EnrolPatientDto, OutcomeDto } from '../patients/dto.js';
 import { consentEventProblem, consentStatus, type ConsentEventFacts } from '../rules/consent.js';
 import { ageInYears, eligibilityFailures } from '../rules/eligibility.js';
-import { DAY_MS } from '../rules/instant.js';
+import { DAY_MS } from '../../../time/src/index.js';
 import { isTestNhsNumber } from '../rules/nhs-number.js';
 import { timelineProblems, type TimelineFacts } from '../rules/timeline.js';
 import { mulberry32, syntheticCohort, syntheticPatient, type SyntheticPatient } from './cohort.js';

@@ -12,7 +12,7 @@
  */
 import type { ComplicationDto, ConsentEventDto, EnrolPatientDto, OutcomeDto } from '../patients/dto.js';
 import type { WithdrawalLevel } from '../rules/consent.js';
-import { DAY_MS, HOUR_MS } from '../rules/instant.js';
+import { DAY_MS, HOUR_MS } from '../../../time/src/index.js';
 import { syntheticNhsNumber } from '../rules/nhs-number.js';
 
 const MINUTE_MS = 60_000;

@@ -2,17 +2,15 @@ import { ConflictException, type INestApplicationContext } from '@nestjs/common'
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate } from 'class-validator';
 import { DataSource, In } from 'typeorm';
-import { Site, SiteScope, SitesService } from '../../../access/src/index.js';
-import { CreateSiteDto } from '../../../access/src/sites/sites.js';
-import type { AuditContext } from '../../../database/src/audit-context.js';
-import { flattenValidationErrors, RuleProblem } from '../../../observability/src/index.js';
+import { CreateSiteDto, Site, SiteScope, SitesService } from '../../../access/src/index.js';
+import type { AuditContext } from '../../../database/src/index.js';
+import { errorMessage, flattenValidationErrors, RuleProblem } from '../../../observability/src/index.js';
 import { ComplicationDto, ConsentEventDto, EnrolPatientDto, OutcomeDto } from '../patients/dto.js';
 import { ConsentEvent, EcmoRun, Patient } from '../patients/entities.js';
 import { PatientsService } from '../patients/patients.service.js';
 import { ClinicalRecordsService, COMPLICATION, OUTCOME } from '../patients/records.service.js';
 import { SYNTHETIC_NHS_NUMBER_COUNT } from '../rules/nhs-number.js';
 import { parseSyntheticNote, syntheticNote, syntheticPatient, type SyntheticPatient } from './cohort.js';
-import { errorMessage } from '../../../observability/src/error-message.js';
 
 /** Who the audit trail says loaded the cohort. */
 export const SYNTHETIC_ACTOR = 'cli:synthetic-cohort';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
-import { REDIS } from '../../queue/src/redis.js';
+import { REDIS } from './redis.js';
 
 @Injectable()
 export class RedisHealthIndicator {

@@ -1,18 +1,14 @@
-import type { RepeatOptions } from 'bullmq';
-import type { AppConfig } from '../../config/src/index.js';
-import { REGISTRY_TIME_ZONE } from '../../registry/src/rules/instant.js';
-import { JobName } from './job-catalogue.js';
+import type { AppConfig } from '../../../libs/config/src/index.js';
+import { JobName, type JobSchedule } from '../../../libs/queue/src/index.js';
+import { REGISTRY_TIME_ZONE } from '../../../libs/time/src/index.js';
+
 /** Exports left waiting (their job lost with Redis's data) are re-enqueued this often. */
 const RECONCILE_EXPORTS_EVERY_MS = 10 * 60_000;
 
-export interface JobSchedule {
-  /** Scheduler id: stable, so upserting at every boot replaces the previous definition instead of adding one. */
-  readonly id: string;
-  readonly job: JobName;
-  readonly repeat: Omit<RepeatOptions, 'key'>;
-}
-
-/** Every repeating job, in one place; the worker upserts them at boot (BullMQ 6 has no repeatable jobs). */
+/**
+ * Every repeating job, in one place; the worker hands them to the queue lib, which upserts them at boot
+ * (BullMQ 6 has no repeatable jobs).
+ */
 export function jobSchedules(config: AppConfig): JobSchedule[] {
   return [
     { id: 'heartbeat', job: JobName.Heartbeat, repeat: { every: config.HEARTBEAT_INTERVAL_MS } },

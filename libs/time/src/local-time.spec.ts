@@ -1,17 +1,17 @@
 import {
   addCalendarDays,
   localWallClock,
-  REGISTRY_ZONE,
+  REGISTRY_TIME_ZONE,
   reminderInstant,
   resolveLocalTime,
-} from './local-time.js';
+} from './index.js';
 
 // 2026's changes in Europe/London: forward on Sunday 29 March at 01:00 GMT, back on Sunday 25 October at
 // 01:00 GMT (02:00 BST). 2027's: 28 March and 31 October.
 
 describe('resolveLocalTime', () => {
   it('defaults to the registry zone', () => {
-    expect(REGISTRY_ZONE).toBe('Europe/London');
+    expect(REGISTRY_TIME_ZONE).toBe('Europe/London');
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/src/index.js';
+import { loadConfig } from '../../../libs/config/src/index.js';
 import { jobSchedules } from './schedules.js';
 
 describe('jobSchedules', () => {

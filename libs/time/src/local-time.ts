@@ -7,10 +7,7 @@
  * the API or the worker runs under.
  */
 
-import { DAY_MS, REGISTRY_TIME_ZONE } from '../../../registry/src/rules/instant.js';
-
-/** The registry's zone, where appointments are booked and reminders fire. */
-export const REGISTRY_ZONE = REGISTRY_TIME_ZONE;
+import { DAY_MS, REGISTRY_TIME_ZONE } from './instant.js';
 
 export type LocalTimeResolution =
   { ok: true; instant: Date } | { ok: false; problem: 'nonexistent' | 'ambiguous'; reason: string };
@@ -35,7 +32,7 @@ const MINUTE_MS = 60_000;
  * @param time `HH:MM`, 00:00–23:59.
  * @throws RangeError when `date` or `time` is malformed: callers validate their DTOs first, so this is a bug.
  */
-export function resolveLocalTime(date: string, time: string, zone = REGISTRY_ZONE): LocalTimeResolution {
+export function resolveLocalTime(date: string, time: string, zone = REGISTRY_TIME_ZONE): LocalTimeResolution {
   const wall = wallClockMs(date, time);
   const instants = candidateInstants(wall, zone);
   if (instants.length === 1) return { ok: true, instant: new Date(instants[0]) };
@@ -68,7 +65,7 @@ export function resolveLocalTime(date: string, time: string, zone = REGISTRY_ZON
 }
 
 /** The local date (`YYYY-MM-DD`) and time (`HH:MM`, 24 h) of an instant in `zone`. */
-export function localWallClock(instant: Date, zone = REGISTRY_ZONE): { date: string; time: string } {
+export function localWallClock(instant: Date, zone = REGISTRY_TIME_ZONE): { date: string; time: string } {
   const ms = instant.getTime();
   if (Number.isNaN(ms)) throw new RangeError('invalid instant');
   const iso = new Date(localAsUtcMs(ms, zone)).toISOString();
@@ -107,7 +104,7 @@ export function reminderInstant(
   appointmentDate: string,
   daysBefore: number,
   sendAt = '09:00',
-  zone = REGISTRY_ZONE,
+  zone = REGISTRY_TIME_ZONE,
 ): Date {
   if (!Number.isInteger(daysBefore) || daysBefore < 0) {
     throw new RangeError(`daysBefore must be a whole number ≥ 0, not ${daysBefore}`);

@@ -1,4 +1,4 @@
-import { isDependencyDown } from './dependency-down.js';
+import { isDependencyDown } from './postgres-errors.js';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 

@@ -1,3 +1,10 @@
+import { QueryFailedError } from 'typeorm';
+
+/**
+ * The one place the house reads the errors of its stores: which PostgreSQL errors are a client's mistake
+ * (a duplicate, a row naming another it may not), and which mean PostgreSQL or Redis is down or unreachable
+ * (a 503, not a 500). Every other lib asks here, by SQLSTATE, never by message text of its own.
+ */
 /** Socket errors that mean the other end is not there (or went away), not that the request was wrong. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -64,4 +71,25 @@ export function isDependencyDown(error: unknown): boolean {
 /** node-postgres gave up waiting for a query's answer (query_timeout: a stalled network). */
 export function isQueryTimeout(error: unknown): boolean {
   return inErrorChain(error, (e) => typeof e.message === 'string' && QUERY_TIMEOUT.test(e.message));
+}
+
+/**
+ * PostgreSQL's unique_violation (23505): a duplicate the caller should hear about as 409. With
+ * `constraint`, only a violation of that constraint: a transaction that writes several tables must not
+ * report one duplicate as another.
+ */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
+  return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
+}
+
+/**
+ * PostgreSQL's foreign_key_violation (23503) of the named constraint: a row naming another the database
+ * holds it may not (a record of another patient, say), which the caller reports as the client's mistake.
+ */
+export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
+  return driverError?.code === '23503' && driverError.constraint === constraint;
 }
