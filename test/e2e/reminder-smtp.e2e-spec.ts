@@ -1,5 +1,5 @@
 import { Clock, londonDay } from '../../libs/time/src/index.js';
-import { ReminderReconciler } from '../../libs/followup/src/reminders/reminder-sender.js';
+import { ReminderReconciler } from '../../libs/followup/src/index.js';
 import { addCalendarDays, reminderInstant } from '../../libs/time/src/local-time.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { ReminderHarness } from '../support/reminders.js';

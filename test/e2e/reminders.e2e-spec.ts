@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Clock, londonDay } from '../../libs/time/src/index.js';
-import { ReminderReconciler, ReminderSender } from '../../libs/followup/src/reminders/reminder-sender.js';
+import { ReminderReconciler, ReminderSender } from '../../libs/followup/src/index.js';
 import { addCalendarDays, reminderInstant } from '../../libs/time/src/local-time.js';
 import { eventually } from '../support/apps.js';
 import { daysAgo, nextLondonClockChanges } from '../support/patients.js';

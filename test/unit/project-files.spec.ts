@@ -15,6 +15,31 @@ describe('migrations/index.ts', () => {
   });
 });
 
+describe('the libs', () => {
+  const libs = readdirSync(new URL('../../libs/', import.meta.url)).sort();
+
+  it('are each a project of nest-cli.json, entered by its index', () => {
+    const projects = (
+      JSON.parse(read('nest-cli.json')) as {
+        projects: Record<string, { type: string; root: string; entryFile: string }>;
+      }
+    ).projects;
+    const listed = Object.entries(projects)
+      .filter(([, p]) => p.type === 'library')
+      .map(([name, p]) => [name, p.root, p.entryFile]);
+    expect(listed.sort()).toEqual(libs.map((lib) => [lib, `libs/${lib}`, 'index']));
+  });
+
+  it('each have a layer in the import rules and a line in the README layout', () => {
+    const rules = read('.dependency-cruiser.cjs');
+    const readme = read('README.md');
+    for (const lib of libs) {
+      expect(rules).toMatch(new RegExp(`'${lib}'`));
+      expect(readme).toMatch(new RegExp(`^  ${lib}/ `, 'm'));
+    }
+  });
+});
+
 describe('configuration documentation', () => {
   const names = documentedEnvVars().map((d) => d.name);
 

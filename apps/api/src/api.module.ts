@@ -9,7 +9,7 @@ import { ExportsModule } from '../../../libs/exports/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueMetrics, QueueModule, RedisHealthIndicator } from '../../../libs/queue/src/index.js';
 import { RegistryModule } from '../../../libs/registry/src/index.js';
-import { QueueDashboardController } from './queue-dashboard/queue-dashboard.js';
+import { QueueDashboardController } from './queue-dashboard/queue-dashboard.controller.js';
 
 /** The HTTP api: controllers and guards composing the libs. It enqueues jobs but never processes them. */
 @Module({})

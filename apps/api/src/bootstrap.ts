@@ -7,7 +7,7 @@ import { createHttpApp, initOrClose, type HttpAppOptions } from '../../../libs/o
 import { Authenticator } from '../../../libs/access/src/index.js';
 import { mountQueueDashboard, QueueService } from '../../../libs/queue/src/index.js';
 import { ApiModule } from './api.module.js';
-import { DASHBOARD_PATH, dashboardGuard } from './queue-dashboard/queue-dashboard.js';
+import { DASHBOARD_PATH, dashboardGuard } from './queue-dashboard/queue-dashboard.controller.js';
 
 export const DOCS_PATH = 'api/docs';
 export const DOCS_JSON_PATH = 'api/docs-json';

@@ -13,7 +13,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/src/index.js';
 import { createRedis } from '../../queue/src/index.js';
-import { ApiKeysController, ApiKeysService } from './api-keys/api-keys.js';
+import { ApiKeysService } from './api-keys/api-keys.js';
+import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -22,12 +23,14 @@ import { DefaultDenyGuard } from './default-deny.guard.js';
 import { IdentifierReadInterceptor, IdentifierReadLog } from './identifier-read.js';
 import { ACCESS_ENTITIES } from './entities.js';
 import { RouteAccessCheck } from './route-table.js';
-import { SitesController, SitesService } from './sites/sites.js';
+import { SitesService } from './sites/sites.js';
+import { SitesController } from './sites/sites.controller.js';
 import { BatchedThrottlerStorage } from './throttling/batched-throttler.storage.js';
 import { RedisThrottlerStorage } from './throttling/redis-throttler.storage.js';
 import { errorMessage } from '../../observability/src/index.js';
 import { RegistryThrottlerGuard } from './throttling/registry-throttler.guard.js';
-import { UsersController, UsersService } from './users/users.js';
+import { UsersService } from './users/users.js';
+import { UsersController } from './users/users.controller.js';
 
 const MINUTE_MS = 60_000;
 

@@ -17,7 +17,15 @@ export { DefaultDenyGuard } from './default-deny.guard.js';
 export { ACCESS_ENTITIES, ApiKey, AppUser, Site, UserSite } from './entities.js';
 export { SiteScope, type Principal } from './principal.js';
 export { AnyRole, Roles, ROLES_KEY } from './roles.decorator.js';
-export { API_KEY_ROLES, isSiteRole, ROLES, SITE_ROLES, type ApiKeyRole, type Role } from './roles.js';
+export {
+  API_KEY_ROLES,
+  CLINICAL_READERS,
+  isSiteRole,
+  ROLES,
+  SITE_ROLES,
+  type ApiKeyRole,
+  type Role,
+} from './roles.js';
 export { routeProblems, routeTable, type RouteAccess } from './route-table.js';
 export { CreateSiteDto, SitesService } from './sites/sites.js';
 export { UsersService } from './users/users.js';

@@ -2,8 +2,14 @@
 export const ROLES = ['research_nurse', 'site_investigator', 'data_manager', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Roles that work at their own sites only: their reads and writes are filtered to the user's sites. */
-export const SITE_ROLES: readonly Role[] = ['research_nurse', 'site_investigator'];
+/**
+ * The site's clinical staff, who record clinical data (domain guide §2), and work at their own sites only:
+ * their reads and writes are filtered to the user's sites. The one list of them.
+ */
+export const SITE_ROLES = ['research_nurse', 'site_investigator'] as const satisfies readonly Role[];
+
+/** Who reads clinical data: the clinical staff at their sites, data managers at all. */
+export const CLINICAL_READERS = [...SITE_ROLES, 'data_manager'] as const satisfies readonly Role[];
 
 /**
  * Roles a service account's API key may carry. An API key bypasses multi-factor authentication, so it never
@@ -13,5 +19,5 @@ export const API_KEY_ROLES = ['auditor', 'data_manager'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 export function isSiteRole(role: Role): boolean {
-  return SITE_ROLES.includes(role);
+  return (SITE_ROLES as readonly Role[]).includes(role);
 }

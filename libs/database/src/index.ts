@@ -16,6 +16,7 @@ export { canAdminister, ensureRolesAndDatabase, lockDownDatabase } from './setup
 export { applyAuditContext, CommitOutcomeUnknown, TransactionService } from './transaction.service.js';
 export { EntityRows } from './entity-rows.js';
 export { queryPrepared } from './prepared.js';
+export { nextNumber } from './next-number.js';
 export {
   inErrorChain,
   isDependencyDown,

@@ -1,16 +1,16 @@
 import { Body, Controller, Get, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../access/src/index.js';
-import type { AuditContext } from '../../database/src/index.js';
 import {
   CLINICAL_READERS,
-  CLINICAL_STAFF,
-  etagOf,
-  IF_MATCH_HEADER,
-  IfMatch,
-  PatientParams,
-} from '../../registry/src/index.js';
+  CurrentScope,
+  RequestAudit,
+  Roles,
+  SITE_ROLES,
+  SiteScope,
+} from '../../access/src/index.js';
+import type { AuditContext } from '../../database/src/index.js';
+import { etagOf, IF_MATCH_HEADER, IfMatch, PatientParams } from '../../registry/src/index.js';
 import { FollowUpPlanDto, ProtocolParams, PublishProtocolDto } from './dto.js';
 import { FollowUpService } from './follow-up.service.js';
 
@@ -62,7 +62,7 @@ export class PatientFollowUpController {
 
   /** Move to another protocol version, turn yearly visits on or off, declare lost to follow-up (or found). */
   @Patch()
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async change(
     @Param() params: PatientParams,

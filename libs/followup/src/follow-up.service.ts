@@ -6,6 +6,7 @@ import {
   type AuditContext,
   EntityRows,
   isUniqueViolation,
+  nextNumber,
   TransactionService,
 } from '../../database/src/index.js';
 import { RuleProblem } from '../../observability/src/index.js';
@@ -98,9 +99,8 @@ export class FollowUpService implements OnModuleInit {
     if (problems.length > 0) throw new RuleProblem('The protocol breaks the follow-up rules', problems);
     try {
       const version = await this.transactions.run(context, async (em) => {
-        const [{ next }] = await em.query<Array<{ next: number }>>(
-          `SELECT coalesce(max(version), 0) + 1 AS next FROM follow_up_protocol`,
-        );
+        // Two publishers at once: the loser's insert breaks the primary key and is told to retry (below).
+        const next = await nextNumber(em, 'follow_up_protocol', 'version');
         await em.insert(FollowUpProtocol, {
           version: next,
           title: dto.title,

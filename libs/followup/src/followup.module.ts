@@ -11,9 +11,11 @@ import { FollowUpService } from './follow-up.service.js';
 import { FollowUpClock, FollowUpClockHandler } from './visits/clock.js';
 import { FollowUpPlanner } from './visits/planner.js';
 import { ReminderPlanner } from './reminders/reminder-planner.js';
-import { ReminderReconciler, ReminderSender } from './reminders/reminder-sender.js';
+import { ReminderReconciler } from './reminders/reminder-reconciler.js';
+import { ReminderSender } from './reminders/reminder-sender.js';
 import { PatientIdentities } from '../../registry/src/index.js';
-import { WorklistController, WorklistService } from './worklist/worklist.js';
+import { WorklistService } from './worklist/worklist.js';
+import { WorklistController } from './worklist/worklist.controller.js';
 import { NurseDigestHandler, NurseDigests } from './worklist/digest.js';
 
 /** What both the api and the worker need: the entities, the one planner of visits and of reminders. */

@@ -4,3 +4,5 @@ export { FollowUpService } from './follow-up.service.js';
 export { CLOCK_ACTOR, FollowUpClock } from './visits/clock.js';
 export { FollowUpPlanner } from './visits/planner.js';
 export * from './rules/visits.js';
+export { ReminderReconciler } from './reminders/reminder-reconciler.js';
+export { ReminderSender } from './reminders/reminder-sender.js';

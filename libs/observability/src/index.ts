@@ -1,7 +1,8 @@
 export { HealthModule } from './health.module.js';
 export { type ReadinessIndicator } from './health.controller.js';
 export { structuredLogging } from './logger.module.js';
-export { Metrics, MetricsModule, type MetricsCollector } from './metrics.js';
+export { Metrics, type MetricsCollector } from './metrics.js';
+export { MetricsModule } from './metrics.module.js';
 export { IS_OPERATIONAL, IS_PUBLIC, Operational, Public } from './public.decorator.js';
 export {
   flattenValidationErrors,

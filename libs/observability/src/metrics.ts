@@ -1,18 +1,6 @@
-import {
-  Controller,
-  Get,
-  Header,
-  Inject,
-  Injectable,
-  Module,
-  type DynamicModule,
-  type OnModuleInit,
-  type Type,
-} from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { Operational } from './public.decorator.js';
 
 /** Metrics another lib adds to the process's registry (the queue lib's job counts, say). */
 export interface MetricsCollector {
@@ -53,42 +41,5 @@ export class Metrics implements OnModuleInit {
       );
       done();
     });
-  }
-}
-
-@ApiExcludeController()
-@Operational()
-@Controller('metrics')
-export class MetricsController {
-  constructor(private readonly metrics: Metrics) {}
-
-  @Get()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
-  }
-}
-
-/**
- * The process's metrics at /metrics. `collectors`: what other libs add (the queue lib's QueueMetrics), handed
- * in by the app that composes them.
- */
-@Module({})
-export class MetricsModule {
-  static forRoot(collectors: readonly Type<MetricsCollector>[]): DynamicModule {
-    return {
-      module: MetricsModule,
-      controllers: [MetricsController],
-      providers: [
-        ...collectors,
-        {
-          provide: METRICS_COLLECTORS,
-          inject: [...collectors],
-          useFactory: (...found: MetricsCollector[]) => found,
-        },
-        Metrics,
-      ],
-      exports: [Metrics],
-    };
   }
 }

@@ -18,7 +18,7 @@ export { findPatient, loadRecords, PatientChanges } from './patients/patient-cha
 export type { ExtensionRecordKind, PatientRecords, WrittenKind } from './patients/patient-records.js';
 export type { ExpectedFields } from './rules/completeness.js';
 export { deathInstant } from './rules/timeline.js';
-export { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients/patients.controller.js';
+export { IF_MATCH_HEADER } from './patients/patients.controller.js';
 export { IsCalendarDate, isCalendarDate, IsMissingReasons } from './patients/validation.js';
 export { etagOf, IfMatch, assertStaleFree, assertUpdated, tagged } from './patients/versioning.js';
 export {

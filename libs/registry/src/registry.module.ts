@@ -10,7 +10,8 @@ import { PatientsService } from './patients/patients.service.js';
 import { ClinicalRecordsController } from './patients/records.controller.js';
 import { ClinicalRecordsService } from './patients/records.service.js';
 import { VALUE_SET_ENTITIES } from './value-sets/value-set.entities.js';
-import { ValueSets, ValueSetsController } from './value-sets/value-sets.js';
+import { ValueSets } from './value-sets/value-sets.js';
+import { ValueSetsController } from './value-sets/value-sets.controller.js';
 
 /**
  * The registry's clinical core (issue 4): value sets, patients with their identities kept apart, the

@@ -1,16 +1,14 @@
-import { Body, Controller, Get, HttpCode, Injectable, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Length } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { API_KEY_PREFIX } from '../auth/authenticator.js';
-import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
 import { ApiKey } from '../entities.js';
 import type { Principal } from '../principal.js';
-import { Roles } from '../roles.decorator.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../roles.js';
 import { IsNotBlank } from '../../../observability/src/index.js';
 
@@ -109,37 +107,5 @@ export class ApiKeysService {
       }
       return view(await em.findOneByOrFail(ApiKey, { id }));
     });
-  }
-}
-
-@ApiTags('api-keys')
-@ApiBearerAuth()
-@Roles('admin')
-@Controller('api-keys')
-export class ApiKeysController {
-  constructor(private readonly keys: ApiKeysService) {}
-
-  @Post()
-  create(
-    @Body() dto: CreateApiKeyDto,
-    @CurrentPrincipal() creator: Principal,
-    @RequestAudit() context: AuditContext,
-  ): Promise<{ apiKey: ApiKeyView; key: string }> {
-    return this.keys.create(creator, dto, context);
-  }
-
-  @Get()
-  list(): Promise<ApiKeyView[]> {
-    return this.keys.list();
-  }
-
-  @Post(':apiKeyId/revoke')
-  @HttpCode(200)
-  revoke(
-    @Param() params: ApiKeyParams,
-    @CurrentPrincipal() revoker: Principal,
-    @RequestAudit() context: AuditContext,
-  ): Promise<ApiKeyView> {
-    return this.keys.revoke(revoker, params.apiKeyId, context);
   }
 }

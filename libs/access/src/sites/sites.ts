@@ -1,23 +1,11 @@
-import {
-  Body,
-  ConflictException,
-  Controller,
-  Get,
-  Injectable,
-  NotFoundException,
-  Param,
-  Patch,
-  Post,
-} from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
 import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
 import { Site } from '../entities.js';
 import { SiteScope } from '../principal.js';
-import { CurrentScope, RequestAudit } from '../auth/request-context.js';
-import { AnyRole, Roles } from '../roles.decorator.js';
 import { IsNotBlank } from '../../../observability/src/index.js';
 
 /** Digits and spaces, one leading '+' (the same rule as the column's check). */
@@ -153,41 +141,5 @@ export class SitesService {
     // Another site's row answers exactly as a missing one: its existence is not disclosed.
     if (!site) throw new NotFoundException('Site not found');
     return site;
-  }
-}
-
-@ApiTags('sites')
-@ApiBearerAuth()
-@Controller('sites')
-export class SitesController {
-  constructor(private readonly sites: SitesService) {}
-
-  @Post()
-  @Roles('admin')
-  create(@Body() dto: CreateSiteDto, @RequestAudit() context: AuditContext): Promise<SiteView> {
-    return this.sites.create(dto, context);
-  }
-
-  @Get()
-  @AnyRole()
-  list(@CurrentScope() scope: SiteScope): Promise<SiteView[]> {
-    return this.sites.list(scope);
-  }
-
-  @Get(':siteId')
-  @AnyRole()
-  get(@Param() params: SiteParams, @CurrentScope() scope: SiteScope): Promise<SiteView> {
-    return this.sites.get(scope, params.siteId);
-  }
-
-  @Patch(':siteId')
-  @Roles('admin')
-  update(
-    @Param() params: SiteParams,
-    @Body() dto: UpdateSiteDto,
-    @CurrentScope() scope: SiteScope,
-    @RequestAudit() context: AuditContext,
-  ): Promise<SiteView> {
-    return this.sites.update(scope, params.siteId, dto, context);
   }
 }

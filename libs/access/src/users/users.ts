@@ -1,16 +1,5 @@
-import {
-  Body,
-  ConflictException,
-  Controller,
-  Get,
-  HttpCode,
-  Injectable,
-  NotFoundException,
-  Param,
-  Patch,
-  Post,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ArrayUnique, IsArray, IsEmail, IsIn, IsString, IsUUID, Length } from 'class-validator';
 import { In, type DataSource, type EntityManager } from 'typeorm';
@@ -19,11 +8,9 @@ import { AppConfig } from '../../../config/src/index.js';
 import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
 import { IsNotBlank, IsOptionalNotNull, ValidationProblem } from '../../../observability/src/index.js';
 import { AuthService } from '../auth/auth.service.js';
-import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
 import { AppUser, Site, UserSite } from '../entities.js';
 import { createUserWithPasswordToken, issuePasswordToken, type PasswordToken } from './password-token.js';
 import type { Principal } from '../principal.js';
-import { Roles } from '../roles.decorator.js';
 import { isSiteRole, ROLES, type Role } from '../roles.js';
 
 export class CreateUserDto {
@@ -340,79 +327,5 @@ async function assertSitesExist(em: EntityManager, siteIds: readonly string[]): 
   const missing = siteIds.filter((id) => !found.some((s) => s.id === id));
   if (missing.length > 0) {
     throw new ValidationProblem([{ field: 'siteIds', reason: `names unknown sites: ${missing.join(', ')}` }]);
-  }
-}
-
-@ApiTags('users')
-@ApiBearerAuth()
-@Roles('admin')
-@Controller('users')
-export class UsersController {
-  constructor(private readonly users: UsersService) {}
-
-  @Post()
-  create(@Body() dto: CreateUserDto, @RequestAudit() context: AuditContext) {
-    return this.users.create(dto, context);
-  }
-
-  @Get()
-  list(): Promise<UserView[]> {
-    return this.users.list();
-  }
-
-  @Get(':userId')
-  get(@Param() params: UserParams): Promise<UserView> {
-    return this.users.get(params.userId);
-  }
-
-  @Patch(':userId')
-  update(
-    @Param() params: UserParams,
-    @Body() dto: UpdateUserDto,
-    @CurrentPrincipal() actor: Principal,
-    @RequestAudit() context: AuditContext,
-  ): Promise<UserView> {
-    return this.users.update(actor, params.userId, dto, context);
-  }
-
-  @Post(':userId/disable')
-  @HttpCode(200)
-  disable(
-    @Param() params: UserParams,
-    @CurrentPrincipal() actor: Principal,
-    @RequestAudit() context: AuditContext,
-  ) {
-    return this.users.setDisabled(actor, params.userId, true, context);
-  }
-
-  @Post(':userId/enable')
-  @HttpCode(200)
-  enable(
-    @Param() params: UserParams,
-    @CurrentPrincipal() actor: Principal,
-    @RequestAudit() context: AuditContext,
-  ) {
-    return this.users.setDisabled(actor, params.userId, false, context);
-  }
-
-  @Post(':userId/unlock')
-  @HttpCode(200)
-  unlock(@Param() params: UserParams, @RequestAudit() context: AuditContext): Promise<UserView> {
-    return this.users.unlock(params.userId, context);
-  }
-
-  @Post(':userId/password-reset')
-  @HttpCode(201)
-  issuePasswordReset(
-    @Param() params: UserParams,
-    @RequestAudit() context: AuditContext,
-  ): Promise<PasswordToken> {
-    return this.users.issuePasswordReset(params.userId, context);
-  }
-
-  @Post(':userId/mfa-reset')
-  @HttpCode(200)
-  resetMfa(@Param() params: UserParams, @RequestAudit() context: AuditContext): Promise<UserView> {
-    return this.users.resetMfa(params.userId, context);
   }
 }

@@ -1,11 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../../access/src/index.js';
-import type { AuditContext } from '../../../database/src/index.js';
 import {
   CLINICAL_READERS,
-  CLINICAL_STAFF,
+  CurrentScope,
+  RequestAudit,
+  Roles,
+  SITE_ROLES,
+  SiteScope,
+} from '../../../access/src/index.js';
+import type { AuditContext } from '../../../database/src/index.js';
+import {
   IF_MATCH_HEADER,
   IfMatch,
   PatientParams,
@@ -30,7 +35,7 @@ export class AppointmentsController {
   ) {}
 
   @Post()
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async book(
     @Param() params: PatientParams,
     @Body() dto: BookAppointmentDto,
@@ -53,7 +58,7 @@ export class AppointmentsController {
 
   /** Move to another local date or time (or change mode or place), with a reason. */
   @Patch(':recordId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async move(
     @Param() params: RecordParams,
@@ -71,7 +76,7 @@ export class AppointmentsController {
 
   @Post(':recordId/cancel')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async cancel(
     @Param() params: RecordParams,
@@ -89,7 +94,7 @@ export class AppointmentsController {
 
   @Post(':recordId/attended')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async attended(
     @Param() params: RecordParams,
@@ -107,7 +112,7 @@ export class AppointmentsController {
   /** A no-show: the visit stays due while its window is open. */
   @Post(':recordId/missed')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async missed(
     @Param() params: RecordParams,

@@ -1,11 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../../access/src/index.js';
-import type { AuditContext } from '../../../database/src/index.js';
 import {
   CLINICAL_READERS,
-  CLINICAL_STAFF,
+  CurrentScope,
+  RequestAudit,
+  Roles,
+  SITE_ROLES,
+  SiteScope,
+} from '../../../access/src/index.js';
+import type { AuditContext } from '../../../database/src/index.js';
+import {
   ClinicalRecordsService,
   IF_MATCH_HEADER,
   IfMatch,
@@ -28,7 +33,7 @@ export class AssessmentsController {
   constructor(private readonly records: ClinicalRecordsService) {}
 
   @Post()
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async create(
     @Param() params: PatientParams,
     @Body() dto: AssessmentDto,
@@ -50,7 +55,7 @@ export class AssessmentsController {
   }
 
   @Patch(':recordId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async correct(
     @Param() params: RecordParams,
@@ -69,7 +74,7 @@ export class AssessmentsController {
   /** "Entered in error": the assessment stays, void with its reason, and its visit is open again. */
   @Post(':recordId/void')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async void(
     @Param() params: RecordParams,

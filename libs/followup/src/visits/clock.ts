@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { TransactionService } from '../../../database/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { FollowUpPlanner } from './planner.js';
-import { londonDay } from '../../../time/src/index.js';
+import { Clock, londonDay } from '../../../time/src/index.js';
 
 /** Who the audit trail says moved a visit when its window opened or closed. */
 export const CLOCK_ACTOR = 'system:follow-up-clock';
@@ -58,10 +58,14 @@ export class FollowUpClock {
 
 @Injectable()
 export class FollowUpClockHandler {
-  constructor(private readonly clock: FollowUpClock) {}
+  constructor(
+    private readonly followUpClock: FollowUpClock,
+    private readonly clock: Clock,
+  ) {}
 
+  /** By the process's Clock, as every other job of the worker: a test that moves it moves the visits too. */
   @JobHandler(JobName.FollowUpClock)
   async tick(): Promise<void> {
-    await this.clock.advance(new Date());
+    await this.followUpClock.advance(this.clock.now());
   }
 }

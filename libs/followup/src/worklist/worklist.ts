@@ -1,11 +1,8 @@
-import { Controller, Get, Injectable, NotFoundException, Param } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
 import type { DataSource, EntityManager } from 'typeorm';
-import { CurrentScope, Roles, SiteScope } from '../../../access/src/index.js';
+import { SiteScope } from '../../../access/src/index.js';
 import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
-import { CLINICAL_READERS } from '../../../registry/src/index.js';
 
 /** Days the "appointments this week" list looks ahead, today included. */
 const WEEK_DAYS = 7;
@@ -172,29 +169,5 @@ export class WorklistService {
         [siteId, now],
       ),
     };
-  }
-}
-
-export class WorklistParams {
-  @IsUUID()
-  siteId: string;
-}
-
-@ApiTags('follow-up')
-@ApiBearerAuth()
-@Controller('sites/:siteId/worklist')
-export class WorklistController {
-  constructor(private readonly worklist: WorklistService) {}
-
-  @Get()
-  @Roles(...CLINICAL_READERS)
-  @ApiOperation({
-    summary: "A site's follow-up worklist",
-    description:
-      'Visits due without an appointment, appointments this week, overdue visits, missed appointments to ' +
-      'rebook, and reminders that failed or whose delivery is unknown. Registry IDs only, no identifiers.',
-  })
-  get(@Param() params: WorklistParams, @CurrentScope() scope: SiteScope): Promise<Worklist> {
-    return this.worklist.forSite(scope, params.siteId);
   }
 }

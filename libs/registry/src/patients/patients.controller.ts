@@ -2,10 +2,12 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from 
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
+  CLINICAL_READERS,
   CurrentScope,
   LogsIdentifierRead,
   RequestAudit,
   Roles,
+  SITE_ROLES,
   SiteScope,
 } from '../../../access/src/index.js';
 import type { AuditContext } from '../../../database/src/index.js';
@@ -21,11 +23,6 @@ import {
 import { PatientHistory } from './history.js';
 import { PatientsService } from './patients.service.js';
 import { etagOf, IfMatch } from './versioning.js';
-
-/** Who records clinical data: the site's research nurses and investigators (domain guide §2). */
-export const CLINICAL_STAFF = ['research_nurse', 'site_investigator'] as const;
-/** Who reads clinical data: clinical staff at their sites, data managers at all. */
-export const CLINICAL_READERS = ['research_nurse', 'site_investigator', 'data_manager'] as const;
 
 const IDENTITY_FIELDS = ['nhsNumber', 'familyName', 'givenName', 'dateOfBirth', 'phone', 'email', 'address'];
 const identityRead = LogsIdentifierRead({
@@ -51,7 +48,7 @@ export class PatientsController {
 
   /** Enrol a patient at your site; refused (422) with the failed rule when not eligible. */
   @Post()
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async enrol(
     @Body() dto: EnrolPatientDto,
     @CurrentScope() scope: SiteScope,
@@ -75,7 +72,7 @@ export class PatientsController {
   /** Find by exact NHS number, or by family name and date of birth (logged as an identifier read). */
   @Post('search')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   search(
     @Body() dto: PatientSearchDto,
     @CurrentScope() scope: SiteScope,
@@ -99,7 +96,7 @@ export class PatientsController {
 
   /** Correct the patient's sex or MDT decision (If-Match: the summary's ETag; a reason is required). */
   @Patch(':patientId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async correct(
     @Param() params: PatientParams,
@@ -116,7 +113,7 @@ export class PatientsController {
 
   /** The patient's identifiers (every read is logged); 410 once a decline destroyed them. */
   @Get(':patientId/identity')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @identityRead
   async identity(
     @Param() params: PatientParams,
@@ -129,7 +126,7 @@ export class PatientsController {
   }
 
   @Patch(':patientId/identity')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   @identityRead
   async correctIdentity(

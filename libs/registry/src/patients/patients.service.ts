@@ -7,6 +7,7 @@ import {
   type AuditContext,
   EntityRows,
   isUniqueViolation,
+  nextNumber,
   TransactionService,
 } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
@@ -149,10 +150,11 @@ export class PatientsService {
           .setLock('pessimistic_write')
           .getOne();
         if (!site) throw new NotFoundException('Site not found');
-        const [{ next }] = await em.query<Array<{ next: number }>>(
-          `SELECT coalesce(max(registry_number), 0) + 1 AS next FROM patient WHERE enrolment_site_id = $1`,
-          [siteId],
-        );
+        // Gapless per site, serialised by the site row's lock above.
+        const next = await nextNumber(em, 'patient', 'registry_number', {
+          column: 'enrolment_site_id',
+          value: siteId,
+        });
         const registryId = `${site.code}-${String(next).padStart(4, '0')}`;
         const status = consentStatus([consent]);
         const inserted = await em.insert(Patient, {

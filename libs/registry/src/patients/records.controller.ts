@@ -1,7 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentScope, RequestAudit, Roles, SiteScope } from '../../../access/src/index.js';
+import {
+  CLINICAL_READERS,
+  CurrentScope,
+  RequestAudit,
+  Roles,
+  SITE_ROLES,
+  SiteScope,
+} from '../../../access/src/index.js';
 import type { AuditContext } from '../../../database/src/index.js';
 import {
   ComplicationDto,
@@ -16,7 +23,7 @@ import {
   ReasonDto,
   RecordParams,
 } from './dto.js';
-import { CLINICAL_READERS, CLINICAL_STAFF, IF_MATCH_HEADER } from './patients.controller.js';
+import { IF_MATCH_HEADER } from './patients.controller.js';
 import { ClinicalRecordsService, COMPLICATION, ECMO_RUN, OPERATION, OUTCOME } from './records.service.js';
 import { IfMatch, tagged } from './versioning.js';
 
@@ -33,7 +40,7 @@ export class ClinicalRecordsController {
 
   /** Append a consent event (in time order); a decline destroys the identity and keeps only a count. */
   @Post('consent-events')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async addConsentEvent(
     @Param() params: PatientParams,
     @Body() dto: ConsentEventDto,
@@ -47,7 +54,7 @@ export class ClinicalRecordsController {
   /** Void a consent event entered in error (not a decline: the identity is already destroyed). */
   @Post('consent-events/:recordId/void')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async voidConsentEvent(
     @Param() params: RecordParams,
@@ -85,7 +92,7 @@ export class ClinicalRecordsController {
    * has one, and one entered wrongly is corrected.
    */
   @Patch('operation/:recordId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async correctOperation(
     @Param() params: RecordParams,
@@ -103,7 +110,7 @@ export class ClinicalRecordsController {
 
   /** Record a further ECMO run. */
   @Post('ecmo-runs')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async createEcmoRun(
     @Param() params: PatientParams,
     @Body() dto: EcmoRunDto,
@@ -126,7 +133,7 @@ export class ClinicalRecordsController {
 
   /** Correct it: If-Match with its ETag, and a reason. */
   @Patch('ecmo-runs/:recordId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async correctEcmoRun(
     @Param() params: RecordParams,
@@ -145,7 +152,7 @@ export class ClinicalRecordsController {
   /** Void it as entered in error (If-Match, reason): it stays visible, marked void. */
   @Post('ecmo-runs/:recordId/void')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async voidEcmoRun(
     @Param() params: RecordParams,
@@ -171,7 +178,7 @@ export class ClinicalRecordsController {
 
   /** Record a complication. */
   @Post('complications')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async createComplication(
     @Param() params: PatientParams,
     @Body() dto: ComplicationDto,
@@ -194,7 +201,7 @@ export class ClinicalRecordsController {
 
   /** Correct it: If-Match with its ETag, and a reason. */
   @Patch('complications/:recordId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async correctComplication(
     @Param() params: RecordParams,
@@ -221,7 +228,7 @@ export class ClinicalRecordsController {
   /** Void it as entered in error (If-Match, reason): it stays visible, marked void. */
   @Post('complications/:recordId/void')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async voidComplication(
     @Param() params: RecordParams,
@@ -247,7 +254,7 @@ export class ClinicalRecordsController {
 
   /** Record the hospital outcome (discharge or death). */
   @Post('outcome')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   async createOutcome(
     @Param() params: PatientParams,
     @Body() dto: OutcomeDto,
@@ -270,7 +277,7 @@ export class ClinicalRecordsController {
 
   /** Correct it: If-Match with its ETag, and a reason. */
   @Patch('outcome/:recordId')
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async correctOutcome(
     @Param() params: RecordParams,
@@ -289,7 +296,7 @@ export class ClinicalRecordsController {
   /** Void it as entered in error (If-Match, reason): it stays visible, marked void. */
   @Post('outcome/:recordId/void')
   @HttpCode(200)
-  @Roles(...CLINICAL_STAFF)
+  @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   async voidOutcome(
     @Param() params: RecordParams,

@@ -1,16 +1,6 @@
-import {
-  Controller,
-  Get,
-  Injectable,
-  NotFoundException,
-  Param,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Matches } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import { AnyRole } from '../../../access/src/index.js';
 import { ValueSetCode, ValueSetVersion } from './value-set.entities.js';
 
 export interface CodeView {
@@ -25,11 +15,6 @@ export interface ValueSetView {
   readonly version: number;
   readonly title: string;
   readonly codes: readonly CodeView[];
-}
-
-export class ValueSetParams {
-  @Matches(/^[a-z][a-z_]*$/, { message: 'must be a value set name such as complication' })
-  name: string;
 }
 
 /**
@@ -77,25 +62,5 @@ export class ValueSets implements OnApplicationBootstrap {
   /** The code's entry in the current version of the set, or null when the set has no such code. */
   find(name: string, code: string): CodeView | null {
     return this.get(name).codes.find((c) => c.code === code) ?? null;
-  }
-}
-
-@ApiTags('value sets')
-@ApiBearerAuth()
-@Controller('value-sets')
-export class ValueSetsController {
-  constructor(private readonly valueSets: ValueSets) {}
-
-  /** Every value set with its current version and codes (the data dictionary of coded fields). */
-  @Get()
-  @AnyRole()
-  list(): ValueSetView[] {
-    return this.valueSets.list();
-  }
-
-  @Get(':name')
-  @AnyRole()
-  get(@Param() params: ValueSetParams): ValueSetView {
-    return this.valueSets.get(params.name);
   }
 }

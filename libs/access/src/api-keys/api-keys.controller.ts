@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { type AuditContext } from '../../../database/src/index.js';
+import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
+import type { Principal } from '../principal.js';
+import { Roles } from '../roles.decorator.js';
+import { ApiKeyParams, type ApiKeyView, ApiKeysService, CreateApiKeyDto } from './api-keys.js';
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  create(
+    @Body() dto: CreateApiKeyDto,
+    @CurrentPrincipal() creator: Principal,
+    @RequestAudit() context: AuditContext,
+  ): Promise<{ apiKey: ApiKeyView; key: string }> {
+    return this.keys.create(creator, dto, context);
+  }
+
+  @Get()
+  list(): Promise<ApiKeyView[]> {
+    return this.keys.list();
+  }
+
+  @Post(':apiKeyId/revoke')
+  @HttpCode(200)
+  revoke(
+    @Param() params: ApiKeyParams,
+    @CurrentPrincipal() revoker: Principal,
+    @RequestAudit() context: AuditContext,
+  ): Promise<ApiKeyView> {
+    return this.keys.revoke(revoker, params.apiKeyId, context);
+  }
+}
