@@ -36,3 +36,13 @@ export {
   LogsIdentifierRead,
   type IdentifierReadSpec,
 } from './identifier-read.js';
+export {
+  activeNursesOf,
+  allSiteIds,
+  displayNames,
+  findSite,
+  lockSite,
+  siteFollowUpPhone,
+  sitesByCode,
+  type SiteSummary,
+} from './directory.js';

@@ -30,3 +30,11 @@ export {
 } from './patients/dto.js';
 export { recordBase } from './patients/views.js';
 export { loadCohort } from './synthetic/load-cohort.js';
+export {
+  lockPatientRow,
+  PATIENT_REFS,
+  reminderChannelOf,
+  reminderContact,
+  siteOfPatient,
+} from './patients/patient-directory.js';
+export { currentValueSetCodes } from './value-sets/current-codes.js';

@@ -24,6 +24,8 @@ import { reportHtml } from '../report/report-html.js';
 import { EXPORT_ACTOR, generationLock, type ExportProfile } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
 import { errorMessage } from '../../../observability/src/index.js';
+import { publishedProtocols } from '../../../followup/src/index.js';
+import { currentValueSetCodes } from '../../../registry/src/index.js';
 
 /** A file of an export, as the manifest and the export row list it. */
 export interface ExportFile {
@@ -277,9 +279,7 @@ export class ExportGenerator {
     files.push(await writeText(dir, DICTIONARY, dataDictionary(EXPORT_TABLES, valueSets, external), null));
 
     await next(MANIFEST);
-    const protocols: { version: number; title: string }[] = await runner.manager.query(
-      `SELECT version, title FROM follow_up_protocol ORDER BY version`,
-    );
+    const protocols = await publishedProtocols(runner.manager);
     const manifest = {
       export: {
         id: row.id,
@@ -307,12 +307,7 @@ export class ExportGenerator {
 
   /** The current version of every value set, with its codes in order. */
   private async valueSets(runner: QueryRunner): Promise<Map<string, ValueSetVersion>> {
-    const rows: { value_set: string; version: number; codes: string[] }[] = await runner.manager.query(
-      `SELECT v.value_set, v.version, array_agg(c.code ORDER BY c.sort_order, c.code) AS codes
-         FROM value_set_version v JOIN value_set_code c USING (value_set, version)
-        WHERE v.version = (SELECT max(w.version) FROM value_set_version w WHERE w.value_set = v.value_set)
-        GROUP BY v.value_set, v.version ORDER BY v.value_set`,
-    );
+    const rows = await currentValueSetCodes(runner.manager);
     return new Map(rows.map((r) => [r.value_set, { version: r.version, codes: r.codes }]));
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
-import { EntityRows, queryPrepared } from '../../../database/src/index.js';
+import { EntityRows } from '../../../database/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
 import { addToOutbox, JobName } from '../../../queue/src/index.js';
 import { bookedAppointments } from '../appointments/appointments.js';
@@ -14,6 +14,7 @@ import {
 } from '../rules/reminders.js';
 import { FollowUpPlanner, type PlanFollower, type PlanSettled } from '../visits/planner.js';
 import { Reminder } from './reminder.entity.js';
+import { reminderChannelOf } from '../../../registry/src/index.js';
 
 /**
  * Keeps a patient's reminders in step with their booked appointments and course (domain guide §4), after every
@@ -43,12 +44,7 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
     const booked = await bookedAppointments(em, patient.id, reads);
     if (pending.length === 0 && booked.length === 0) return;
     // The choice is kept in clear beside the sealed contact details; a declined patient has no identity left.
-    const [identity] = await queryPrepared<{ reminder_channel: ReminderChannel | 'none' }>(
-      em,
-      `SELECT reminder_channel FROM patient_identity WHERE id = $1`,
-      [patient.id],
-    );
-    const channel = identity?.reminder_channel ?? 'none';
+    const channel = ((await reminderChannelOf(em, patient.id)) ?? 'none') as ReminderChannel | 'none';
     const block = reminderBlock({
       ends,
       contactWithdrawn: patient.contactWithdrawnAt !== null,

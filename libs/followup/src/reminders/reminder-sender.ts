@@ -12,11 +12,17 @@ import {
   type OutgoingMessage,
 } from '../../../messaging/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
-import { PatientIdentities } from '../../../registry/src/index.js';
+import {
+  lockPatientRow,
+  PatientIdentities,
+  reminderContact,
+  siteOfPatient,
+} from '../../../registry/src/index.js';
 import { Appointment } from '../appointments/appointment.entity.js';
 import { renderReminder } from '../rules/reminders.js';
 import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.entity.js';
 import { errorMessage } from '../../../observability/src/index.js';
+import { siteFollowUpPhone } from '../../../access/src/index.js';
 
 /** Who the audit trail says sent, expired or settled a reminder. */
 const REMINDER_ACTOR = 'system:reminders';
@@ -229,7 +235,7 @@ export class ReminderSender {
   ): Promise<Reminder | null> {
     const head = await em.findOneBy(Reminder, { id: reminderId });
     if (!head || !worthIt(head)) return null;
-    await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR SHARE`, [head.patientId]);
+    await lockPatientRow(em, head.patientId, 'share');
     return em.findOne(Reminder, { where: { id: reminderId }, lock: { mode: 'pessimistic_write' } });
   }
 
@@ -248,16 +254,9 @@ export class ReminderSender {
     );
     if (visit?.status === 'not_required')
       return { status: 'cancelled', reason: visit.status_reason ?? 'not_required' };
-    const [patient] = await em.query<Array<{ contact_withdrawn_at: Date | null }>>(
-      `SELECT contact_withdrawn_at FROM patient WHERE id = $1`,
-      [reminder.patientId],
-    );
-    if (patient?.contact_withdrawn_at) return { status: 'cancelled', reason: 'withdrawn_contact' };
-    const [identity] = await em.query<Array<{ reminder_channel: string }>>(
-      `SELECT reminder_channel FROM patient_identity WHERE id = $1`,
-      [reminder.patientId],
-    );
-    if (identity?.reminder_channel !== reminder.channel)
+    const contact = await reminderContact(em, reminder.patientId);
+    if (contact.contactWithdrawnAt) return { status: 'cancelled', reason: 'withdrawn_contact' };
+    if (contact.reminderChannel !== reminder.channel)
       return { status: 'cancelled', reason: 'channel_changed' };
     return null;
   }
@@ -288,16 +287,14 @@ export class ReminderSender {
     to: string,
     deliveryId: string,
   ): Promise<OutgoingMessage> {
-    const [site] = await em.query<Array<{ follow_up_phone: string | null }>>(
-      `SELECT s.follow_up_phone FROM patient p JOIN site s ON s.id = p.site_id WHERE p.id = $1`,
-      [reminder.patientId],
-    );
+    const siteId = await siteOfPatient(em, reminder.patientId);
+    const phone = siteId ? await siteFollowUpPhone(em, siteId) : null;
     const words = renderReminder({
       localDate: appointment.localDate,
       localTime: appointment.localTime,
       mode: appointment.mode,
       place: appointment.place,
-      phone: site?.follow_up_phone ?? null,
+      phone,
     });
     return { channel: reminder.channel, to, ...words, reference: deliveryId };
   }

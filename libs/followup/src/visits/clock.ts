@@ -5,6 +5,7 @@ import { TransactionService } from '../../../database/src/index.js';
 import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { FollowUpPlanner } from './planner.js';
 import { Clock, londonDay } from '../../../time/src/index.js';
+import { lockPatientRow } from '../../../registry/src/index.js';
 
 /** Who the audit trail says moved a visit when its window opened or closed. */
 export const CLOCK_ACTOR = 'system:follow-up-clock';
@@ -45,7 +46,7 @@ export class FollowUpClock {
         await this.transactions.run(
           { actor: CLOCK_ACTOR, reason: `visit windows on ${today}` },
           async (em) => {
-            await em.query(`SELECT 1 FROM patient WHERE id = $1 FOR UPDATE`, [patientId]);
+            await lockPatientRow(em, patientId, 'update');
             await this.planner.replan(em, patientId, now);
           },
         );

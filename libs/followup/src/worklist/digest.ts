@@ -9,6 +9,7 @@ import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { longDate } from '../rules/reminders.js';
 import { WorklistService, type Worklist } from './worklist.js';
 import { errorMessage } from '../../../observability/src/index.js';
+import { activeNursesOf, allSiteIds } from '../../../access/src/index.js';
 
 /** Who the audit trail says sent the nurses' digests. */
 export const DIGEST_ACTOR = 'system:nurse-digest';
@@ -133,8 +134,7 @@ export class NurseDigests {
     const result = { sent: 0, failed: 0, unknown: 0 };
     await this.settleAbandoned(now);
     if (local.time < this.config.NURSE_DIGEST_SEND_AT) return result;
-    const sites = await this.dataSource.query<Array<{ id: string }>>(`SELECT id FROM site ORDER BY code`);
-    for (const { id } of sites) {
+    for (const id of await allSiteIds(this.dataSource.manager)) {
       const outcome = await this.sendForSite(id, local.date, now);
       result.sent += outcome.sent;
       result.failed += outcome.failed;
@@ -147,13 +147,14 @@ export class NurseDigests {
 
   private async sendForSite(siteId: string, today: string, now: Date): Promise<DigestRun> {
     const result = { sent: 0, failed: 0, unknown: 0 };
-    const nurses = await this.dataSource.query<Array<{ id: string; email: string }>>(
-      `SELECT u.id, u.email FROM app_user u JOIN user_site us ON us.user_id = u.id
-        WHERE us.site_id = $1 AND u.role = 'research_nurse' AND u.disabled_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM nurse_digest d WHERE d.site_id = $1 AND d.user_id = u.id
-                           AND d.digest_on = $2 AND NOT (d.status = 'not_sent' AND d.attempts < ${MAX_ATTEMPTS}))
-        ORDER BY u.email`,
+    // The site's nurses, but those whose digest of the day is sent, on its way, or given up on.
+    const done = await this.dataSource.query<Array<{ user_id: string }>>(
+      `SELECT user_id FROM nurse_digest
+        WHERE site_id = $1 AND digest_on = $2 AND NOT (status = 'not_sent' AND attempts < ${MAX_ATTEMPTS})`,
       [siteId, today],
+    );
+    const nurses = (await activeNursesOf(this.dataSource.manager, siteId)).filter(
+      (nurse) => !done.some((d) => d.user_id === nurse.id),
     );
     if (nurses.length === 0) return result;
     const [previous] = await this.dataSource.query<Array<{ day: string | null }>>(

@@ -1,8 +1,9 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { SiteScope } from '../../../access/src/index.js';
+import { findSite, SiteScope } from '../../../access/src/index.js';
 import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
+import { PATIENT_REFS } from '../../../registry/src/index.js';
 
 /** Days the "appointments this week" list looks ahead, today included. */
 const WEEK_DAYS = 7;
@@ -100,11 +101,9 @@ export class WorklistService {
 
   private async build(em: EntityManager, siteId: string, now: Date): Promise<Worklist> {
     await em.query('SET TRANSACTION READ ONLY');
-    const [site] = await em.query<Array<{ id: string; code: string; name: string }>>(
-      `SELECT id, code, name FROM site WHERE id = $1`,
-      [siteId],
-    );
-    if (!site) throw new NotFoundException('Site not found');
+    const found = await findSite(em, siteId);
+    if (!found) throw new NotFoundException('Site not found');
+    const site = { id: found.id, code: found.code, name: found.name };
     const today = londonDay(now);
     const section = async <T>(sql: string, params: unknown[]): Promise<Section<T>> => {
       const items = (await em.query<Row[]>(sql, params)) as T[];
@@ -116,7 +115,7 @@ export class WorklistService {
       generatedAt: now.toISOString(),
       dueWithoutAppointment: await section<VisitRef>(
         `SELECT ${VISIT_COLUMNS}
-           FROM follow_up_visit v JOIN patient p ON p.id = v.patient_id
+           FROM follow_up_visit v JOIN ${PATIENT_REFS} p ON p.id = v.patient_id
           WHERE p.site_id = $1 AND v.status = 'due'
             AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.visit_id = v.id AND a.status = 'missed')
           ORDER BY v.closes_on, p.registry_id, v.sequence`,
@@ -124,14 +123,14 @@ export class WorklistService {
       ),
       appointmentsThisWeek: await section<AppointmentRef>(
         `SELECT ${APPOINTMENT_COLUMNS}
-           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN patient p ON p.id = a.patient_id
+           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
           WHERE p.site_id = $1 AND a.status = 'booked' AND a.local_date BETWEEN $2::date AND $3::date
           ORDER BY a.starts_at, p.registry_id`,
         [siteId, today, addCalendarDays(today, WEEK_DAYS - 1)],
       ),
       outcomesToRecord: await section<AppointmentRef>(
         `SELECT ${APPOINTMENT_COLUMNS}
-           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN patient p ON p.id = a.patient_id
+           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
           WHERE p.site_id = $1 AND a.status = 'booked' AND a.starts_at <= $2
           ORDER BY a.starts_at, p.registry_id`,
         [siteId, now],
@@ -140,7 +139,7 @@ export class WorklistService {
         // A visit missed before the patient's follow-up ended (death, withdrawal at level b, a decline, lost
         // to follow-up) is history, not work: those patients' visits after the end say why.
         `SELECT ${VISIT_COLUMNS}
-           FROM follow_up_visit v JOIN patient p ON p.id = v.patient_id
+           FROM follow_up_visit v JOIN ${PATIENT_REFS} p ON p.id = v.patient_id
           WHERE p.site_id = $1 AND v.status = 'missed'
             AND p.lost_to_follow_up_on IS NULL AND p.data_collection_withdrawn_at IS NULL
             AND NOT EXISTS (SELECT 1 FROM follow_up_visit e
@@ -152,7 +151,7 @@ export class WorklistService {
         // The latest no-show of each visit still due (window open, not booked again).
         `SELECT * FROM (
            SELECT DISTINCT ON (v.id) ${APPOINTMENT_COLUMNS}
-             FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN patient p ON p.id = a.patient_id
+             FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
             WHERE p.site_id = $1 AND a.status = 'missed' AND v.status = 'due'
             ORDER BY v.id, a.starts_at DESC) latest
           ORDER BY "closesOn", "registryId"`,
@@ -162,7 +161,7 @@ export class WorklistService {
         `SELECT ${APPOINTMENT_COLUMNS}, r.id AS "reminderId", r.days_before AS "daysBefore", r.channel,
                 r.status, r.status_reason AS reason
            FROM reminder r JOIN appointment a ON a.id = r.appointment_id
-           JOIN follow_up_visit v ON v.id = a.visit_id JOIN patient p ON p.id = r.patient_id
+           JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = r.patient_id
           WHERE p.site_id = $1 AND r.status IN ('failed', 'unknown')
             AND a.status = 'booked' AND a.starts_at > $2
           ORDER BY a.starts_at, p.registry_id, r.days_before DESC`,

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { SiteScope } from '../../../access/src/index.js';
+import { displayNames, type SiteScope } from '../../../access/src/index.js';
+import { auditTrailOf, type AuditTrailRow } from '../../../audit/src/index.js';
 import { findPatient } from './patient-changes.js';
 
 /** The clinical tables whose rows belong to a patient through `patient_id`. */
 const RECORD_TABLES = ['consent_event', 'index_operation', 'ecmo_run', 'complication', 'hospital_outcome'];
+
+/** How the audit trail names a signed-in user as the actor: `user:<uuid>`. */
+const USER_ACTOR = 'user:';
 
 /** Bookkeeping columns that change with every write and say nothing a reader needs. */
 const NOISE = new Set(['updated_at', 'version']);
@@ -33,18 +37,7 @@ export interface HistoryEntry {
   readonly details: unknown;
 }
 
-interface AuditRow {
-  occurred_at: Date;
-  actor: string;
-  display_name: string | null;
-  action: string;
-  entity_type: string | null;
-  entity_id: string | null;
-  old_values: Record<string, unknown> | null;
-  new_values: Record<string, unknown> | null;
-  reason: string | null;
-  request_id: string | null;
-}
+type AuditRow = AuditTrailRow;
 
 const camel = (column: string): string => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -86,24 +79,26 @@ export class PatientHistory {
       ).join(' UNION ALL '),
       [patient.id],
     );
-    const types = ['patient', 'patient_identity', 'patient_key', ...records.map((r) => r.entity_type)];
-    const ids = [patient.id, patient.id, patient.id, ...records.map((r) => r.id)];
-    const rows = await this.dataSource.query<AuditRow[]>(
-      `SELECT e.occurred_at, e.actor, u.display_name, e.action, e.entity_type, e.entity_id,
-              e.old_values, e.new_values, e.reason, e.request_id
-         FROM audit_event e
-         JOIN unnest($1::text[], $2::text[]) AS r (entity_type, entity_id)
-           ON e.entity_type = r.entity_type AND e.entity_id = r.entity_id
-         LEFT JOIN app_user u ON e.actor = 'user:' || u.id::text
-        ORDER BY e.id`,
-      [types, ids],
+    const em = this.dataSource.manager;
+    const rows = await auditTrailOf(em, [
+      { entityType: 'patient', entityId: patient.id },
+      { entityType: 'patient_identity', entityId: patient.id },
+      { entityType: 'patient_key', entityId: patient.id },
+      ...records.map((r) => ({ entityType: r.entity_type, entityId: r.id })),
+    ]);
+    const users = [...new Set(rows.map((r) => r.actor).filter((a) => a.startsWith(USER_ACTOR)))];
+    const names = await displayNames(
+      em,
+      users.map((actor) => actor.slice(USER_ACTOR.length)),
     );
     return rows.map((row) => {
       const rowChange = ['insert', 'update', 'delete'].includes(row.action);
       return {
         at: new Date(row.occurred_at).toISOString(),
         actor: row.actor,
-        actorName: row.display_name,
+        actorName: row.actor.startsWith(USER_ACTOR)
+          ? (names.get(row.actor.slice(USER_ACTOR.length)) ?? null)
+          : null,
         action: row.action,
         record: row.entity_type,
         recordId: row.entity_id,

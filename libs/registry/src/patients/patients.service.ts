@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
-import { IdentifierReadLog, Site, SiteScope } from '../../../access/src/index.js';
+import { findSite, IdentifierReadLog, lockSite, SiteScope } from '../../../access/src/index.js';
 import {
   type AuditContext,
   EntityRows,
@@ -144,11 +144,7 @@ export class PatientsService {
 
     try {
       return await this.transactions.run(context, async (em) => {
-        const site = await em
-          .createQueryBuilder(Site, 'site')
-          .where('site.id = :siteId', { siteId })
-          .setLock('pessimistic_write')
-          .getOne();
+        const site = await lockSite(em, siteId);
         if (!site) throw new NotFoundException('Site not found');
         // Gapless per site, serialised by the site row's lock above.
         const next = await nextNumber(em, 'patient', 'registry_number', {
@@ -263,7 +259,8 @@ export class PatientsService {
   async summary(scope: SiteScope, patientId: string) {
     const em = this.dataSource.manager;
     const patient = await findPatient(em, scope, patientId);
-    const [site] = await EntityRows.of(em, Site).where(em, 'id = $1', [patient.siteId]);
+    const site = await findSite(em, patient.siteId);
+    if (!site) throw new NotFoundException('Site not found');
     // Every record once, voided ones included (they stay visible, marked); the rules read the live ones.
     // Hand-written (EntityRows): the summary is the registry's most frequent read.
     const of = <E extends ObjectLiteral>(target: EntityTarget<E>, order: string) =>
@@ -285,9 +282,8 @@ export class PatientsService {
     if (patient.countingOnlySince) return countingSetView(patient, site.code, records);
     const now = derivationInstant(records);
     const enrolmentSite =
-      patient.enrolmentSiteId === patient.siteId
-        ? site
-        : await em.findOneByOrFail(Site, { id: patient.enrolmentSiteId });
+      patient.enrolmentSiteId === patient.siteId ? site : await findSite(em, patient.enrolmentSiteId);
+    if (!enrolmentSite) throw new NotFoundException('Site not found');
     return {
       id: patient.id,
       registryId: patient.registryId,
@@ -387,7 +383,7 @@ export class PatientsService {
     const audited = { ...context, reason: dto.reason };
     return this.transactions.run(audited, async (em) => {
       const patient = await lockPatient(em, scope, patientId);
-      const site = await em.findOneBy(Site, { id: dto.siteId });
+      const site = await findSite(em, dto.siteId);
       if (!site)
         throw new RuleProblem('No such site', [{ field: 'siteId', reason: 'is not a site of the registry' }]);
       if (site.id === patient.siteId) {

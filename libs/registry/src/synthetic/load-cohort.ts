@@ -1,8 +1,8 @@
 import { ConflictException, type INestApplicationContext } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate } from 'class-validator';
-import { DataSource, In } from 'typeorm';
-import { CreateSiteDto, Site, SiteScope, SitesService } from '../../../access/src/index.js';
+import { DataSource } from 'typeorm';
+import { CreateSiteDto, SiteScope, SitesService, sitesByCode } from '../../../access/src/index.js';
 import type { AuditContext } from '../../../database/src/index.js';
 import { errorMessage, flattenValidationErrors, RuleProblem } from '../../../observability/src/index.js';
 import { ComplicationDto, ConsentEventDto, EnrolPatientDto, OutcomeDto } from '../patients/dto.js';
@@ -270,7 +270,10 @@ async function ensureSites(
     code: `SYN${k + 1}`,
     name: `Synthetic site ${k + 1}`,
   }));
-  const existing = await dataSource.getRepository(Site).findBy({ code: In(wanted.map((w) => w.code)) });
+  const existing = await sitesByCode(
+    dataSource.manager,
+    wanted.map((w) => w.code),
+  );
   const result: Array<{ id: string; code: string; created: boolean }> = [];
   for (const site of wanted) {
     const found = existing.find((s) => s.code === site.code);
