@@ -11,9 +11,9 @@ import {
 import {
   createExport,
   exportJobId,
-  generationLock,
   ScheduledExports,
 } from '../../libs/exports/src/audit-exports/export-requests.js';
+import { generationLock } from '../../libs/exports/src/audit-exports/audit-exports.queries.js';
 import { EXPORT_TABLES, Pseudonymiser, shiftDate } from '../../libs/exports/src/index.js';
 import { addCalendarDays } from '../../libs/time/src/local-time.js';
 import { QueueName, QueueService } from '../../libs/queue/src/index.js';

@@ -18,6 +18,8 @@ import {
   type ExportStatus,
 } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
+import { findExport, listExports } from './audit-exports.queries.js';
+import type { ExportRecord } from './audit-export.js';
 
 export interface ExportView {
   id: string;
@@ -39,27 +41,6 @@ export interface ExportView {
   softwareVersion: string | null;
   failure: string | null;
 }
-
-interface ExportRecord {
-  id: string;
-  profile: ExportProfile;
-  cut_off: string;
-  version: number;
-  origin: 'request' | 'schedule';
-  status: ExportStatus;
-  requested_by: string;
-  requested_at: Date;
-  attempts: number;
-  started_at: Date | null;
-  finished_at: Date | null;
-  patients: number | null;
-  files: ExportFile[] | null;
-  software_version: string | null;
-  failure: string | null;
-}
-
-const COLUMNS = `id, profile, cut_off::text AS cut_off, version, origin, status, requested_by, requested_at, attempts,
-  started_at, finished_at, patients, files, software_version, failure`;
 
 /**
  * The profiles a caller may request and read: a data manager both; the auditor's service account only the
@@ -104,10 +85,7 @@ export class AuditExportsService {
 
   async list(principal: Principal, profile: ExportProfile | undefined, limit = 50): Promise<ExportView[]> {
     const profiles = profilesOf(principal).filter((p) => profile === undefined || p === profile);
-    const rows: ExportRecord[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM audit_export WHERE profile = ANY($1) ORDER BY requested_at DESC, id LIMIT $2`,
-      [profiles, limit],
-    );
+    const rows = await listExports(this.dataSource.manager, profiles, limit);
     return Promise.all(rows.map((row) => this.view(row)));
   }
 
@@ -148,12 +126,9 @@ export class AuditExportsService {
   }
 
   private async find(principal: Principal, exportId: string): Promise<ExportRecord> {
-    const rows: ExportRecord[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM audit_export WHERE id = $1 AND profile = ANY($2)`,
-      [exportId, profilesOf(principal)],
-    );
-    if (!rows[0]) throw new NotFoundException('Export not found');
-    return rows[0];
+    const row = await findExport(this.dataSource.manager, exportId, profilesOf(principal));
+    if (!row) throw new NotFoundException('Export not found');
+    return row;
   }
 
   private async view(row: ExportRecord): Promise<ExportView> {

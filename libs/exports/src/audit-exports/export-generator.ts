@@ -15,25 +15,28 @@ import { applyAuditContext, TransactionService } from '../../../database/src/ind
 import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { dataDictionary, type ValueSetVersion } from '../dataset/dictionary.js';
 import { PseudonymisingStream, type PatientKeying } from '../dataset/pseudonymising-stream.js';
-import { cohortQuery, copyQuery, cutOffOf, EXPORT_TABLES } from '../dataset/tables.js';
+import { copyQuery, cutOffOf, EXPORT_TABLES } from '../dataset/tables.js';
 import { Pseudonymiser } from '../pseudonym.js';
 import { auditReport } from '../report/audit-report.js';
-import { factsQuery, type PatientFacts } from '../report/facts.js';
+import { patientFacts } from '../report/facts.js';
 import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { reportHtml } from '../report/report-html.js';
-import { EXPORT_ACTOR, generationLock, type ExportProfile } from './export-requests.js';
+import { EXPORT_ACTOR } from './export-requests.js';
+import type { ExportClaim, ExportFile } from './audit-export.js';
+import {
+  claimExport,
+  logExportPatients,
+  markExportFailed,
+  markExportReady,
+  tryLockGeneration,
+  unlockGeneration,
+} from './audit-exports.queries.js';
 import { ExportStorage } from './export-storage.js';
 import { errorMessage } from '../../../observability/src/index.js';
 import { publishedProtocols } from '../../../followup/src/index.js';
 import { currentValueSetCodes } from '../../../registry/src/index.js';
 
-/** A file of an export, as the manifest and the export row list it. */
-export interface ExportFile {
-  readonly name: string;
-  readonly rows: number | null;
-  readonly bytes: number;
-  readonly sha256: string;
-}
+export type { ExportFile } from './audit-export.js';
 
 export interface ExportProgress {
   readonly step: string;
@@ -55,15 +58,7 @@ export class ExportInProgress extends Error {
   }
 }
 
-interface ExportRow {
-  id: string;
-  profile: ExportProfile;
-  cut_off: string;
-  version: number;
-  origin: string;
-  status: string;
-  requested_at: Date;
-}
+type ExportRow = ExportClaim;
 
 export const MANIFEST = 'manifest.json';
 export const DICTIONARY = 'data_dictionary.csv';
@@ -111,18 +106,12 @@ export class ExportGenerator {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
     try {
-      const [{ locked }] = await runner.manager.query<{ locked: boolean }[]>(
-        `SELECT pg_try_advisory_lock(${generationLock('$1').join(', ')}) AS locked`,
-        [exportId],
-      );
-      if (!locked) throw new ExportInProgress(exportId);
+      if (!(await tryLockGeneration(runner, exportId))) throw new ExportInProgress(exportId);
       try {
         return await this.generateLocked(exportId, runner, client, pseudonymiser, options);
       } finally {
         // A broken connection has already released the lock with itself.
-        await runner
-          .query(`SELECT pg_advisory_unlock(${generationLock('$1').join(', ')})`, [exportId])
-          .catch(() => undefined);
+        await unlockGeneration(runner, exportId).catch(() => undefined);
       }
     } finally {
       await runner.release();
@@ -162,11 +151,12 @@ export class ExportGenerator {
         exportId,
         files.files.map((f) => f.name),
       );
-      await runner.query(
-        `UPDATE audit_export SET status = 'ready', files = $2::jsonb, patients = $3, finished_at = $4,
-                software_version = $5 WHERE id = $1`,
-        [exportId, JSON.stringify(files.files), files.patients, this.clock.now(), this.config.APP_VERSION],
-      );
+      await markExportReady(runner, exportId, {
+        files: files.files,
+        patients: files.patients,
+        finishedAt: this.clock.now(),
+        softwareVersion: this.config.APP_VERSION,
+      });
       await runner.commitTransaction();
     } catch (error) {
       if (runner.isTransactionActive && !connection.closed) await runner.rollbackTransaction();
@@ -183,27 +173,15 @@ export class ExportGenerator {
 
   /** After the last attempt: the export says it failed (a new request makes a new version). */
   async markFailed(exportId: string, reason: string): Promise<void> {
-    await this.transactions.run({ actor: EXPORT_ACTOR, reason: 'export failed' }, async (em) => {
-      await em.query(
-        `UPDATE audit_export SET status = 'failed', failure = $2, finished_at = $3
-          WHERE id = $1 AND status IN ('queued', 'running')`,
-        [exportId, reason.slice(0, 500), this.clock.now()],
-      );
-    });
+    await this.transactions.run({ actor: EXPORT_ACTOR, reason: 'export failed' }, (em) =>
+      markExportFailed(em, exportId, reason, this.clock.now()),
+    );
   }
 
-  private async claim(exportId: string): Promise<ExportRow | null> {
-    return this.transactions.run({ actor: EXPORT_ACTOR, reason: 'export started' }, async (em) => {
-      // TypeORM answers an UPDATE … RETURNING with [rows, count].
-      const [rows]: [ExportRow[], number] = await em.query(
-        `UPDATE audit_export SET status = 'running', attempts = attempts + 1,
-                started_at = COALESCE(started_at, $2)
-          WHERE id = $1 AND status IN ('queued', 'running')
-          RETURNING id, profile, cut_off::text AS cut_off, version, origin, status, requested_at`,
-        [exportId, this.clock.now()],
-      );
-      return rows[0] ?? null;
-    });
+  private claim(exportId: string): Promise<ExportRow | null> {
+    return this.transactions.run({ actor: EXPORT_ACTOR, reason: 'export started' }, (em) =>
+      claimExport(em, exportId, this.clock.now()),
+    );
   }
 
   private async writeFiles(
@@ -222,13 +200,7 @@ export class ExportGenerator {
     const total = EXPORT_TABLES.length + 3;
     let done = 0;
     const next = (step: string) => progress({ step, done: done++, total });
-    // The export log: which patients' rows this export holds (domain guide §3, withdrawal level c).
-    const logged: { patients: number }[] = await runner.manager.query(
-      `WITH logged AS (INSERT INTO audit_export_patient (export_id, patient_id)
-                       SELECT $1, c.id FROM (${cohortQuery(cut)}) c RETURNING 1)
-       SELECT count(*)::int AS patients FROM logged`,
-      [row.id],
-    );
+    const patients = await logExportPatients(runner.manager, row.id, cut);
     const keying: PatientKeying = {
       pseudonym: (id) => pseudonymiser.pseudonym(id),
       shiftDays: (id) => (external ? pseudonymiser.shiftDays(id) : 0),
@@ -261,7 +233,7 @@ export class ExportGenerator {
     }
 
     await next(REPORT_JSON);
-    const facts = await runner.manager.query<PatientFacts[]>(factsQuery(cut));
+    const facts = await patientFacts(runner.manager, cut);
     const report = auditReport(facts, {
       cut,
       disclosure: external
@@ -296,13 +268,13 @@ export class ExportGenerator {
         ? `shifted per patient by a whole number of days, between -${this.config.EXPORT_DATE_SHIFT_MAX_DAYS} and +${this.config.EXPORT_DATE_SHIFT_MAX_DAYS}, never 0, the same in every file`
         : 'exact',
       pseudonym: 'HMAC-SHA-256 of the internal patient id, key held outside the database',
-      patients: logged[0].patients,
+      patients,
       protocols,
       valueSets: Object.fromEntries([...valueSets].map(([name, set]) => [name, set.version])),
       files,
     };
     const manifestFile = await writeText(dir, MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`, null);
-    return { files: [...files, manifestFile], patients: logged[0].patients };
+    return { files: [...files, manifestFile], patients };
   }
 
   /** The current version of every value set, with its codes in order. */

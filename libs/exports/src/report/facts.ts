@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { COMPLICATION_GROUP_JOIN, dateLiteral, instantLiteral, type CutOff } from '../dataset/tables.js';
 
 /** A run of the patient, as at the cut-off (an end after the cut-off is no end yet). */
@@ -122,4 +123,9 @@ SELECT t.site, t.counting_only AS "countingOnly",
   FROM treated t
   LEFT JOIN hospital_outcome h ON h.patient_id = t.id AND h.voided_at IS NULL AND h.occurred_at < ${at}
  ORDER BY t.site, t.started_at, t.id`;
+}
+
+/** Every exported patient's facts at the cut-off, read in the caller's transaction (the export's snapshot). */
+export function patientFacts(em: EntityManager, cut: CutOff): Promise<PatientFacts[]> {
+  return em.query<PatientFacts[]>(factsQuery(cut));
 }
