@@ -7,10 +7,11 @@ import { AuditService } from '../../../audit/src/index.js';
 import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { API_KEY_PREFIX } from '../auth/authenticator.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
-import { ApiKey } from '../entities.js';
+import type { ApiKey } from '../entities.js';
 import type { Principal } from '../principal.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../roles.js';
 import { IsNotBlank } from '../../../observability/src/index.js';
+import { findApiKeyOrFail, insertApiKey, listApiKeys, lockApiKey, revokeApiKey } from './api-keys.queries.js';
 
 export class CreateApiKeyDto {
   /** What the key is for, e.g. "NICE audit exporter". */
@@ -71,41 +72,40 @@ export class ApiKeysService {
   ): Promise<{ apiKey: ApiKeyView; key: string }> {
     const key = `${API_KEY_PREFIX}${randomToken()}`;
     return this.transactions.run(context, async (em) => {
-      const { identifiers } = await em.insert(ApiKey, {
+      const id = await insertApiKey(em, {
         name: dto.name.trim(),
         secretHash: digest(key),
         roles: dto.roles,
         createdBy: creator.id,
       });
-      const id = identifiers[0].id as string;
       await this.audit.record(em, context, {
         action: 'api_key.created',
         entityType: 'api_key',
         entityId: id,
         details: { roles: dto.roles },
       });
-      return { apiKey: view(await em.findOneByOrFail(ApiKey, { id })), key };
+      return { apiKey: view(await findApiKeyOrFail(em, id)), key };
     });
   }
 
   async list(): Promise<ApiKeyView[]> {
-    return (await this.dataSource.manager.find(ApiKey, { order: { createdAt: 'ASC' } })).map(view);
+    return (await listApiKeys(this.dataSource.manager)).map(view);
   }
 
   /** Revoking is immediate (the guard looks the key up on every request) and cannot be undone. */
   async revoke(revoker: Principal, id: string, context: AuditContext): Promise<ApiKeyView> {
     return this.transactions.run(context, async (em) => {
-      const key = await em.findOne(ApiKey, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const key = await lockApiKey(em, id);
       if (!key) throw new NotFoundException('API key not found');
       if (key.revokedAt === null) {
-        await em.update(ApiKey, { id }, { revokedAt: () => 'now()', revokedBy: revoker.id });
+        await revokeApiKey(em, id, revoker.id);
         await this.audit.record(em, context, {
           action: 'api_key.revoked',
           entityType: 'api_key',
           entityId: id,
         });
       }
-      return view(await em.findOneByOrFail(ApiKey, { id }));
+      return view(await findApiKeyOrFail(em, id));
     });
   }
 }

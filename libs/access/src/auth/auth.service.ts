@@ -1,15 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { type EntityManager, IsNull } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
 import { applyAuditContext, type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { ValidationProblem } from '../../../observability/src/index.js';
-import { AppUser, MfaRecoveryCode, PasswordResetToken, RefreshToken } from '../entities.js';
+import type { AppUser } from '../entities.js';
 import { PasswordHasher, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-hasher.js';
 import { decrypt, deriveKey, digest, encrypt } from '../../../crypto/src/index.js';
 import { InvalidToken, TokenSigner } from './token-signer.js';
 import { acceptTotp, newRecoveryCodes, newTotpSecret, normaliseRecoveryCode, totpUri } from './totp.js';
+import { findUser, lockUser, spendOutstandingPasswordTokens } from '../users/users.queries.js';
+import {
+  countLiveRecoveryCodes,
+  findRefreshToken,
+  findUserOrFail,
+  insertRecoveryCodes,
+  insertRefreshToken,
+  lockPasswordResetToken,
+  lockRefreshToken,
+  lockUserByEmail,
+  revokeFamily,
+  revokeLiveTokens,
+  saveRefreshToken,
+  saveUser,
+  supersedeRecoveryCodes,
+  useRecoveryCode,
+} from './auth.queries.js';
 
 /** How long the password step stays valid for the TOTP step. */
 const MFA_STEP_TTL_SECONDS = 300;
@@ -74,10 +91,7 @@ export class AuthService {
 
   async passwordStep(email: string, password: string, context: AuditContext): Promise<PasswordStepResult> {
     const outcome = await this.transactions.run(context, async (em): Promise<Outcome<PasswordStepResult>> => {
-      const user = await em.findOne(AppUser, {
-        where: { email: email.trim().toLowerCase() },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const user = await lockUserByEmail(em, email.trim().toLowerCase());
       const passwordOk = await this.passwords.verify(user?.passwordHash ?? null, password);
       if (!user) {
         await this.audit.record(em, context, {
@@ -102,7 +116,7 @@ export class AuthService {
       }
       // One sign-in at a time: this challenge replaces any earlier one, and only its token completes it.
       user.mfaChallenge = randomUUID();
-      await em.save(user);
+      await saveUser(em, user);
       const { token } = await this.signer.sign(
         'mfa',
         user.id,
@@ -129,7 +143,7 @@ export class AuthService {
   async verifySecondFactor(mfaToken: string, code: string, context: AuditContext): Promise<TokenPair> {
     const { userId, challenge } = await this.mfaSubject(mfaToken, 'verify');
     const outcome = await this.transactions.run(context, async (em): Promise<Outcome<TokenPair>> => {
-      const user = await em.findOne(AppUser, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      const user = await lockUser(em, userId);
       if (!user || user.totpSecret === null || user.mfaChallenge !== challenge) {
         return { ok: false, message: 'This sign-in is over: start again with your password' };
       }
@@ -145,11 +159,9 @@ export class AuthService {
       if (step !== null) {
         method = 'totp';
         user.totpLastStep = String(step);
-      } else if (await this.useRecoveryCode(em, user.id, code)) {
+      } else if (await this.acceptRecoveryCode(em, user.id, code)) {
         method = 'recovery_code';
-        const left = await em.count(MfaRecoveryCode, {
-          where: { userId: user.id, usedAt: IsNull(), supersededAt: IsNull() },
-        });
+        const left = await countLiveRecoveryCodes(em, user.id);
         await this.audit.record(em, context, userEvent('mfa.recovery_code_used', user, { remaining: left }));
       } else {
         return this.failAttempt(em, context, user, 'wrong_code');
@@ -170,10 +182,7 @@ export class AuthService {
     const outcome = await this.transactions.run(
       context,
       async (em): Promise<Outcome<TokenPair & { recoveryCodes: string[] }>> => {
-        const user = await em.findOne(AppUser, {
-          where: { id: userId },
-          lock: { mode: 'pessimistic_write' },
-        });
+        const user = await lockUser(em, userId);
         if (
           !user ||
           user.totpPendingSecret === null ||
@@ -208,10 +217,7 @@ export class AuthService {
   async refresh(refreshToken: string, context: AuditContext): Promise<TokenPair> {
     const verified = await this.verifyOr401('refresh', refreshToken);
     const outcome = await this.transactions.run(context, async (em): Promise<Outcome<TokenPair>> => {
-      const row = await em.findOne(RefreshToken, {
-        where: { id: verified.tokenId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const row = await lockRefreshToken(em, verified.tokenId);
       if (!row || row.userId !== verified.subject || row.revokedAt !== null) {
         // A validly signed token that is no longer good: a stale client, or someone replaying a stolen one.
         await this.audit.record(em, context, {
@@ -224,7 +230,7 @@ export class AuthService {
       }
       if (row.usedAt !== null) {
         // Whoever presents a used token may be the thief: the revocation is recorded as the caller's (anonymous).
-        await this.revokeFamily(em, row.familyId, 'reuse_detected');
+        await revokeFamily(em, row.familyId, 'reuse_detected');
         await this.audit.record(em, context, {
           action: 'token.reuse_detected',
           entityType: 'app_user',
@@ -233,7 +239,7 @@ export class AuthService {
         });
         return { ok: false, message: 'Refresh token already used: every session of this sign-in is revoked' };
       }
-      const user = await em.findOneBy(AppUser, { id: row.userId });
+      const user = await findUser(em, row.userId);
       if (!user || user.disabledAt !== null || user.lockedAt !== null) {
         return { ok: false, message: 'Account disabled or locked' };
       }
@@ -243,7 +249,7 @@ export class AuthService {
       }
       await actAsUser(em, context, user.id);
       row.usedAt = new Date();
-      await em.save(row);
+      await saveRefreshToken(em, row);
       const pair = await this.issuePair(em, user.id, row.familyId, authTime);
       return { ok: true, value: pair };
     });
@@ -255,7 +261,7 @@ export class AuthService {
     const verified = await this.verifyOr401('refresh', refreshToken);
     const asUser = { ...context, actor: `user:${verified.subject}` };
     await this.transactions.run(asUser, async (em) => {
-      const row = await em.findOneBy(RefreshToken, { id: verified.tokenId });
+      const row = await findRefreshToken(em, verified.tokenId);
       if (!row || row.userId !== verified.subject) return;
       await this.endSession(em, asUser, row.userId, row.familyId);
     });
@@ -268,7 +274,7 @@ export class AuthService {
     userId: string,
     familyId: string,
   ): Promise<void> {
-    const revoked = await this.revokeFamily(em, familyId, 'logout');
+    const revoked = await revokeFamily(em, familyId, 'logout');
     if (revoked > 0) {
       await this.audit.record(em, context, {
         action: 'token.revoked',
@@ -282,10 +288,7 @@ export class AuthService {
   /** Sets a password with an administrator's one-time token; ends every session of the user. */
   async resetPassword(token: string, newPassword: string, context: AuditContext): Promise<void> {
     const outcome = await this.transactions.run(context, async (em): Promise<Outcome<void>> => {
-      const row = await em.findOne(PasswordResetToken, {
-        where: { tokenHash: digest(token) },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const row = await lockPasswordResetToken(em, digest(token));
       if (!row || row.usedAt !== null || row.expiresAt.getTime() <= Date.now()) {
         const reason = !row ? 'unknown' : row.usedAt !== null ? 'used' : 'expired';
         await this.audit.record(em, context, {
@@ -296,7 +299,7 @@ export class AuthService {
         });
         return { ok: false, message: 'token' };
       }
-      const user = await em.findOneByOrFail(AppUser, { id: row.userId });
+      const user = await findUserOrFail(em, row.userId);
       assertPasswordPolicy(newPassword, user.email, 'newPassword');
       const ctx = await actAsUser(em, context, user.id);
       user.passwordHash = await this.passwords.hash(newPassword);
@@ -304,9 +307,9 @@ export class AuthService {
       user.failedLoginCount = 0;
       user.lockedAt = null;
       user.mfaChallenge = null;
-      await em.save(user);
+      await saveUser(em, user);
       // Every other outstanding token of the user is spent too: one reset, one way in.
-      await em.update(PasswordResetToken, { userId: user.id, usedAt: IsNull() }, { usedAt: new Date() });
+      await spendOutstandingPasswordTokens(em, user.id);
       await this.revokeAllSessions(em, ctx, user.id, 'password_reset');
       await this.audit.record(em, ctx, userEvent('password.reset', user, { tokenId: row.id }));
       return { ok: true, value: undefined };
@@ -331,7 +334,7 @@ export class AuthService {
     context: AuditContext,
   ): Promise<void> {
     const outcome = await this.transactions.run(context, async (em): Promise<Outcome<void>> => {
-      const user = await em.findOne(AppUser, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      const user = await lockUser(em, userId);
       if (!user) return { ok: false, message: 'currentPassword' };
       if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
         return this.failAttempt(em, context, user, 'wrong_current_password');
@@ -341,7 +344,7 @@ export class AuthService {
       user.passwordChangedAt = new Date();
       user.failedLoginCount = 0;
       user.mfaChallenge = null;
-      await em.save(user);
+      await saveUser(em, user);
       await this.revokeAllSessions(em, context, user.id, 'password_changed', sessionId);
       await this.audit.record(em, context, userEvent('password.changed', user));
       return { ok: true, value: undefined };
@@ -381,7 +384,7 @@ export class AuthService {
     user.mfaChallenge = null;
     user.failedLoginCount = 0;
     user.lastLoginAt = new Date();
-    await em.save(user);
+    await saveUser(em, user);
     const pair = await this.issuePair(em, user.id, randomUUID(), Math.floor(Date.now() / 1000));
     await this.audit.record(em, ctx, userEvent('login.succeeded', user, { method }));
     return pair;
@@ -411,12 +414,7 @@ export class AuthService {
       Math.min(this.config.REFRESH_TOKEN_TTL_SECONDS, sessionLeft),
       { sid: familyId, auth_time: authTime },
     );
-    await em.insert(RefreshToken, {
-      id: refresh.tokenId,
-      familyId,
-      userId,
-      expiresAt: refresh.expiresAt,
-    });
+    await insertRefreshToken(em, { id: refresh.tokenId, familyId, userId, expiresAt: refresh.expiresAt });
     return {
       tokenType: 'Bearer',
       accessToken: access.token,
@@ -424,10 +422,6 @@ export class AuthService {
       refreshToken: refresh.token,
       refreshTokenExpiresAt: refresh.expiresAt.toISOString(),
     };
-  }
-
-  private revokeFamily(em: EntityManager, familyId: string, reason: string): Promise<number> {
-    return revokeLiveTokens(em, { familyId }, reason);
   }
 
   /**
@@ -459,7 +453,7 @@ export class AuthService {
     user.failedLoginCount += 1;
     const locks = user.failedLoginCount >= this.config.LOCKOUT_THRESHOLD;
     if (locks) user.lockedAt = new Date();
-    await em.save(user);
+    await saveUser(em, user);
     await this.audit.record(
       em,
       context,
@@ -475,31 +469,19 @@ export class AuthService {
     return { ok: false, message: BAD_CREDENTIALS };
   }
 
-  private async useRecoveryCode(em: EntityManager, userId: string, code: string): Promise<boolean> {
+  private async acceptRecoveryCode(em: EntityManager, userId: string, code: string): Promise<boolean> {
     const normalised = normaliseRecoveryCode(code);
     if (!/^[0-9a-z]{16}$/.test(normalised)) return false;
-    const result = await em
-      .createQueryBuilder()
-      .update(MfaRecoveryCode)
-      .set({ usedAt: () => 'now()' })
-      .where('user_id = :userId AND code_hash = :hash AND used_at IS NULL AND superseded_at IS NULL', {
-        userId,
-        hash: digest(normalised),
-      })
-      .execute();
-    return (result.affected ?? 0) === 1;
+    return useRecoveryCode(em, userId, digest(normalised));
   }
 
   async replaceRecoveryCodes(em: EntityManager, userId: string): Promise<string[]> {
-    await em.update(
-      MfaRecoveryCode,
-      { userId, usedAt: IsNull(), supersededAt: IsNull() },
-      { supersededAt: new Date() },
-    );
+    await supersedeRecoveryCodes(em, userId);
     const codes = newRecoveryCodes();
-    await em.insert(
-      MfaRecoveryCode,
-      codes.map((code) => ({ userId, codeHash: digest(normaliseRecoveryCode(code)) })),
+    await insertRecoveryCodes(
+      em,
+      userId,
+      codes.map((code) => digest(normaliseRecoveryCode(code))),
     );
     return codes;
   }
@@ -525,27 +507,6 @@ export class AuthService {
       throw error;
     }
   }
-}
-
-/** Revokes the live refresh tokens of a user or of a sign-in (family); returns how many. */
-async function revokeLiveTokens(
-  em: EntityManager,
-  owner: { userId: string; exceptSessionId?: string } | { familyId: string },
-  reason: string,
-): Promise<number> {
-  const query = em
-    .createQueryBuilder()
-    .update(RefreshToken)
-    .set({ revokedAt: () => 'now()', revokedReason: reason })
-    .where('userId' in owner ? 'user_id = :id' : 'family_id = :id', {
-      id: 'userId' in owner ? owner.userId : owner.familyId,
-    })
-    .andWhere('revoked_at IS NULL');
-  if ('userId' in owner && owner.exceptSessionId) {
-    query.andWhere('family_id <> :keep', { keep: owner.exceptSessionId });
-  }
-  const result = await query.execute();
-  return result.affected ?? 0;
 }
 
 /**

@@ -2,13 +2,13 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
-import { queryPrepared, TransactionService } from '../../../database/src/index.js';
+import { TransactionService } from '../../../database/src/index.js';
 import type { Principal } from '../principal.js';
-import type { Role } from '../roles.js';
 import { AuthService } from './auth.service.js';
 import { auditContextOf, type AuthenticatedRequest } from './request-context.js';
 import { digest } from '../../../crypto/src/index.js';
 import { InvalidToken } from './token-signer.js';
+import { findLiveApiKey, findSessionUser, recordApiKeyUse } from './auth.queries.js';
 
 /** API keys carry this prefix, so the guard tells them from JWTs and secret scanners can find leaked ones. */
 export const API_KEY_PREFIX = 'ecmo_ak_';
@@ -58,17 +58,8 @@ export class Authenticator {
     if (typeof sessionId !== 'string' || !isUuid(subject) || !isUuid(sessionId)) {
       throw new UnauthorizedException('Invalid access token');
     }
-    // Every request: a prepared statement (see queryPrepared).
-    const rows = await queryPrepared<{ role: Role; site_ids: string[]; active: boolean }>(
-      this.dataSource.manager,
-      `SELECT u.role, array(SELECT s.site_id::text FROM user_site s WHERE s.user_id = u.id ORDER BY 1) AS site_ids,
-              u.disabled_at IS NULL AND u.locked_at IS NULL
-              AND EXISTS (SELECT 1 FROM refresh_token t
-                           WHERE t.family_id = $2 AND t.user_id = u.id AND t.revoked_at IS NULL) AS active
-         FROM app_user u WHERE u.id = $1`,
-      [subject, sessionId],
-    );
-    const user = rows[0];
+    // Every request: a prepared statement (see findSessionUser).
+    const user = await findSessionUser(this.dataSource.manager, subject, sessionId);
     if (!user?.active) throw new UnauthorizedException('Session ended, or account disabled or locked');
     return {
       kind: 'user',
@@ -83,11 +74,7 @@ export class Authenticator {
 
   /** A service account's key: looked up by its digest; every use is recorded with the route it called. */
   private async apiKey(key: string, request: AuthenticatedRequest): Promise<Principal> {
-    const rows: { id: string; roles: Role[] }[] = await this.dataSource.query(
-      `SELECT id, roles FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL`,
-      [digest(key)],
-    );
-    const row = rows[0];
+    const row = await findLiveApiKey(this.dataSource.manager, digest(key));
     if (!row) throw new UnauthorizedException('Unknown or revoked API key');
     const principal: Principal = {
       kind: 'api_key',
@@ -98,7 +85,7 @@ export class Authenticator {
     };
     const context = auditContextOf(request, principal);
     await this.transactions.run(context, async (em) => {
-      await em.query(`UPDATE api_key SET last_used_at = now() WHERE id = $1`, [row.id]);
+      await recordApiKeyUse(em, row.id);
       await this.audit.record(em, context, {
         action: 'api_key.used',
         entityType: 'api_key',

@@ -4,9 +4,16 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
 import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
-import { Site } from '../entities.js';
+import type { Site } from '../entities.js';
 import { SiteScope } from '../principal.js';
 import { IsNotBlank } from '../../../observability/src/index.js';
+import {
+  findSiteInScope,
+  findSiteOrFail,
+  insertSite,
+  listSitesInScope,
+  updateSite,
+} from './sites.queries.js';
 
 /** Digits and spaces, one leading '+' (the same rule as the column's check). */
 const FOLLOW_UP_PHONE = /^\+?[0-9][0-9 ]{4,18}[0-9]$/;
@@ -84,12 +91,12 @@ export class SitesService {
   async create(dto: CreateSiteDto, context: AuditContext): Promise<SiteView> {
     try {
       return await this.transactions.run(context, async (em) => {
-        const { identifiers } = await em.insert(Site, {
+        const id = await insertSite(em, {
           code: dto.code,
           name: dto.name.trim(),
           followUpPhone: dto.followUpPhone ?? null,
         });
-        return view(await em.findOneByOrFail(Site, { id: identifiers[0].id as string }));
+        return view(await findSiteOrFail(em, id));
       });
     } catch (error) {
       if (isUniqueViolation(error))
@@ -100,12 +107,7 @@ export class SitesService {
 
   /** The sites the caller may see: their own for site roles, all for registry-wide roles. */
   async list(scope: SiteScope): Promise<SiteView[]> {
-    const where = scope.where('site.id');
-    const sites = await this.dataSource
-      .createQueryBuilder(Site, 'site')
-      .where(where.sql, where.params)
-      .orderBy('site.code')
-      .getMany();
+    const sites = await listSitesInScope(this.dataSource.manager, scope);
     return sites.map(view);
   }
 
@@ -125,19 +127,14 @@ export class SitesService {
       if (dto.name !== undefined) changes.name = dto.name.trim();
       if (dto.followUpPhone !== undefined) changes.followUpPhone = dto.followUpPhone;
       if (Object.keys(changes).length === 0) return view(site);
-      await em.update(Site, { id: site.id }, changes);
-      return view(await em.findOneByOrFail(Site, { id: site.id }));
+      await updateSite(em, site.id, changes);
+      return view(await findSiteOrFail(em, site.id));
     });
   }
 
   /** Read in the caller's transaction (when writing), so the row checked is the row changed. */
   private async findInScope(em: EntityManager, scope: SiteScope, siteId: string): Promise<Site> {
-    const where = scope.where('site.id');
-    const site = await em
-      .createQueryBuilder(Site, 'site')
-      .where('site.id = :siteId', { siteId })
-      .andWhere(where.sql, where.params)
-      .getOne();
+    const site = await findSiteInScope(em, scope, siteId);
     // Another site's row answers exactly as a missing one: its existence is not disclosed.
     if (!site) throw new NotFoundException('Site not found');
     return site;

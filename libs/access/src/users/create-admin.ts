@@ -1,8 +1,8 @@
 import { AuditService } from '../../../audit/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
 import type { DataSource } from 'typeorm';
-import { AppUser } from '../entities.js';
 import { createUserWithPasswordToken, type PasswordToken } from './password-token.js';
+import { userExistsWithEmail } from './users.queries.js';
 
 export class AdminExists extends Error {}
 
@@ -21,7 +21,7 @@ export async function createAdministrator(
   const audit = new AuditService();
   const context = { actor: 'system:cli', reason: `create-admin run by ${input.operator}` };
   return new TransactionService(dataSource).run(context, async (em) => {
-    if (await em.existsBy(AppUser, { email }))
+    if (await userExistsWithEmail(em, email))
       throw new AdminExists(`a user with e-mail ${email} already exists`);
     return createUserWithPasswordToken(
       em,

@@ -1,9 +1,14 @@
-import { IsNull, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../../../audit/src/index.js';
 import type { AuditContext } from '../../../database/src/index.js';
 import { digest, randomToken } from '../../../crypto/src/index.js';
-import { AppUser, PasswordResetToken, UserSite } from '../entities.js';
 import type { Role } from '../roles.js';
+import {
+  addUserSites,
+  insertPasswordToken,
+  insertUser,
+  spendOutstandingPasswordTokens,
+} from './users.queries.js';
 
 /** A one-time token for setting a password: given to the user out of band, shown once. */
 export interface PasswordToken {
@@ -24,10 +29,10 @@ export async function issuePasswordToken(
   ttlSeconds: number,
 ): Promise<PasswordToken> {
   // A new token supersedes any earlier one still outstanding: only the latest one handed out works.
-  await em.update(PasswordResetToken, { userId, usedAt: IsNull() }, { usedAt: new Date() });
+  await spendOutstandingPasswordTokens(em, userId);
   const token = randomToken();
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-  const { identifiers } = await em.insert(PasswordResetToken, {
+  const tokenId = await insertPasswordToken(em, {
     userId,
     tokenHash: digest(token),
     issuedBy: context.actor,
@@ -37,7 +42,7 @@ export async function issuePasswordToken(
     action: 'password_reset.issued',
     entityType: 'app_user',
     entityId: userId,
-    details: { purpose, tokenId: identifiers[0].id as string, expiresAt: expiresAt.toISOString() },
+    details: { purpose, tokenId, expiresAt: expiresAt.toISOString() },
   });
   return { token, expiresAt: expiresAt.toISOString() };
 }
@@ -54,18 +59,12 @@ export async function createUserWithPasswordToken(
   input: { email: string; displayName: string; role: Role; siteIds: readonly string[]; via?: string },
   ttlSeconds: number,
 ): Promise<{ userId: string; passwordSetup: PasswordToken }> {
-  const { identifiers } = await em.insert(AppUser, {
+  const userId = await insertUser(em, {
     email: input.email.trim().toLowerCase(),
     displayName: input.displayName.trim(),
     role: input.role,
   });
-  const userId = identifiers[0].id as string;
-  if (input.siteIds.length > 0) {
-    await em.insert(
-      UserSite,
-      input.siteIds.map((siteId) => ({ userId, siteId })),
-    );
-  }
+  if (input.siteIds.length > 0) await addUserSites(em, userId, input.siteIds);
   await audit.record(em, context, {
     action: 'user.created',
     entityType: 'app_user',

@@ -2,16 +2,31 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ArrayUnique, IsArray, IsEmail, IsIn, IsString, IsUUID, Length } from 'class-validator';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
 import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
 import { IsNotBlank, IsOptionalNotNull, ValidationProblem } from '../../../observability/src/index.js';
 import { AuthService } from '../auth/auth.service.js';
-import { AppUser, Site, UserSite } from '../entities.js';
+import type { AppUser } from '../entities.js';
 import { createUserWithPasswordToken, issuePasswordToken, type PasswordToken } from './password-token.js';
 import type { Principal } from '../principal.js';
 import { isSiteRole, ROLES, type Role } from '../roles.js';
+import {
+  addUserSites,
+  findSites,
+  findUser,
+  findUserSites,
+  forgetAuthenticator,
+  listUsers,
+  listUserSites,
+  lockUser,
+  removeUserSites,
+  retireRecoveryCodes,
+  setDisabledAt,
+  unlockUser,
+  updateNameAndRole,
+} from './users.queries.js';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
@@ -123,9 +138,9 @@ export class UsersService {
   }
 
   async list(): Promise<UserView[]> {
-    const users = await this.dataSource.manager.find(AppUser, { order: { email: 'ASC' } });
+    const users = await listUsers(this.dataSource.manager);
     const sitesOf = new Map<string, string[]>();
-    for (const { userId, siteId } of await this.dataSource.manager.find(UserSite)) {
+    for (const { userId, siteId } of await listUserSites(this.dataSource.manager)) {
       sitesOf.set(userId, [...(sitesOf.get(userId) ?? []), siteId]);
     }
     return users.map((u) => toView(u, sitesOf.get(u.id) ?? []));
@@ -143,8 +158,8 @@ export class UsersService {
     context: AuditContext,
   ): Promise<UserView> {
     return this.transactions.run(context, async (em) => {
-      const user = await this.lockUser(em, userId);
-      const current = (await em.findBy(UserSite, { userId })).map((s) => s.siteId);
+      const user = await this.lockExisting(em, userId);
+      const current = (await findUserSites(em, userId)).map((s) => s.siteId);
       const role = dto.role ?? user.role;
       const siteIds = dto.siteIds ?? (dto.role && !isSiteRole(dto.role) ? [] : current);
       if (dto.role !== undefined && dto.role !== user.role && actor.id === userId) {
@@ -162,15 +177,11 @@ export class UsersService {
         });
         user.role = role;
       }
-      await em.update(AppUser, { id: userId }, { displayName: user.displayName, role });
+      await updateNameAndRole(em, userId, { displayName: user.displayName, role });
       const removed = current.filter((s) => !siteIds.includes(s));
       const added = siteIds.filter((s) => !current.includes(s));
-      if (removed.length > 0) await em.delete(UserSite, { userId, siteId: In(removed) });
-      if (added.length > 0)
-        await em.insert(
-          UserSite,
-          added.map((siteId) => ({ userId, siteId })),
-        );
+      if (removed.length > 0) await removeUserSites(em, userId, removed);
+      if (added.length > 0) await addUserSites(em, userId, added);
       if (removed.length > 0 || added.length > 0) {
         await this.audit.record(em, context, {
           action: 'user.sites_changed',
@@ -192,13 +203,9 @@ export class UsersService {
   ): Promise<UserView> {
     if (disabled && actor.id === userId) throw new ConflictException('You cannot disable your own account');
     return this.transactions.run(context, async (em) => {
-      const user = await this.lockUser(em, userId);
+      const user = await this.lockExisting(em, userId);
       if ((user.disabledAt !== null) !== disabled) {
-        await em.update(
-          AppUser,
-          { id: userId },
-          { disabledAt: disabled ? new Date() : null, mfaChallenge: null },
-        );
+        await setDisabledAt(em, userId, disabled ? new Date() : null);
         await this.audit.record(em, context, {
           action: disabled ? 'user.disabled' : 'user.enabled',
           entityType: 'app_user',
@@ -212,9 +219,9 @@ export class UsersService {
 
   async unlock(userId: string, context: AuditContext): Promise<UserView> {
     return this.transactions.run(context, async (em) => {
-      const user = await this.lockUser(em, userId);
+      const user = await this.lockExisting(em, userId);
       if (user.lockedAt !== null || user.failedLoginCount > 0) {
-        await em.update(AppUser, { id: userId }, { lockedAt: null, failedLoginCount: 0 });
+        await unlockUser(em, userId);
         await this.audit.record(em, context, {
           action: 'account.unlocked',
           entityType: 'app_user',
@@ -228,7 +235,7 @@ export class UsersService {
   /** A one-time password reset token, for a user who forgot theirs (passed on by the administrator). */
   async issuePasswordReset(userId: string, context: AuditContext): Promise<PasswordToken> {
     return this.transactions.run(context, async (em) => {
-      const user = await this.lockUser(em, userId);
+      const user = await this.lockExisting(em, userId);
       return this.issueToken(em, context, user.id, 'password_reset');
     });
   }
@@ -236,22 +243,9 @@ export class UsersService {
   /** For a lost authenticator: the next sign-in enrols again; sessions and recovery codes end now. */
   async resetMfa(userId: string, context: AuditContext): Promise<UserView> {
     return this.transactions.run(context, async (em) => {
-      await this.lockUser(em, userId);
-      await em.update(
-        AppUser,
-        { id: userId },
-        {
-          totpSecret: null,
-          totpPendingSecret: null,
-          totpEnrolledAt: null,
-          totpLastStep: null,
-          mfaChallenge: null,
-        },
-      );
-      await em.query(
-        `UPDATE mfa_recovery_code SET superseded_at = now() WHERE user_id = $1 AND used_at IS NULL AND superseded_at IS NULL`,
-        [userId],
-      );
+      await this.lockExisting(em, userId);
+      await forgetAuthenticator(em, userId);
+      await retireRecoveryCodes(em, userId);
       await this.auth.revokeAllSessions(em, context, userId, 'mfa_reset');
       await this.audit.record(em, context, { action: 'mfa.reset', entityType: 'app_user', entityId: userId });
       return this.view(em, userId);
@@ -274,16 +268,16 @@ export class UsersService {
     );
   }
 
-  private async lockUser(em: EntityManager, userId: string): Promise<AppUser> {
-    const user = await em.findOne(AppUser, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+  private async lockExisting(em: EntityManager, userId: string): Promise<AppUser> {
+    const user = await lockUser(em, userId);
     if (!user) throw new NotFoundException('User not found');
     return user;
   }
 
   private async view(em: EntityManager, userId: string): Promise<UserView> {
-    const user = await em.findOneBy(AppUser, { id: userId });
+    const user = await findUser(em, userId);
     if (!user) throw new NotFoundException('User not found');
-    const sites = await em.findBy(UserSite, { userId });
+    const sites = await findUserSites(em, userId);
     return toView(
       user,
       sites.map((s) => s.siteId),
@@ -323,7 +317,7 @@ function assertRoleSites(role: Role, siteIds: readonly string[]): void {
 
 async function assertSitesExist(em: EntityManager, siteIds: readonly string[]): Promise<void> {
   if (siteIds.length === 0) return;
-  const found = await em.findBy(Site, { id: In([...siteIds]) });
+  const found = await findSites(em, siteIds);
   const missing = siteIds.filter((id) => !found.some((s) => s.id === id));
   if (missing.length > 0) {
     throw new ValidationProblem([{ field: 'siteIds', reason: `names unknown sites: ${missing.join(', ')}` }]);
