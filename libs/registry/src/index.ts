@@ -14,7 +14,8 @@ export {
   type SharedRead,
   type SettledChange,
 } from './patients/extensions.js';
-export { findPatient, loadRecords, PatientChanges } from './patients/patient-changes.js';
+export { PatientChanges } from './patients/patient-changes.js';
+export { findPatient, loadRecords } from './patients/patients.queries.js';
 export type { ExtensionRecordKind, PatientRecords, WrittenKind } from './patients/patient-records.js';
 export type { ExpectedFields } from './rules/completeness.js';
 export { deathInstant } from './rules/timeline.js';

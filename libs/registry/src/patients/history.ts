@@ -3,10 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { displayNames, type SiteScope } from '../../../access/src/index.js';
 import { auditTrailOf, type AuditTrailRow } from '../../../audit/src/index.js';
-import { findPatient } from './patient-changes.js';
-
-/** The clinical tables whose rows belong to a patient through `patient_id`. */
-const RECORD_TABLES = ['consent_event', 'index_operation', 'ecmo_run', 'complication', 'hospital_outcome'];
+import { findPatient, recordIdsOf } from './patients.queries.js';
 
 /** How the audit trail names a signed-in user as the actor: `user:<uuid>`. */
 const USER_ACTOR = 'user:';
@@ -73,12 +70,7 @@ export class PatientHistory {
 
   async of(scope: SiteScope, patientId: string): Promise<HistoryEntry[]> {
     const patient = await findPatient(this.dataSource.manager, scope, patientId);
-    const records = await this.dataSource.query<Array<{ entity_type: string; id: string }>>(
-      RECORD_TABLES.map(
-        (t) => `SELECT '${t}' AS entity_type, id::text AS id FROM ${t} WHERE patient_id = $1`,
-      ).join(' UNION ALL '),
-      [patient.id],
-    );
+    const records = await recordIdsOf(this.dataSource.manager, patient.id);
     const em = this.dataSource.manager;
     const rows = await auditTrailOf(em, [
       { entityType: 'patient', entityId: patient.id },

@@ -1,28 +1,21 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
-import {
-  type AuditContext,
-  EntityRows,
-  queryPrepared,
-  TransactionService,
-} from '../../../database/src/index.js';
+import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { missingReasonProblems, type ExpectedFields, type RecordKind } from '../rules/completeness.js';
 import { ageInYears, eligibilityFailures, type EligibilityFacts } from '../rules/eligibility.js';
 import { datedAfterWithdrawal, timelineProblems } from '../rules/timeline.js';
 import { ValueSets } from '../value-sets/value-sets.js';
-import {
-  Complication,
-  EcmoRun,
-  HospitalOutcome,
-  IndexOperation,
-  Patient,
-  type MissingReasons,
-} from './entities.js';
-import { hydrateShared, PatientExtensions, SharedReads, type SharedRead } from './extensions.js';
+import type { EcmoRun, IndexOperation, MissingReasons, Patient } from './entities.js';
+import { PatientExtensions, SharedReads } from './extensions.js';
 import { PatientIdentities } from './patient-identities.js';
 import type { PatientRecords, WrittenKind } from './patient-records.js';
+import { currentPatient, loadRecords, lockPatient, setDerivedEligibility } from './patients.queries.js';
+
+// Moved to patients.queries.ts with the rest of the patient's SQL; still answered here for the files that
+// import them from this one.
+export { findPatient, loadRecords, lockPatient } from './patients.queries.js';
 
 /** Maps an eligibility fact to the request field a nurse corrects. */
 const ELIGIBILITY_FIELDS: Record<keyof EligibilityFacts, string> = {
@@ -223,7 +216,7 @@ export class PatientChanges {
     // derived columns still hold.
     if (wrote && !ELIGIBILITY_RECORDS.has(wrote)) return records;
     // A change of one kind of record leaves the patient row as it was locked (changeRecord's contract).
-    const current = wrote ? patient : await em.findOneByOrFail(Patient, { id: patient.id });
+    const current = wrote ? patient : await currentPatient(em, patient.id);
     // A decline in this change destroyed the identity: the patient is counted, no longer assessed.
     if (current.countingOnlySince) return records;
     const run = indexRun(records.runs);
@@ -244,7 +237,7 @@ export class PatientChanges {
       age !== current.ageAtEcmoStart
     ) {
       // Derived columns: no version bump, the nurse's ETag stays valid for what she changed.
-      await em.update(Patient, { id: patient.id }, { eligibilityFailures: failures, ageAtEcmoStart: age });
+      await setDerivedEligibility(em, patient.id, failures, age);
     }
     return records;
   }
@@ -264,94 +257,5 @@ export function eligibilityFactsOf(
     startedFor: run.startedFor as EligibilityFacts['startedFor'],
     operationDate: operation.operationDate,
     mdtDecisionAt: patient.mdtDecisionAt,
-  };
-}
-
-/**
- * The patient row in the caller's scope, locked for the transaction; another site's patient answers as a
- * missing one (404): its existence is not disclosed.
- */
-export function lockPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
-  return patientInScope(em, scope, patientId, ' FOR UPDATE');
-}
-
-export function findPatient(em: EntityManager, scope: SiteScope, patientId: string): Promise<Patient> {
-  return patientInScope(em, scope, patientId, '');
-}
-
-/** Hand-written (EntityRows): every request about a patient starts here. */
-async function patientInScope(
-  em: EntityManager,
-  scope: SiteScope,
-  patientId: string,
-  lock: '' | ' FOR UPDATE',
-): Promise<Patient> {
-  const rows = EntityRows.of(em, Patient);
-  const where = scope.whereAt('site_id', 2);
-  const [patient] = await rows.query(
-    em,
-    `SELECT ${rows.select()} FROM ${rows.table} WHERE id = $1 AND ${where.sql}${lock}`,
-    [patientId, ...where.params],
-  );
-  if (!patient) throw new NotFoundException('Patient not found');
-  return patient;
-}
-
-/**
- * A patient's live records in one round trip: the rules run on every change, and four statements cost it
- * more than the one (issue 7: the write benchmark). Each table's rows come back as JSON, hydrated as
- * TypeORM's finds hydrate them (`EntityRows.fromJson`); the orders are those the rules expect. `shared`:
- * the hooks' shared reads, made in the same statement and seeded into `reads`.
- */
-const liveRecordsSql = (complications: string) => `
-  SELECT
-    (SELECT row_to_json(o) FROM index_operation o WHERE o.patient_id = $1 AND o.voided_at IS NULL LIMIT 1)
-      AS operation,
-    (SELECT coalesce(json_agg(r ORDER BY r.started_at, r.id), '[]') FROM ecmo_run r
-      WHERE r.patient_id = $1 AND r.voided_at IS NULL) AS runs,
-    (SELECT coalesce(json_agg(c ORDER BY c.onset_at, c.id), '[]') FROM complication c
-      WHERE c.patient_id = $1 AND c.voided_at IS NULL${complications}) AS complications,
-    (SELECT row_to_json(h) FROM hospital_outcome h WHERE h.patient_id = $1 AND h.voided_at IS NULL LIMIT 1)
-      AS outcome`;
-const LIVE_RECORDS_SQL = liveRecordsSql('');
-/** The same, with only the complication `$2` (see `settle`). */
-const LIVE_RECORDS_ONE_COMPLICATION_SQL = liveRecordsSql(' AND c.id = $2');
-
-type Json = Record<string, unknown>;
-
-export async function loadRecords(
-  em: EntityManager,
-  patientId: string,
-  shared?: {
-    readonly wanted: readonly SharedRead[];
-    readonly reads: SharedReads;
-    /** Only this one of the patient's complications (see `settle`). */
-    readonly complication?: string;
-  },
-): Promise<PatientRecords> {
-  const wanted = shared?.wanted ?? [];
-  const only = shared?.complication;
-  const text =
-    (only === undefined ? LIVE_RECORDS_SQL : LIVE_RECORDS_ONE_COMPLICATION_SQL) +
-    wanted.map((read, i) => `,\n    (${read.json}) AS shared_${i}`).join('');
-  const [row] = await queryPrepared<{
-    operation: Json | null;
-    runs: Json[];
-    complications: Json[];
-    outcome: Json | null;
-    [shared: `shared_${number}`]: Json[];
-  }>(em, text, only === undefined ? [patientId] : [patientId, only]);
-  wanted.forEach((read, i) =>
-    shared?.reads.seed(read, patientId, hydrateShared(em, read, row[`shared_${i}`])),
-  );
-  const operation = EntityRows.of(em, IndexOperation);
-  const runs = EntityRows.of(em, EcmoRun);
-  const complications = EntityRows.of(em, Complication);
-  const outcome = EntityRows.of(em, HospitalOutcome);
-  return {
-    operation: row.operation ? operation.fromJson(row.operation) : null,
-    runs: row.runs.map((r) => runs.fromJson(r)),
-    complications: row.complications.map((c) => complications.fromJson(c)),
-    outcome: row.outcome ? outcome.fromJson(row.outcome) : null,
   };
 }

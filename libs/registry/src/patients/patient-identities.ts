@@ -2,10 +2,26 @@ import { ConflictException, GoneException, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { AppConfig } from '../../../config/src/index.js';
-import { type AuditContext, queryPrepared } from '../../../database/src/index.js';
+import type { AuditContext } from '../../../database/src/index.js';
 import { IdentityKeyring } from '../identity/identity-keyring.js';
 import { normaliseNhsNumber } from '../rules/nhs-number.js';
-import { PatientIdentity, PatientKey } from './entities.js';
+import type { PatientIdentity } from './entities.js';
+import {
+  deleteKey,
+  existingKeyOf,
+  insertPatientIdentity,
+  insertPatientKey,
+  keyByNhsNumberHash,
+  keyOf,
+  keysToRotate,
+  patientsByNameDobHash,
+  patientsByNhsNumberHash,
+  replaceSealedIdentity,
+  rewrapKey,
+  sealedDateOfBirth,
+  sealedIdentityOf,
+  setLookupHashes,
+} from './identities.queries.js';
 import { assertUpdated } from './versioning.js';
 
 /** A patient's identifiers in clear: only ever in memory, on their way to a logged read or a reminder. */
@@ -87,7 +103,7 @@ export class PatientIdentities {
    * patient is not disclosed). The unique index on the hash closes the race between two enrolments.
    */
   async assertNewNhsNumber(em: EntityManager, nhsNumber: string, patientId?: string): Promise<void> {
-    const existing = await em.findOneBy(PatientKey, { nhsNumberHash: this.nhsNumberHash(nhsNumber) });
+    const existing = await keyByNhsNumberHash(em, this.nhsNumberHash(nhsNumber));
     if (existing && existing.patientId !== patientId) throw duplicateNhsNumber();
   }
 
@@ -100,14 +116,14 @@ export class PatientIdentities {
     await this.assertNewNhsNumber(em, identity.nhsNumber);
     const dataKey = this.keyring.newDataKey();
     const wrapped = this.keyring.wrap(dataKey, patientId);
-    await em.insert(PatientKey, {
+    await insertPatientKey(em, {
       patientId,
       keyId: wrapped.keyId,
       wrappedKey: wrapped.wrapped,
       nhsNumberHash: this.nhsNumberHash(identity.nhsNumber),
       nameDobHash: this.nameDobHash(identity.familyName, identity.dateOfBirth),
     });
-    await em.insert(PatientIdentity, {
+    await insertPatientIdentity(em, {
       id: patientId,
       ...this.sealAll(dataKey, patientId, identity),
       reminderChannel: identity.reminderChannel,
@@ -126,14 +142,7 @@ export class PatientIdentities {
    * not an identifier read): one field opened rather than the whole identity, on every clinical write.
    */
   async dateOfBirth(em: EntityManager, patientId: string): Promise<string> {
-    // One round trip for the key and the sealed field (a correction of an operation or a run pays it).
-    const [row] = await queryPrepared<{ key_id: string; wrapped_key: string; date_of_birth: string }>(
-      em,
-      `SELECT k.key_id, k.wrapped_key, i.date_of_birth
-         FROM patient_key k JOIN patient_identity i ON i.id = k.patient_id
-        WHERE k.patient_id = $1`,
-      [patientId],
-    );
+    const row = await sealedDateOfBirth(em, patientId);
     if (!row) throw new IdentityDestroyed();
     const dataKey = this.keyring.unwrap({ keyId: row.key_id, wrapped: row.wrapped_key }, patientId);
     return this.keyring.open(dataKey, patientId, 'dateOfBirth', row.date_of_birth);
@@ -141,8 +150,8 @@ export class PatientIdentities {
 
   /** The identity in clear, with its version; 410 once destroyed. The caller logs the read. */
   async read(em: EntityManager, patientId: string): Promise<{ identity: Identity; version: number }> {
-    const key = await em.findOneBy(PatientKey, { patientId });
-    const row = await em.findOneBy(PatientIdentity, { id: patientId });
+    const key = await keyOf(em, patientId);
+    const row = await sealedIdentityOf(em, patientId);
     if (!key || !row) throw new IdentityDestroyed();
     const dataKey = this.keyring.unwrap({ keyId: key.keyId, wrapped: key.wrappedKey }, patientId);
     const open = (field: SealedField, sealed: string | null): string | null =>
@@ -168,33 +177,22 @@ export class PatientIdentities {
    */
   async replace(em: EntityManager, patientId: string, version: number, next: Identity): Promise<void> {
     await this.assertNewNhsNumber(em, next.nhsNumber, patientId);
-    const key = await em.findOneByOrFail(PatientKey, { patientId });
+    const key = await existingKeyOf(em, patientId);
     const dataKey = this.keyring.unwrap({ keyId: key.keyId, wrapped: key.wrappedKey }, patientId);
-    await em.update(
-      PatientKey,
-      { patientId },
-      {
-        nhsNumberHash: this.nhsNumberHash(next.nhsNumber),
-        nameDobHash: this.nameDobHash(next.familyName, next.dateOfBirth),
-      },
-    );
-    const result = await em
-      .createQueryBuilder()
-      .update(PatientIdentity)
-      .set({
-        ...this.sealAll(dataKey, patientId, next),
-        reminderChannel: next.reminderChannel,
-        version: () => 'version + 1',
-      })
-      .where('id = :patientId AND version = :version', { patientId, version })
-      .execute();
-    assertUpdated('Identity', result.affected);
+    await setLookupHashes(em, patientId, {
+      nhsNumberHash: this.nhsNumberHash(next.nhsNumber),
+      nameDobHash: this.nameDobHash(next.familyName, next.dateOfBirth),
+    });
+    const affected = await replaceSealedIdentity(em, patientId, version, {
+      ...this.sealAll(dataKey, patientId, next),
+      reminderChannel: next.reminderChannel,
+    });
+    assertUpdated('Identity', affected);
   }
 
   /** Patients whose keyed NHS number hash matches (0 or 1). */
   async findByNhsNumber(em: EntityManager, nhsNumber: string): Promise<string[]> {
-    const keys = await em.findBy(PatientKey, { nhsNumberHash: this.nhsNumberHash(nhsNumber) });
-    return keys.map((k) => k.patientId);
+    return patientsByNhsNumberHash(em, this.nhsNumberHash(nhsNumber));
   }
 
   async findByNameAndDateOfBirth(
@@ -202,8 +200,7 @@ export class PatientIdentities {
     familyName: string,
     dateOfBirth: string,
   ): Promise<string[]> {
-    const keys = await em.findBy(PatientKey, { nameDobHash: this.nameDobHash(familyName, dateOfBirth) });
-    return keys.map((k) => k.patientId);
+    return patientsByNameDobHash(em, this.nameDobHash(familyName, dateOfBirth));
   }
 
   /**
@@ -212,9 +209,9 @@ export class PatientIdentities {
    * under which key id, nothing more.
    */
   async destroy(em: EntityManager, context: AuditContext, patientId: string): Promise<void> {
-    const key = await em.findOneBy(PatientKey, { patientId });
+    const key = await keyOf(em, patientId);
     if (!key) return;
-    await em.delete(PatientKey, { patientId });
+    await deleteKey(em, patientId);
     await this.audit.record(em, context, {
       action: 'patient_key.destroyed',
       entityType: 'patient_key',
@@ -236,21 +233,14 @@ export class PatientIdentities {
     let total = 0;
     for (;;) {
       const done = await run(async (em) => {
-        const keys = await em
-          .createQueryBuilder(PatientKey, 'k')
-          .where('k.key_id <> :current', { current: this.keyring.currentKeyId })
-          .orderBy('k.patient_id')
-          .limit(batchSize)
-          .setLock('pessimistic_write')
-          .setOnLocked('skip_locked')
-          .getMany();
+        const keys = await keysToRotate(em, this.keyring.currentKeyId, batchSize);
         for (const key of keys) {
           const next = this.keyring.rewrap({ keyId: key.keyId, wrapped: key.wrappedKey }, key.patientId);
-          await em.update(
-            PatientKey,
-            { patientId: key.patientId },
-            { keyId: next.keyId, wrappedKey: next.wrapped, rotatedAt: new Date() },
-          );
+          await rewrapKey(em, key.patientId, {
+            keyId: next.keyId,
+            wrappedKey: next.wrapped,
+            rotatedAt: new Date(),
+          });
           await this.audit.record(em, context, {
             action: 'patient_key.rotated',
             entityType: 'patient_key',

@@ -1,11 +1,10 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { findSite, IdentifierReadLog, lockSite, SiteScope } from '../../../access/src/index.js';
 import {
   type AuditContext,
-  EntityRows,
   isUniqueViolation,
   nextNumber,
   TransactionService,
@@ -23,18 +22,23 @@ import {
   reasonsOf,
   type TransferDto,
 } from './dto.js';
-import { Complication, ConsentEvent, EcmoRun, HospitalOutcome, IndexOperation, Patient } from './entities.js';
-import {
-  eligibilityFactsOf,
-  eligibilityFieldOf,
-  findPatient,
-  loadRecords,
-  lockPatient,
-  PatientChanges,
-} from './patient-changes.js';
+import type { Patient } from './entities.js';
+import { eligibilityFactsOf, eligibilityFieldOf, PatientChanges } from './patient-changes.js';
 import type { PatientRecords } from './patient-records.js';
 import { PatientExtensions } from './extensions.js';
 import { PatientIdentities, type Identity } from './patient-identities.js';
+import {
+  correctPatientFields,
+  everyRecordOf,
+  findPatient,
+  insertPatient,
+  loadRecords,
+  lockPatient,
+  movePatient,
+  patientList,
+  patientsInScope,
+} from './patients.queries.js';
+import { insertConsentEvent, insertEcmoRun, insertIndexOperation } from './records.queries.js';
 import { consentEventProblems, OPERATION } from './records.service.js';
 import { RUN_CODES, OPERATION_CODES, consentFields, runFields, operationFields } from './record-fields.js';
 import {
@@ -153,7 +157,7 @@ export class PatientsService {
         });
         const registryId = `${site.code}-${String(next).padStart(4, '0')}`;
         const status = consentStatus([consent]);
-        const inserted = await em.insert(Patient, {
+        const patientId = await insertPatient(em, {
           siteId,
           enrolmentSiteId: siteId,
           registryNumber: next,
@@ -168,16 +172,15 @@ export class PatientsService {
           missing: {},
           version: 1,
         });
-        const patientId = inserted.identifiers[0].id as string;
         await this.identities.create(em, context, patientId, identityOf(dto.identity));
-        await em.insert(IndexOperation, {
+        await insertIndexOperation(em, {
           patientId,
           ...operation,
           missing: reasonsOf(dto.operation.missing),
           version: 1,
         });
-        await em.insert(EcmoRun, { patientId, ...run, missing: reasonsOf(dto.ecmoRun.missing), version: 1 });
-        await em.insert(ConsentEvent, { patientId, ...consent, missing: {}, version: 1 });
+        await insertEcmoRun(em, { patientId, ...run, missing: reasonsOf(dto.ecmoRun.missing), version: 1 });
+        await insertConsentEvent(em, { patientId, ...consent, missing: {}, version: 1 });
         await this.extensions.afterChange(em, patientId, await loadRecords(em, patientId));
         return { id: patientId, registryId };
       });
@@ -192,15 +195,7 @@ export class PatientsService {
 
   /** Patients in scope, by registry ID order (keyset paging), optionally one exact registry ID. */
   async list(scope: SiteScope, query: PatientListQuery): Promise<PatientListItem[]> {
-    const where = scope.where('patient.site_id');
-    const qb = this.dataSource
-      .createQueryBuilder(Patient, 'patient')
-      .where(where.sql, where.params)
-      .orderBy('patient.registry_id')
-      .limit(query.limit ?? 50);
-    if (query.registryId) qb.andWhere('patient.registry_id = :registryId', { registryId: query.registryId });
-    if (query.after) qb.andWhere('patient.registry_id > :after', { after: query.after });
-    return (await qb.getMany()).map(listItem);
+    return (await patientList(this.dataSource.manager, scope, query)).map(listItem);
   }
 
   /**
@@ -223,16 +218,7 @@ export class PatientsService {
       const ids = dto.nhsNumber
         ? await this.identities.findByNhsNumber(em, dto.nhsNumber)
         : await this.identities.findByNameAndDateOfBirth(em, dto.familyName!, dto.dateOfBirth!);
-      const where = scope.where('patient.site_id');
-      const found =
-        ids.length === 0
-          ? []
-          : await em
-              .createQueryBuilder(Patient, 'patient')
-              .where('patient.id = ANY(:ids)', { ids })
-              .andWhere(where.sql, where.params)
-              .orderBy('patient.registry_id')
-              .getMany();
+      const found = ids.length === 0 ? [] : await patientsInScope(em, scope, ids);
       const fields = dto.nhsNumber ? ['nhsNumber'] : ['familyName', 'dateOfBirth'];
       await this.audit.record(em, context, {
         action: 'patient.search',
@@ -262,16 +248,7 @@ export class PatientsService {
     const site = await findSite(em, patient.siteId);
     if (!site) throw new NotFoundException('Site not found');
     // Every record once, voided ones included (they stay visible, marked); the rules read the live ones.
-    // Hand-written (EntityRows): the summary is the registry's most frequent read.
-    const of = <E extends ObjectLiteral>(target: EntityTarget<E>, order: string) =>
-      EntityRows.of(em, target).by(em, 'patient_id', patientId, order);
-    const all = {
-      operations: await of(IndexOperation, 'created_at, id'),
-      runs: await of(EcmoRun, 'started_at, id'),
-      consent: await of(ConsentEvent, 'occurred_at, created_at, id'),
-      complications: await of(Complication, 'onset_at, id'),
-      outcomes: await of(HospitalOutcome, 'created_at, id'),
-    };
+    const all = await everyRecordOf(em, patientId);
     const live = <T extends { voidedAt: Date | null }>(rows: T[]): T[] => rows.filter((r) => !r.voidedAt);
     const records: PatientRecords = {
       operation: live(all.operations)[0] ?? null,
@@ -364,13 +341,8 @@ export class PatientsService {
         set.mdtDecisionAt = dto.mdtDecision ? new Date(dto.mdtDecision.decidedAt) : null;
         set.mdtDecisionBy = dto.mdtDecision?.decidedBy ?? null;
       }
-      const result = await em
-        .createQueryBuilder()
-        .update(Patient)
-        .set({ ...set, version: () => 'version + 1' })
-        .where('id = :id AND version = :version', { id: patient.id, version })
-        .execute();
-      if (result.affected !== 1) assertStaleFree('Patient', patient.version, version);
+      const affected = await correctPatientFields(em, patient.id, version, set);
+      if (affected !== 1) assertStaleFree('Patient', patient.version, version);
     });
     return this.summary(scope, patientId);
   }
@@ -391,12 +363,7 @@ export class PatientsService {
           { field: 'siteId', reason: 'is the patient’s current site' },
         ]);
       }
-      await em
-        .createQueryBuilder()
-        .update(Patient)
-        .set({ siteId: site.id, version: () => 'version + 1' })
-        .where('id = :id', { id: patient.id })
-        .execute();
+      await movePatient(em, patient.id, site.id);
       await this.audit.record(em, audited, {
         action: 'patient.transferred',
         entityType: 'patient',

@@ -1,13 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager, type EntityTarget, IsNull } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
-import {
-  type AuditContext,
-  EntityRows,
-  isForeignKeyViolation,
-  isUniqueViolation,
-} from '../../../database/src/index.js';
+import { type AuditContext, isForeignKeyViolation, isUniqueViolation } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { mergeMissing, type ExpectedFields, type RecordKind } from '../rules/completeness.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
@@ -19,13 +14,13 @@ import {
   EcmoRun,
   HospitalOutcome,
   IndexOperation,
-  Patient,
   type ClinicalRecord,
   type MissingReasons,
 } from './entities.js';
-import { findPatient, PatientChanges } from './patient-changes.js';
+import { PatientChanges } from './patient-changes.js';
 import type { PatientRecords, WrittenKind } from './patient-records.js';
 import { PatientIdentities } from './patient-identities.js';
+import { findPatient, setConsentState } from './patients.queries.js';
 import {
   complicationFields,
   COMPLICATION_CODES,
@@ -38,6 +33,15 @@ import {
   runFields,
   RUN_CODES,
 } from './record-fields.js';
+import {
+  correctRecord,
+  insertConsentEvent,
+  insertRecord,
+  liveComplicationsOnRun,
+  liveConsentEvents,
+  recordOf,
+  voidRecord,
+} from './records.queries.js';
 import { assertUpdated } from './versioning.js';
 import { complicationView, consentEventView, operationView, outcomeView, runView } from './views.js';
 
@@ -200,10 +204,7 @@ export class ClinicalRecordsService {
         context,
         async (em, patient) => {
           this.changes.assertCollectable(patient, datesOf(fields));
-          const [id] = await EntityRows.of(em, spec.entity).insert(em, [
-            { ...fields, patientId, missing, version: 1 },
-          ]);
-          return id;
+          return insertRecord(em, spec.entity, { ...fields, patientId, missing, version: 1 });
         },
         (id, records) => ({ id, settled: settledRecord(spec, records, id) }),
         (id) => id,
@@ -241,13 +242,11 @@ export class ClinicalRecordsService {
           const nextMissing = mergeMissing(current.missing, fields, missing);
           this.check(spec, { ...current, ...fields }, nextMissing);
           this.changes.assertCollectable(patient, datesOf(fields));
-          const result = await em
-            .createQueryBuilder()
-            .update(spec.entity)
-            .set({ ...fields, missing: nextMissing, version: () => 'version + 1' } as never)
-            .where('id = :id AND version = :version', { id, version })
-            .execute();
-          assertUpdated(spec.title, result.affected);
+          const affected = await correctRecord(em, spec.entity, id, version, {
+            ...fields,
+            missing: nextMissing,
+          });
+          assertUpdated(spec.title, affected);
         },
         (_, records) => settledRecord(spec, records, id),
         () => id,
@@ -272,20 +271,14 @@ export class ClinicalRecordsService {
       const current = await this.find(em, spec, patientId, id);
       if (current.voidedAt) throw new ConflictException(`${spec.title} is already voided`);
       if (spec.entity === EcmoRun) {
-        const on = await em.countBy(Complication, { ecmoRunId: id, voidedAt: IsNull() });
+        const on = await liveComplicationsOnRun(em, id);
         if (on > 0) {
           throw new ConflictException(
             `${on} complication(s) are recorded on this ECMO run: void or move them first`,
           );
         }
       }
-      const result = await em
-        .createQueryBuilder()
-        .update(spec.entity)
-        .set({ voidedAt: () => 'now()', voidReason: reason, version: () => 'version + 1' } as never)
-        .where('id = :id AND version = :version', { id, version })
-        .execute();
-      assertUpdated(spec.title, result.affected);
+      assertUpdated(spec.title, await voidRecord(em, spec.entity, id, version, reason));
     });
     return spec.view(await this.find(this.dataSource.manager, spec, patientId, id));
   }
@@ -300,10 +293,7 @@ export class ClinicalRecordsService {
     if (problems.length > 0) throw new RuleProblem('The consent event breaks the registry’s rules', problems);
     const facts = consentFields(dto);
     const id = await this.changes.change(scope, patientId, context, async (em) => {
-      const events = await em.find(ConsentEvent, {
-        where: { patientId, voidedAt: IsNull() },
-        order: { occurredAt: 'ASC', createdAt: 'ASC' },
-      });
+      const events = await liveConsentEvents(em, patientId);
       const last = events.at(-1);
       if (last && facts.occurredAt.getTime() < last.occurredAt.getTime()) {
         throw new RuleProblem('Consent events are recorded in the order they happened', [
@@ -315,9 +305,9 @@ export class ClinicalRecordsService {
       }
       const problem = consentEventProblem(consentStatus(events), facts);
       if (problem) throw new ConflictException(problem);
-      const { identifiers } = await em.insert(ConsentEvent, { ...facts, patientId, missing: {}, version: 1 });
+      const id = await insertConsentEvent(em, { ...facts, patientId, missing: {}, version: 1 });
       await this.applyConsent(em, context, patientId, [...events, facts]);
-      return identifiers[0].id as string;
+      return id;
     });
     return consentEventView(await this.find(this.dataSource.manager, CONSENT, patientId, id));
   }
@@ -334,17 +324,8 @@ export class ClinicalRecordsService {
     await this.changes.change(scope, patientId, { ...context, reason }, async (em) => {
       const event = await this.find(em, CONSENT, patientId, id);
       if (event.voidedAt) throw new ConflictException('The consent event is already voided');
-      const result = await em
-        .createQueryBuilder()
-        .update(ConsentEvent)
-        .set({ voidedAt: () => 'now()', voidReason: reason, version: () => 'version + 1' })
-        .where('id = :id AND version = :version', { id, version })
-        .execute();
-      assertUpdated('The consent event', result.affected);
-      const events = await em.find(ConsentEvent, {
-        where: { patientId, voidedAt: IsNull() },
-        order: { occurredAt: 'ASC', createdAt: 'ASC' },
-      });
+      assertUpdated('The consent event', await voidRecord(em, ConsentEvent, id, version, reason));
+      const events = await liveConsentEvents(em, patientId);
       if (events.length === 0) {
         throw new ConflictException(
           'The consent timeline cannot be left empty: record the right event first',
@@ -362,17 +343,7 @@ export class ClinicalRecordsService {
     events: Parameters<typeof consentStatus>[0],
   ): Promise<void> {
     const status = consentStatus(events);
-    await em.update(
-      Patient,
-      { id: patientId },
-      {
-        consentState: status.state,
-        countingOnlySince: status.countingOnlySince,
-        contactWithdrawnAt: status.contactWithdrawnAt,
-        dataCollectionWithdrawnAt: status.dataCollectionWithdrawnAt,
-        exportWithdrawnAt: status.exportWithdrawnAt,
-      },
-    );
+    await setConsentState(em, patientId, status);
     if (status.countingOnlySince) await this.identities.destroy(em, context, patientId);
   }
 
@@ -393,10 +364,7 @@ export class ClinicalRecordsService {
     patientId: string,
     id: string,
   ): Promise<E> {
-    const [record] = await EntityRows.of(em, spec.entity).where(em, 'id = $1 AND patient_id = $2', [
-      id,
-      patientId,
-    ]);
+    const record = await recordOf(em, spec.entity, patientId, id);
     if (!record) throw new NotFoundException(`${spec.title} was not found`);
     return record;
   }

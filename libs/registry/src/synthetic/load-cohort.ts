@@ -6,11 +6,11 @@ import { CreateSiteDto, SiteScope, SitesService, sitesByCode } from '../../../ac
 import type { AuditContext } from '../../../database/src/index.js';
 import { errorMessage, flattenValidationErrors, RuleProblem } from '../../../observability/src/index.js';
 import { ComplicationDto, ConsentEventDto, EnrolPatientDto, OutcomeDto } from '../patients/dto.js';
-import { ConsentEvent, EcmoRun, Patient } from '../patients/entities.js';
 import { PatientsService } from '../patients/patients.service.js';
 import { ClinicalRecordsService, COMPLICATION, OUTCOME } from '../patients/records.service.js';
 import { SYNTHETIC_NHS_NUMBER_COUNT } from '../rules/nhs-number.js';
 import { parseSyntheticNote, syntheticNote, syntheticPatient, type SyntheticPatient } from './cohort.js';
+import { enrolmentNotesOfCohort, ecmoRunIdOf } from './synthetic.queries.js';
 
 /** Who the audit trail says loaded the cohort. */
 export const SYNTHETIC_ACTOR = 'cli:synthetic-cohort';
@@ -190,11 +190,7 @@ export async function loadCohort(
           tally.consentEvents++;
         } else if (request.kind === 'complication') {
           // The index run's id: a read, the only one the load needs (enrol answers the patient's id only).
-          runId ??= (
-            await dataSource
-              .getRepository(EcmoRun)
-              .findOneOrFail({ where: { patientId: id }, select: { id: true } })
-          ).id;
+          runId ??= await ecmoRunIdOf(dataSource.manager, id);
           request.dto.ecmoRunId = runId;
           await records.create(COMPLICATION, scope, id, request.dto, context);
           tally.complications++;
@@ -242,16 +238,7 @@ export async function loadCohort(
 
 /** Indexes of the patients of cohort `seed` already in the registry (one read, by their enrolment's note). */
 async function loadedIndexes(dataSource: DataSource, seed: number): Promise<Set<number>> {
-  const rows = await dataSource
-    .getRepository(ConsentEvent)
-    .createQueryBuilder('event')
-    .innerJoin(Patient, 'patient', 'patient.id = event.patientId')
-    .select('event.note', 'note')
-    .where('patient.synthetic AND event.kind = :kind AND starts_with(event.note, :prefix)', {
-      kind: 'emergency_enrolment',
-      prefix: syntheticNote(seed, 0).split(', index')[0],
-    })
-    .getRawMany<{ note: string }>();
+  const rows = await enrolmentNotesOfCohort(dataSource.manager, syntheticNote(seed, 0).split(', index')[0]);
   return new Set(
     rows.flatMap((row) => {
       const parsed = parseSyntheticNote(row.note);

@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ValueSetCode, ValueSetVersion } from './value-set.entities.js';
+import type { ValueSetVersion } from './value-set.entities.js';
+import { valueSetCodes, valueSetVersions } from './value-sets.queries.js';
 
 export interface CodeView {
   readonly code: string;
@@ -28,12 +29,10 @@ export class ValueSets implements OnApplicationBootstrap {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const versions = await this.dataSource.manager.find(ValueSetVersion, {
-      order: { valueSet: 'ASC', version: 'DESC' },
-    });
+    const versions = await valueSetVersions(this.dataSource.manager);
     const latest = new Map<string, ValueSetVersion>();
     for (const v of versions) if (!latest.has(v.valueSet)) latest.set(v.valueSet, v);
-    const codes = await this.dataSource.manager.find(ValueSetCode, { order: { sortOrder: 'ASC' } });
+    const codes = await valueSetCodes(this.dataSource.manager);
     this.current = new Map(
       [...latest.values()].map((v) => [
         v.valueSet,
