@@ -9,13 +9,12 @@ import {
   HospitalOutcome,
   IndexOperation,
 } from '../../libs/registry/src/patients/entities.js';
-import { loadRecords } from '../../libs/registry/src/patients/patient-changes.js';
+import { loadRecords, PatientIdentities } from '../../libs/registry/src/index.js';
 import { Appointment } from '../../libs/followup/src/appointments/appointment.entity.js';
 import { FollowUpAssessment } from '../../libs/followup/src/assessments/assessment.entity.js';
 import { FollowUpVisit } from '../../libs/followup/src/entities.js';
 import { ALIVE_ASSESSMENT } from '../support/patients.js';
 import { SyntheticCohortModule } from '../../apps/cli/src/synthetic-cohort.module.js';
-import { PatientIdentities } from '../../libs/registry/src/index.js';
 import { syntheticCohort } from '../../libs/registry/src/synthetic/cohort.js';
 import {
   loadCohort,

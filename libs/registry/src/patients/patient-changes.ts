@@ -13,10 +13,6 @@ import { PatientIdentities } from './patient-identities.js';
 import type { PatientRecords, WrittenKind } from './patient-records.js';
 import { currentPatient, loadRecords, lockPatient, setDerivedEligibility } from './patients.queries.js';
 
-// Moved to patients.queries.ts with the rest of the patient's SQL; still answered here for the files that
-// import them from this one.
-export { findPatient, loadRecords, lockPatient } from './patients.queries.js';
-
 /** Maps an eligibility fact to the request field a nurse corrects. */
 const ELIGIBILITY_FIELDS: Record<keyof EligibilityFacts, string> = {
   dateOfBirth: 'identity.dateOfBirth',
