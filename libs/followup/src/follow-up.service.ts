@@ -1,30 +1,32 @@
 import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { SiteScope } from '../../access/src/index.js';
-import {
-  type AuditContext,
-  EntityRows,
-  isUniqueViolation,
-  nextNumber,
-  TransactionService,
-} from '../../database/src/index.js';
+import { type AuditContext, isUniqueViolation, TransactionService } from '../../database/src/index.js';
 import { RuleProblem } from '../../observability/src/index.js';
 import {
   assertStaleFree,
   countingOnly,
   findPatient,
-  Patient,
+  type Patient,
   PatientChanges,
   PatientExtensions,
 } from '../../registry/src/index.js';
-import { Appointment } from './appointments/appointment.entity.js';
-import { appointmentWithReminders, BOOKED_APPOINTMENTS } from './appointments/appointments.js';
-import { assessmentView, FollowUpAssessments, LIVE_ASSESSMENTS } from './assessments/assessments.js';
-import { Reminder } from './reminders/reminder.entity.js';
-import { FollowUpAssessment } from './assessments/assessment.entity.js';
+import { appointmentWithReminders } from './appointments/appointments.js';
+import { BOOKED_APPOINTMENTS } from './appointments/appointments.queries.js';
+import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
+import { LIVE_ASSESSMENTS } from './assessments/assessments.queries.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
-import { FollowUpProtocol, FollowUpVisit } from './entities.js';
+import type { FollowUpProtocol, FollowUpVisit } from './entities.js';
+import {
+  allProtocols,
+  followUpRecordsOf,
+  insertProtocol,
+  nextProtocolVersion,
+  protocolExists,
+  protocolOfVersion,
+  updatePatientPlan,
+} from './follow-up.queries.js';
 import { protocolProblems } from './rules/visits.js';
 import { FollowUpPlanner } from './visits/planner.js';
 import { londonDay } from '../../time/src/index.js';
@@ -83,12 +85,12 @@ export class FollowUpService implements OnModuleInit {
   }
 
   async protocols() {
-    const rows = await this.dataSource.getRepository(FollowUpProtocol).find({ order: { version: 'ASC' } });
+    const rows = await allProtocols(this.dataSource.manager);
     return rows.map(protocolView);
   }
 
   async protocol(version: number) {
-    const row = await this.dataSource.getRepository(FollowUpProtocol).findOneBy({ version });
+    const row = await protocolOfVersion(this.dataSource.manager, version);
     if (!row) throw new NotFoundException(`Protocol version ${version} was not found`);
     return protocolView(row);
   }
@@ -100,8 +102,8 @@ export class FollowUpService implements OnModuleInit {
     try {
       const version = await this.transactions.run(context, async (em) => {
         // Two publishers at once: the loser's insert breaks the primary key and is told to retry (below).
-        const next = await nextNumber(em, 'follow_up_protocol', 'version');
-        await em.insert(FollowUpProtocol, {
+        const next = await nextProtocolVersion(em);
+        await insertProtocol(em, {
           version: next,
           title: dto.title,
           visits: dto.visits.map((v) => ({
@@ -148,7 +150,7 @@ export class FollowUpService implements OnModuleInit {
     await this.changes.change(scope, patientId, { ...context, reason: dto.reason }, async (em, patient) => {
       const set: Partial<Patient> = {};
       if (dto.protocolVersion !== undefined) {
-        const exists = await em.existsBy(FollowUpProtocol, { version: dto.protocolVersion });
+        const exists = await protocolExists(em, dto.protocolVersion);
         if (!exists) {
           throw new RuleProblem('No such protocol', [
             { field: 'protocolVersion', reason: 'is not a published protocol version' },
@@ -165,26 +167,14 @@ export class FollowUpService implements OnModuleInit {
         }
         set.lostToFollowUpOn = dto.lostToFollowUpOn;
       }
-      const result = await em
-        .createQueryBuilder()
-        .update(Patient)
-        .set({ ...set, version: () => 'version + 1' })
-        .where('id = :id AND version = :version', { id: patient.id, version })
-        .execute();
-      if (result.affected !== 1) assertStaleFree('Patient', patient.version, version);
+      const affected = await updatePatientPlan(em, patient.id, version, set);
+      if (affected !== 1) assertStaleFree('Patient', patient.version, version);
     });
     return this.plan(scope, patientId);
   }
 
   private async planOf(em: EntityManager, patient: Patient) {
-    const patientId = patient.id;
-    // Hand-written (EntityRows): part of every patient summary.
-    const of = <E extends ObjectLiteral>(target: EntityTarget<E>, order: string) =>
-      EntityRows.of(em, target).by(em, 'patient_id', patientId, order);
-    const visits = await of(FollowUpVisit, 'protocol_version, sequence, id');
-    const appointments = await of(Appointment, 'created_at, id');
-    const assessments = await of(FollowUpAssessment, 'assessed_on, created_at, id');
-    const reminders = await of(Reminder, 'id');
+    const { visits, appointments, assessments, reminders } = await followUpRecordsOf(em, patient.id);
     return {
       patientVersion: patient.version,
       protocolVersion: patient.protocolVersion,

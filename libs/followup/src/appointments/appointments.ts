@@ -1,24 +1,24 @@
 import { ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { type AuditContext, EntityRows, isUniqueViolation } from '../../../database/src/index.js';
+import { type AuditContext, isUniqueViolation } from '../../../database/src/index.js';
 import type { SiteScope } from '../../../access/src/index.js';
 import { RuleProblem } from '../../../observability/src/index.js';
-import {
-  assertUpdated,
-  countingOnly,
-  findPatient,
-  PatientChanges,
-  type SharedRead,
-  type SharedReads,
-} from '../../../registry/src/index.js';
-import { FollowUpVisit } from '../entities.js';
-import { APPOINTMENT_WRITTEN, mayReplan } from '../written.js';
+import { assertUpdated, countingOnly, findPatient, PatientChanges } from '../../../registry/src/index.js';
+import { APPOINTMENT_WRITTEN } from '../written.js';
 import { REGISTRY_TIME_ZONE, resolveLocalTime } from '../../../time/src/index.js';
 import { FollowUpPlanner } from '../visits/planner.js';
 import type { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
-import { Appointment, type AppointmentStatus } from './appointment.entity.js';
-import { Reminder } from '../reminders/reminder.entity.js';
+import type { Appointment, AppointmentStatus } from './appointment.entity.js';
+import type { Reminder } from '../reminders/reminder.entity.js';
+import {
+  appointmentOf,
+  bookedAppointments,
+  insertAppointment,
+  remindersOf,
+  updateAppointment,
+  visitOf,
+} from './appointments.queries.js';
 
 /** Attended or missed may be recorded from a few minutes before the start (a patient seen early). */
 const OUTCOME_TOLERANCE_MS = 15 * 60_000;
@@ -82,26 +82,6 @@ function startsAt(date: string, time: string, now: Date): Date {
 }
 
 /**
- * The patient's booked appointments, read once per settled change (the planner's and the reminders'),
- * with the patient's records for every change the planner replans after (all but a complication).
- */
-export const BOOKED_APPOINTMENTS: SharedRead<Appointment> = {
-  name: 'followUp.bookedAppointments',
-  target: Appointment,
-  json: `SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM appointment a
-          WHERE a.patient_id = $1 AND a.status = 'booked'`,
-  wanted: mayReplan,
-};
-
-export function bookedAppointments(
-  em: EntityManager,
-  patientId: string,
-  reads: SharedReads,
-): Promise<Appointment[]> {
-  return reads.read(em, BOOKED_APPOINTMENTS, patientId);
-}
-
-/**
  * Follow-up appointments (domain guide §4): booked for a visit that is scheduled or due, moved, cancelled,
  * recorded as attended or missed. Each change goes through the patient's change frame (patient row locked,
  * the visits replanned in the same transaction), so a booked visit shows `booked` and a missed appointment
@@ -122,10 +102,7 @@ export class FollowUpAppointments implements OnModuleInit {
   }
 
   async find(em: EntityManager, patientId: string, id: string): Promise<Appointment> {
-    const [appointment] = await EntityRows.of(em, Appointment).where(em, 'id = $1 AND patient_id = $2', [
-      id,
-      patientId,
-    ]);
+    const appointment = await appointmentOf(em, patientId, id);
     if (!appointment) throw new NotFoundException('The appointment was not found');
     return appointment;
   }
@@ -140,7 +117,7 @@ export class FollowUpAppointments implements OnModuleInit {
   async view(patientId: string, id: string) {
     const em = this.dataSource.manager;
     const appointment = await this.find(em, patientId, id);
-    const reminders = await EntityRows.of(em, Reminder).where(em, 'appointment_id = $1', [id]);
+    const reminders = await remindersOf(em, id);
     return appointmentWithReminders(appointment, reminders);
   }
 }
@@ -162,10 +139,7 @@ export class AppointmentsService {
         patientId,
         context,
         async (em) => {
-          const [visit] = await EntityRows.of(em, FollowUpVisit).where(em, 'id = $1 AND patient_id = $2', [
-            dto.visitId,
-            patientId,
-          ]);
+          const visit = await visitOf(em, patientId, dto.visitId);
           if (!visit) {
             throw new RuleProblem('No such visit', [
               { field: 'visitId', reason: 'is not a follow-up visit of this patient' },
@@ -179,22 +153,19 @@ export class AppointmentsService {
               `The visit is ${visit.status.replaceAll('_', ' ')}: only a scheduled or due visit is booked`,
             );
           }
-          const [appointmentId] = await EntityRows.of(em, Appointment).insert(em, [
-            {
-              patientId,
-              visitId: visit.id,
-              localDate: dto.date,
-              localTime: dto.time,
-              zone: REGISTRY_TIME_ZONE,
-              startsAt: instant,
-              mode: dto.mode,
-              place: dto.place ?? null,
-              status: 'booked',
-              cancelReason: null,
-              version: 1,
-            },
-          ]);
-          return appointmentId;
+          return insertAppointment(em, {
+            patientId,
+            visitId: visit.id,
+            localDate: dto.date,
+            localTime: dto.time,
+            zone: REGISTRY_TIME_ZONE,
+            startsAt: instant,
+            mode: dto.mode,
+            place: dto.place ?? null,
+            status: 'booked',
+            cancelReason: null,
+            version: 1,
+          });
         },
       );
       return this.appointments.view(patientId, id);
@@ -285,12 +256,6 @@ export class AppointmentsService {
   }
 
   private async update(em: EntityManager, id: string, version: number, set: Partial<Appointment>) {
-    const result = await em
-      .createQueryBuilder()
-      .update(Appointment)
-      .set({ ...set, version: () => 'version + 1' })
-      .where('id = :id AND version = :version', { id, version })
-      .execute();
-    assertUpdated('The appointment', result.affected);
+    assertUpdated('The appointment', await updateAppointment(em, id, version, set));
   }
 }

@@ -1,21 +1,19 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import {
   deathInstant,
   recordBase,
   type PatientChangeHook,
-  type SharedRead,
-  type SharedReads,
   type SettledChange,
   type RecordSpec,
 } from '../../../registry/src/index.js';
-import { FollowUpVisit } from '../entities.js';
 import { assessmentProblems, expectedAssessmentFields, followUpDeathOn } from '../rules/assessments.js';
-import { ASSESSMENT_WRITTEN, mayBreakAssessments, mayReplan } from '../written.js';
+import { ASSESSMENT_WRITTEN, mayBreakAssessments } from '../written.js';
 import { FollowUpPlanner } from '../visits/planner.js';
+import { visitsOf } from '../visits/visits.queries.js';
 import { FollowUpAssessment } from './assessment.entity.js';
+import { liveAssessments } from './assessments.queries.js';
 import { londonDay } from '../../../time/src/index.js';
 
 const FIELDS = [
@@ -43,18 +41,6 @@ export function assessmentView(a: FollowUpAssessment) {
   for (const field of FIELDS) view[field] = a[field];
   return view as ReturnType<typeof recordBase> & Pick<FollowUpAssessment, (typeof FIELDS)[number]>;
 }
-
-/**
- * The patient's live assessments: the checks and the planner read them after every change but a
- * complication, so settle reads them with the patient's records.
- */
-export const LIVE_ASSESSMENTS: SharedRead<FollowUpAssessment> = {
-  name: 'followUp.liveAssessments',
-  target: FollowUpAssessment,
-  json: `SELECT coalesce(json_agg(a ORDER BY a.assessed_on, a.created_at, a.id), '[]') FROM follow_up_assessment a
-          WHERE a.patient_id = $1 AND a.voided_at IS NULL`,
-  wanted: mayReplan,
-};
 
 /** A follow-up assessment, recorded, corrected and voided like every clinical record. */
 export const ASSESSMENT: RecordSpec<FollowUpAssessment> = {
@@ -101,7 +87,7 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
 
   onModuleInit(): void {
     this.planner.addFactSource(async (em, patientId, reads) => {
-      const live = await this.live(em, patientId, reads);
+      const live = await liveAssessments(em, patientId, reads);
       return {
         completed: new Set(live.map((a) => a.visitId)),
         deathOn: followUpDeathOn(live),
@@ -114,7 +100,7 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     { patientId, now, records, wrote, reads }: SettledChange,
   ): Promise<void> {
     if (!mayBreakAssessments(wrote?.kind ?? null)) return;
-    const live = await this.live(em, patientId, reads);
+    const live = await liveAssessments(em, patientId, reads);
     if (live.length === 0) return;
     const death = deathInstant(records);
     const problems: FieldError[] = assessmentProblems({
@@ -124,7 +110,7 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
       hospitalDeathOn: death ? londonDay(death) : null,
       assessments: live,
     }).map((p) => ({ field: `assessment.${p.field}`, reason: p.reason }));
-    const visits = await EntityRows.of(em, FollowUpVisit).where(em, 'patient_id = $1', [patientId]);
+    const visits = await visitsOf(em, patientId);
     for (const a of live) {
       const visit = visits.find((v) => v.id === a.visitId);
       if (!visit) {
@@ -139,10 +125,5 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
     if (problems.length > 0) {
       throw new RuleProblem('The change breaks the follow-up timeline', problems);
     }
-  }
-
-  /** The patient's live assessments, read once per settled change (see LIVE_ASSESSMENTS). */
-  private live(em: EntityManager, patientId: string, reads: SharedReads): Promise<FollowUpAssessment[]> {
-    return reads.read(em, LIVE_ASSESSMENTS, patientId);
   }
 }

@@ -1,9 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
+import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../../config/src/index.js';
 import { addToOutbox, JobName } from '../../../queue/src/index.js';
-import { bookedAppointments } from '../appointments/appointments.js';
+import { bookedAppointments } from '../appointments/appointments.queries.js';
 import {
   reminderBlock,
   reminderChanges,
@@ -13,8 +12,8 @@ import {
   type ReminderPolicy,
 } from '../rules/reminders.js';
 import { FollowUpPlanner, type PlanFollower, type PlanSettled } from '../visits/planner.js';
-import { Reminder } from './reminder.entity.js';
 import { reminderChannelOf } from '../../../registry/src/index.js';
+import { cancelReminders, insertReminders, moveReminder, pendingRemindersOf } from './reminders.queries.js';
 
 /**
  * Keeps a patient's reminders in step with their booked appointments and course (domain guide §4), after every
@@ -38,9 +37,7 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
   }
 
   async afterPlan(em: EntityManager, { patient, records, ends, now, reads }: PlanSettled): Promise<void> {
-    const pending = await EntityRows.of(em, Reminder).where(em, `patient_id = $1 AND status = 'pending'`, [
-      patient.id,
-    ]);
+    const pending = await pendingRemindersOf(em, patient.id);
     const booked = await bookedAppointments(em, patient.id, reads);
     if (pending.length === 0 && booked.length === 0) return;
     // The choice is kept in clear beside the sealed contact details; a declined patient has no identity left.
@@ -55,7 +52,7 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
 
     const jobs: Array<{ reminderId: string; version: number; dueAt: Date }> = [];
     if (changes.add.length > 0) {
-      const ids = await EntityRows.of(em, Reminder).insert(
+      const ids = await insertReminders(
         em,
         changes.add.map((r) => ({
           patientId: patient.id,
@@ -72,17 +69,12 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
     }
     for (const move of changes.move) {
       const version = pending.find((p) => p.id === move.id)!.version + 1;
-      await em.update(Reminder, { id: move.id }, { dueAt: move.dueAt, channel: move.channel, version });
+      await moveReminder(em, move.id, { dueAt: move.dueAt, channel: move.channel, version });
       jobs.push({ reminderId: move.id, version, dueAt: move.dueAt });
     }
     for (const reason of new Set(changes.cancel.map((c) => c.reason))) {
       const ids = changes.cancel.filter((c) => c.reason === reason).map((c) => c.id);
-      await em
-        .createQueryBuilder()
-        .update(Reminder)
-        .set({ status: 'cancelled', statusReason: reason, version: () => 'version + 1' })
-        .where({ id: In(ids) })
-        .execute();
+      await cancelReminders(em, ids, reason);
     }
     await addToOutbox(
       em,

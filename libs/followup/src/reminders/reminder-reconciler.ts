@@ -9,6 +9,7 @@ import { reminderJobId } from '../rules/reminders.js';
 import { errorMessage } from '../../../observability/src/index.js';
 
 import { ReminderSender } from './reminder-sender.js';
+import { interruptedDeliveries, pendingRemindersDue } from './reminders.queries.js';
 
 /**
  * Makes reminders survive the loss of Redis and of a worker (issue 5): every few minutes it gives each
@@ -44,10 +45,7 @@ export class ReminderReconciler {
   private async requeue(): Promise<number> {
     const now = this.clock.now();
     const horizon = new Date(now.getTime() + this.config.REMINDER_RECONCILE_INTERVAL_MS);
-    const rows = await this.dataSource.query<Array<{ id: string; version: number; due_at: Date }>>(
-      `SELECT id, version, due_at FROM reminder WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at`,
-      [horizon],
-    );
+    const rows = await pendingRemindersDue(this.dataSource.manager, horizon);
     const queue = this.queues.queue(JOB_CATALOGUE[JobName.SendReminder].queue);
     let requeued = 0;
     for (const row of rows) {
@@ -71,15 +69,7 @@ export class ReminderReconciler {
 
   private async settleInterrupted(): Promise<number> {
     const claimedBefore = new Date(this.clock.now().getTime() - this.config.REMINDER_CLAIM_TIMEOUT_MS);
-    const rows = await this.dataSource.query<
-      Array<{ id: string; reminder_id: string; channel: 'sms' | 'email'; provider: string }>
-    >(
-      `SELECT d.id, d.reminder_id, d.channel, d.provider
-         FROM reminder_delivery d JOIN reminder r ON r.id = d.reminder_id
-        WHERE r.status = 'sending' AND d.outcome IS NULL AND d.claimed_at < $1
-        ORDER BY d.claimed_at`,
-      [claimedBefore],
-    );
+    const rows = await interruptedDeliveries(this.dataSource.manager, claimedBefore);
     let settled = 0;
     for (const row of rows) {
       const provider = this.providers.forChannel(row.channel);

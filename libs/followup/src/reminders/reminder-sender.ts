@@ -18,9 +18,21 @@ import {
   reminderContact,
   siteOfPatient,
 } from '../../../registry/src/index.js';
-import { Appointment } from '../appointments/appointment.entity.js';
+import type { Appointment } from '../appointments/appointment.entity.js';
 import { renderReminder } from '../rules/reminders.js';
-import { Reminder, ReminderDelivery, type DeliveryOutcome } from './reminder.entity.js';
+import type { DeliveryOutcome, Reminder } from './reminder.entity.js';
+import {
+  claimDelivery,
+  claimedReminder,
+  closeReminder,
+  findDelivery,
+  lockReminder,
+  reclaimDelivery,
+  recordDeliveryOutcome,
+  remindedAppointment,
+  reminderHead,
+  visitStateOf,
+} from './reminders.queries.js';
 import { errorMessage } from '../../../observability/src/index.js';
 import { siteFollowUpPhone } from '../../../access/src/index.js';
 
@@ -133,27 +145,26 @@ export class ReminderSender {
       if (reminder.dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) {
         throw new ReminderNotYetDue(reminderId, reminder.dueAt);
       }
-      const appointment = await em.findOneByOrFail(Appointment, { id: reminder.appointmentId });
+      const appointment = await remindedAppointment(em, reminder.appointmentId);
       if (appointment.status !== 'booked' || appointment.startsAt.getTime() <= now.getTime()) {
         // Late (a worker or Redis was down until after the appointment began): a reminder then is noise.
-        await this.close(em, reminder, 'expired', 'appointment_started');
+        await closeReminder(em, reminder, 'expired', 'appointment_started');
         return { kind: 'expired' };
       }
       const to = await this.address(em, reminder);
       if (!to) {
-        await this.close(em, reminder, 'failed', reminder.channel === 'sms' ? 'no_phone' : 'no_email');
+        await closeReminder(em, reminder, 'failed', reminder.channel === 'sms' ? 'no_phone' : 'no_email');
         return { kind: 'failed' };
       }
       const provider = this.providers.forChannel(reminder.channel);
-      await this.close(em, reminder, 'sending', null);
-      const { identifiers } = await em.insert(ReminderDelivery, {
+      await closeReminder(em, reminder, 'sending', null);
+      const deliveryId = await claimDelivery(em, {
         reminderId,
         reminderVersion: reminder.version + 1,
         channel: reminder.channel,
         provider: provider.name,
         claimedAt: now,
       });
-      const deliveryId = identifiers[0].id as string;
       return {
         kind: 'claimed',
         deliveryId,
@@ -178,7 +189,7 @@ export class ReminderSender {
       { actor: REMINDER_ACTOR, reason: `reminder resent: ${provider.name} never took it` },
       async (em): Promise<Claim> => {
         const reminder = await this.lock(em, reminderId, (head) => head.status === 'sending');
-        const delivery = await em.findOneBy(ReminderDelivery, { id: deliveryId });
+        const delivery = await findDelivery(em, deliveryId);
         // Another reconciler (another worker) may have taken it over since: only one resends.
         if (
           reminder?.status !== 'sending' ||
@@ -187,11 +198,8 @@ export class ReminderSender {
           delivery.claimedAt.getTime() >= claimedBefore.getTime()
         )
           return { kind: 'stale' };
-        await em.query(`UPDATE reminder_delivery SET claimed_at = $2 WHERE id = $1`, [
-          deliveryId,
-          this.clock.now(),
-        ]);
-        const appointment = await em.findOneByOrFail(Appointment, { id: reminder.appointmentId });
+        await reclaimDelivery(em, deliveryId, this.clock.now());
+        const appointment = await remindedAppointment(em, reminder.appointmentId);
         const unfit = await this.unfit(em, reminder, appointment);
         const to = unfit ? null : await this.address(em, reminder);
         if (unfit || !to) {
@@ -233,10 +241,10 @@ export class ReminderSender {
     reminderId: string,
     worthIt: (head: Reminder) => boolean,
   ): Promise<Reminder | null> {
-    const head = await em.findOneBy(Reminder, { id: reminderId });
+    const head = await reminderHead(em, reminderId);
     if (!head || !worthIt(head)) return null;
     await lockPatientRow(em, head.patientId, 'share');
-    return em.findOne(Reminder, { where: { id: reminderId }, lock: { mode: 'pessimistic_write' } });
+    return lockReminder(em, reminderId);
   }
 
   /** What stops a reminder claimed earlier from going out now. */
@@ -248,10 +256,7 @@ export class ReminderSender {
     if (appointment.status !== 'booked') return { status: 'cancelled', reason: 'appointment_not_booked' };
     if (appointment.startsAt.getTime() <= this.clock.now().getTime())
       return { status: 'expired', reason: 'appointment_started' };
-    const [visit] = await em.query<Array<{ status: string; status_reason: string | null }>>(
-      `SELECT status, status_reason FROM follow_up_visit WHERE id = $1`,
-      [appointment.visitId],
-    );
+    const visit = await visitStateOf(em, appointment.visitId);
     if (visit?.status === 'not_required')
       return { status: 'cancelled', reason: visit.status_reason ?? 'not_required' };
     const contact = await reminderContact(em, reminder.patientId);
@@ -308,7 +313,7 @@ export class ReminderSender {
     detail: string | null,
   ): Promise<void> {
     await this.transactions.run({ actor: REMINDER_ACTOR, reason: `reminder ${outcome}` }, async (em) => {
-      const reminder = await em.findOneByOrFail(Reminder, { id: reminderId });
+      const reminder = await claimedReminder(em, reminderId);
       await this.settleIn(em, reminder, deliveryId, outcome, providerRef, detail, outcome, detail);
     });
   }
@@ -323,24 +328,12 @@ export class ReminderSender {
     status: Reminder['status'],
     reason: string | null,
   ): Promise<void> {
-    await em.update(
-      ReminderDelivery,
-      { id: deliveryId },
-      { providerRef, outcome, outcomeAt: this.clock.now(), detail },
-    );
-    await this.close(em, reminder, status, reason);
-  }
-
-  private async close(
-    em: EntityManager,
-    reminder: Reminder,
-    status: Reminder['status'],
-    reason: string | null,
-  ): Promise<void> {
-    await em.update(
-      Reminder,
-      { id: reminder.id, version: reminder.version },
-      { status, statusReason: reason, version: reminder.version + 1 },
-    );
+    await recordDeliveryOutcome(em, deliveryId, {
+      providerRef,
+      outcome,
+      outcomeAt: this.clock.now(),
+      detail,
+    });
+    await closeReminder(em, reminder, status, reason);
   }
 }

@@ -6,12 +6,10 @@ import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { FollowUpPlanner } from './planner.js';
 import { Clock, londonDay } from '../../../time/src/index.js';
 import { lockPatientRow } from '../../../registry/src/index.js';
+import { patientsWithVisitsToMove } from './visits.queries.js';
 
 /** Who the audit trail says moved a visit when its window opened or closed. */
 export const CLOCK_ACTOR = 'system:follow-up-clock';
-
-/** Patients replanned per transaction batch: small, so a patient row is never locked for long. */
-const BATCH = 200;
 
 /**
  * The follow-up clock (domain guide §4): visits move from `scheduled` to `due` when their window opens and
@@ -33,13 +31,7 @@ export class FollowUpClock {
     const today = londonDay(now);
     const done = new Set<string>();
     for (;;) {
-      const rows = await this.dataSource.query<Array<{ patient_id: string }>>(
-        `SELECT DISTINCT patient_id FROM follow_up_visit
-          WHERE ((status = 'scheduled' AND opens_on <= $1) OR (status IN ('due', 'booked') AND closes_on < $1))
-            AND NOT (patient_id = ANY($2::uuid[]))
-          LIMIT ${BATCH}`,
-        [today, [...done]],
-      );
+      const rows = await patientsWithVisitsToMove(this.dataSource.manager, today, done);
       if (rows.length === 0) break;
       for (const { patient_id: patientId } of rows) {
         done.add(patientId);

@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
 import {
   deathInstant,
   loadRecords,
-  Patient,
+  type Patient,
   type PatientChangeHook,
   SharedReads,
   type SettledChange,
   type PatientRecords,
 } from '../../../registry/src/index.js';
-import { FollowUpProtocol, FollowUpVisit } from '../entities.js';
+import type { FollowUpProtocol, FollowUpVisit } from '../entities.js';
 import {
   plannedVisits,
   visitDates,
@@ -18,10 +17,19 @@ import {
   type Anchors,
   type FollowUpEnds,
   type NotRequiredReason,
-  type VisitStatus,
 } from '../rules/visits.js';
 import { londonDay } from '../../../time/src/index.js';
 import { mayReplan } from '../written.js';
+import {
+  enrolOnProtocol,
+  insertVisits,
+  latestProtocolVersion,
+  patientRow,
+  publishedProtocol,
+  updateVisit,
+  visitsOf,
+  type VisitChange,
+} from './visits.queries.js';
 
 /**
  * The anchors of the default protocol: the last decannulation once every run has ended and the patient
@@ -129,14 +137,12 @@ export class FollowUpPlanner implements PatientChangeHook {
 
   async replan(em: EntityManager, patientId: string, now: Date, given: ReplanGiven = {}): Promise<void> {
     const reads = given.reads ?? new SharedReads();
-    const patient = given.patient ?? (await em.findOneByOrFail(Patient, { id: patientId }));
+    const patient = given.patient ?? (await patientRow(em, patientId));
     if (patient.protocolVersion === null) {
       // Enrolment: the patient stays on the latest published version unless moved explicitly.
-      const [{ latest }] = await em.query<Array<{ latest: number }>>(
-        `SELECT max(version) AS latest FROM follow_up_protocol`,
-      );
+      const latest = await latestProtocolVersion(em);
       patient.protocolVersion = latest;
-      await em.update(Patient, { id: patientId }, { protocolVersion: latest });
+      await enrolOnProtocol(em, patientId, latest);
     }
     const protocol = await this.protocol(em, patient.protocolVersion);
     const records = given.records ?? (await loadRecords(em, patientId));
@@ -144,7 +150,7 @@ export class FollowUpPlanner implements PatientChangeHook {
     const anchors = anchorsOf(records);
     const ends = endsOf(patient, records, facts.deathOn);
     const today = londonDay(now);
-    const existing = await EntityRows.of(em, FollowUpVisit).where(em, 'patient_id = $1', [patientId]);
+    const existing = await visitsOf(em, patientId);
     const find = (version: number, code: string) =>
       existing.find((v) => v.protocolVersion === version && v.code === code);
 
@@ -189,7 +195,7 @@ export class FollowUpPlanner implements PatientChangeHook {
       }
     }
     // The new visits in one statement (a patient's first plan adds all of them).
-    await EntityRows.of(em, FollowUpVisit).insert(em, added);
+    await insertVisits(em, added);
     for (const row of existing) {
       if (kept.has(row) || facts.completed.has(row.id)) continue;
       const reason: NotRequiredReason =
@@ -205,7 +211,7 @@ export class FollowUpPlanner implements PatientChangeHook {
   private async protocol(em: EntityManager, version: number): Promise<FollowUpProtocol> {
     let protocol = this.protocols.get(version);
     if (!protocol) {
-      protocol = await em.findOneByOrFail(FollowUpProtocol, { version });
+      protocol = await publishedProtocol(em, version);
       this.protocols.set(version, protocol);
     }
     return protocol;
@@ -224,21 +230,9 @@ export class FollowUpPlanner implements PatientChangeHook {
     return { completed, booked, deathOn };
   }
 
-  private async updateIfChanged(
-    em: EntityManager,
-    row: FollowUpVisit,
-    next: Partial<Pick<FollowUpVisit, 'label' | 'sequence' | 'anchor' | 'dueOn' | 'opensOn' | 'closesOn'>> & {
-      status: VisitStatus;
-      statusReason: NotRequiredReason | null;
-    },
-  ): Promise<void> {
+  private async updateIfChanged(em: EntityManager, row: FollowUpVisit, next: VisitChange): Promise<void> {
     const changed = (Object.keys(next) as Array<keyof typeof next>).some((k) => row[k] !== next[k]);
     if (!changed) return;
-    await em
-      .createQueryBuilder()
-      .update(FollowUpVisit)
-      .set({ ...next, version: () => 'version + 1' })
-      .where('id = :id', { id: row.id })
-      .execute();
+    await updateVisit(em, row.id, next);
   }
 }

@@ -10,12 +10,16 @@ import { longDate } from '../rules/reminders.js';
 import { WorklistService, type Worklist } from './worklist.js';
 import { errorMessage } from '../../../observability/src/index.js';
 import { activeNursesOf, allSiteIds } from '../../../access/src/index.js';
+import {
+  claimDigest,
+  digestsDone,
+  previousDigestDay,
+  settleAbandonedDigests,
+  settleDigest,
+} from './worklist.queries.js';
 
 /** Who the audit trail says sent the nurses' digests. */
 export const DIGEST_ACTOR = 'system:nurse-digest';
-
-/** Tries of a digest the provider certainly did not take (one per run of the job). */
-const MAX_ATTEMPTS = 3;
 
 /** What a digest counts: the events since the previous digest, and the worklist as it stands. */
 export interface DigestCounts {
@@ -148,20 +152,13 @@ export class NurseDigests {
   private async sendForSite(siteId: string, today: string, now: Date): Promise<DigestRun> {
     const result = { sent: 0, failed: 0, unknown: 0 };
     // The site's nurses, but those whose digest of the day is sent, on its way, or given up on.
-    const done = await this.dataSource.query<Array<{ user_id: string }>>(
-      `SELECT user_id FROM nurse_digest
-        WHERE site_id = $1 AND digest_on = $2 AND NOT (status = 'not_sent' AND attempts < ${MAX_ATTEMPTS})`,
-      [siteId, today],
-    );
+    const done = await digestsDone(this.dataSource.manager, siteId, today);
     const nurses = (await activeNursesOf(this.dataSource.manager, siteId)).filter(
       (nurse) => !done.some((d) => d.user_id === nurse.id),
     );
     if (nurses.length === 0) return result;
-    const [previous] = await this.dataSource.query<Array<{ day: string | null }>>(
-      `SELECT max(digest_on)::text AS day FROM nurse_digest WHERE site_id = $1 AND digest_on < $2`,
-      [siteId, today],
-    );
-    const since = previous?.day ?? addCalendarDays(today, -1);
+    const since =
+      (await previousDigestDay(this.dataSource.manager, siteId, today)) ?? addCalendarDays(today, -1);
     const list = await this.worklists.snapshot(siteId, now);
     const words = renderDigest(list.site, today, digestCounts(list, since));
     if (!words) return result;
@@ -179,19 +176,9 @@ export class NurseDigests {
 
   /** The ledger row, inserted (or a `not_sent` one taken again) before the provider is called; null if taken. */
   private claim(siteId: string, userId: string, today: string, provider: string, now: Date) {
-    return this.transactions.run({ actor: DIGEST_ACTOR, reason: `nurse digest ${today}` }, async (em) => {
-      const rows = await em.query<Array<{ id: string }>>(
-        `INSERT INTO nurse_digest (site_id, user_id, digest_on, status, provider, claimed_at)
-         VALUES ($1, $2, $3, 'sending', $4, $5)
-         ON CONFLICT (site_id, digest_on, user_id) DO UPDATE
-           SET status = 'sending', attempts = nurse_digest.attempts + 1, provider = EXCLUDED.provider,
-               claimed_at = EXCLUDED.claimed_at, detail = NULL
-         WHERE nurse_digest.status = 'not_sent' AND nurse_digest.attempts < ${MAX_ATTEMPTS}
-         RETURNING id`,
-        [siteId, userId, today, provider, now],
-      );
-      return rows[0]?.id ?? null;
-    });
+    return this.transactions.run({ actor: DIGEST_ACTOR, reason: `nurse digest ${today}` }, (em) =>
+      claimDigest(em, siteId, userId, today, provider, now),
+    );
   }
 
   private async deliver(
@@ -224,10 +211,7 @@ export class NurseDigests {
     detail: string | null,
   ): Promise<void> {
     return this.transactions.run({ actor: DIGEST_ACTOR, reason: `nurse digest ${status}` }, async (em) => {
-      await em.query(
-        `UPDATE nurse_digest SET status = $2, provider_ref = $3, detail = $4, settled_at = $5 WHERE id = $1`,
-        [digestId, status, providerRef, detail, this.clock.now()],
-      );
+      await settleDigest(em, digestId, status, providerRef, detail, this.clock.now());
     });
   }
 
@@ -235,11 +219,7 @@ export class NurseDigests {
   private async settleAbandoned(now: Date): Promise<void> {
     const before = new Date(now.getTime() - this.config.REMINDER_CLAIM_TIMEOUT_MS);
     await this.transactions.run({ actor: DIGEST_ACTOR, reason: 'nurse digest interrupted' }, async (em) => {
-      await em.query(
-        `UPDATE nurse_digest SET status = 'unknown', detail = 'interrupted', settled_at = $2
-          WHERE status = 'sending' AND claimed_at < $1`,
-        [before, now],
-      );
+      await settleAbandonedDigests(em, before, now);
     });
   }
 }

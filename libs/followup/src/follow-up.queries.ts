@@ -1,0 +1,62 @@
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { EntityRows, nextNumber } from '../../database/src/index.js';
+import { Patient } from '../../registry/src/index.js';
+import { Appointment } from './appointments/appointment.entity.js';
+import { FollowUpAssessment } from './assessments/assessment.entity.js';
+import { FollowUpProtocol, FollowUpVisit } from './entities.js';
+import { Reminder } from './reminders/reminder.entity.js';
+
+/** The statements of the protocols and of each patient's follow-up plan (follow-up.service.ts). */
+
+/** Every published protocol, oldest first. */
+export function allProtocols(em: EntityManager): Promise<FollowUpProtocol[]> {
+  return em.getRepository(FollowUpProtocol).find({ order: { version: 'ASC' } });
+}
+
+export function protocolOfVersion(em: EntityManager, version: number): Promise<FollowUpProtocol | null> {
+  return em.getRepository(FollowUpProtocol).findOneBy({ version });
+}
+
+export function protocolExists(em: EntityManager, version: number): Promise<boolean> {
+  return em.existsBy(FollowUpProtocol, { version });
+}
+
+/** The version after the latest published one. */
+export function nextProtocolVersion(em: EntityManager): Promise<number> {
+  return nextNumber(em, 'follow_up_protocol', 'version');
+}
+
+export async function insertProtocol(
+  em: EntityManager,
+  protocol: Pick<FollowUpProtocol, 'version' | 'title' | 'visits' | 'notes' | 'publishedBy'>,
+): Promise<void> {
+  await em.insert(FollowUpProtocol, protocol);
+}
+
+/** Changes the patient's follow-up plan at `version` (its version + 1); answers how many rows changed. */
+export async function updatePatientPlan(
+  em: EntityManager,
+  patientId: string,
+  version: number,
+  set: Partial<Patient>,
+): Promise<number | undefined> {
+  const result = await em
+    .createQueryBuilder()
+    .update(Patient)
+    .set({ ...set, version: () => 'version + 1' })
+    .where('id = :id AND version = :version', { id: patientId, version })
+    .execute();
+  return result.affected;
+}
+
+/** The patient's visits, appointments, assessments (voided too) and reminders, for the summary. */
+export async function followUpRecordsOf(em: EntityManager, patientId: string) {
+  // Hand-written (EntityRows): part of every patient summary.
+  const of = <E extends ObjectLiteral>(target: EntityTarget<E>, order: string) =>
+    EntityRows.of(em, target).by(em, 'patient_id', patientId, order);
+  const visits = await of(FollowUpVisit, 'protocol_version, sequence, id');
+  const appointments = await of(Appointment, 'created_at, id');
+  const assessments = await of(FollowUpAssessment, 'assessed_on, created_at, id');
+  const reminders = await of(Reminder, 'id');
+  return { visits, appointments, assessments, reminders };
+}
