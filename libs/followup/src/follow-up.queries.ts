@@ -1,6 +1,5 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { EntityRows, nextNumber } from '../../database/src/index.js';
-import { Patient } from '../../registry/src/index.js';
 import { Appointment } from './appointments/appointment.entity.js';
 import { FollowUpAssessment } from './assessments/assessment.entity.js';
 import { FollowUpProtocol, FollowUpVisit } from './entities.js';
@@ -31,22 +30,6 @@ export async function insertProtocol(
   protocol: Pick<FollowUpProtocol, 'version' | 'title' | 'visits' | 'notes' | 'publishedBy'>,
 ): Promise<void> {
   await em.insert(FollowUpProtocol, protocol);
-}
-
-/** Changes the patient's follow-up plan at `version` (its version + 1); answers how many rows changed. */
-export async function updatePatientPlan(
-  em: EntityManager,
-  patientId: string,
-  version: number,
-  set: Partial<Patient>,
-): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(Patient)
-    .set({ ...set, version: () => 'version + 1' })
-    .where('id = :id AND version = :version', { id: patientId, version })
-    .execute();
-  return result.affected;
 }
 
 /** The patient's visits, appointments, assessments (voided too) and reminders, for the summary. */

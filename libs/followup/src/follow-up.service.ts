@@ -6,8 +6,10 @@ import { type AuditContext, isUniqueViolation, TransactionService } from '../../
 import { RuleProblem } from '../../observability/src/index.js';
 import {
   assertStaleFree,
+  changeFollowUpFields,
   countingOnly,
   findPatient,
+  type FollowUpFields,
   type Patient,
   PatientChanges,
   PatientExtensions,
@@ -25,7 +27,6 @@ import {
   nextProtocolVersion,
   protocolExists,
   protocolOfVersion,
-  updatePatientPlan,
 } from './follow-up.queries.js';
 import { protocolProblems } from './rules/visits.js';
 import { FollowUpPlanner } from './visits/planner.js';
@@ -148,7 +149,7 @@ export class FollowUpService implements OnModuleInit {
     context: AuditContext,
   ) {
     await this.changes.change(scope, patientId, { ...context, reason: dto.reason }, async (em, patient) => {
-      const set: Partial<Patient> = {};
+      const set: FollowUpFields = {};
       if (dto.protocolVersion !== undefined) {
         const exists = await protocolExists(em, dto.protocolVersion);
         if (!exists) {
@@ -167,7 +168,7 @@ export class FollowUpService implements OnModuleInit {
         }
         set.lostToFollowUpOn = dto.lostToFollowUpOn;
       }
-      const affected = await updatePatientPlan(em, patient.id, version, set);
+      const affected = await changeFollowUpFields(em, patient.id, version, set);
       if (affected !== 1) assertStaleFree('Patient', patient.version, version);
     });
     return this.plan(scope, patientId);

@@ -32,8 +32,12 @@ export {
 export { recordBase } from './patients/views.js';
 export { loadCohort } from './synthetic/load-cohort.js';
 export {
+  changeFollowUpFields,
   lockPatientRow,
   PATIENT_REFS,
+  patientById,
+  setProtocolVersion,
+  type FollowUpFields,
   reminderChannelOf,
   reminderContact,
   siteOfPatient,

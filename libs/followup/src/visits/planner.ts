@@ -4,10 +4,12 @@ import {
   deathInstant,
   loadRecords,
   type Patient,
+  patientById,
   type PatientChangeHook,
-  SharedReads,
-  type SettledChange,
   type PatientRecords,
+  setProtocolVersion,
+  type SettledChange,
+  SharedReads,
 } from '../../../registry/src/index.js';
 import type { FollowUpProtocol, FollowUpVisit } from '../entities.js';
 import {
@@ -21,10 +23,8 @@ import {
 import { londonDay } from '../../../time/src/index.js';
 import { mayReplan } from '../written.js';
 import {
-  enrolOnProtocol,
   insertVisits,
   latestProtocolVersion,
-  patientRow,
   publishedProtocol,
   updateVisit,
   visitsOf,
@@ -137,12 +137,12 @@ export class FollowUpPlanner implements PatientChangeHook {
 
   async replan(em: EntityManager, patientId: string, now: Date, given: ReplanGiven = {}): Promise<void> {
     const reads = given.reads ?? new SharedReads();
-    const patient = given.patient ?? (await patientRow(em, patientId));
+    const patient = given.patient ?? (await patientById(em, patientId));
     if (patient.protocolVersion === null) {
       // Enrolment: the patient stays on the latest published version unless moved explicitly.
       const latest = await latestProtocolVersion(em);
       patient.protocolVersion = latest;
-      await enrolOnProtocol(em, patientId, latest);
+      await setProtocolVersion(em, patientId, latest);
     }
     const protocol = await this.protocol(em, patient.protocolVersion);
     const records = given.records ?? (await loadRecords(em, patientId));

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
 import { EntityRows } from '../../../database/src/index.js';
-import { Patient } from '../../../registry/src/index.js';
 import { FollowUpProtocol, FollowUpVisit } from '../entities.js';
 import type { NotRequiredReason, VisitStatus } from '../rules/visits.js';
 
@@ -11,22 +10,12 @@ import type { NotRequiredReason, VisitStatus } from '../rules/visits.js';
 
 // The planner.
 
-/** The patient row, when the caller did not hand it over (locked by the caller). */
-export function patientRow(em: EntityManager, patientId: string): Promise<Patient> {
-  return em.findOneByOrFail(Patient, { id: patientId });
-}
-
 /** The latest published protocol version. */
 export async function latestProtocolVersion(em: EntityManager): Promise<number> {
   const [{ latest }] = await em.query<Array<{ latest: number }>>(
     `SELECT max(version) AS latest FROM follow_up_protocol`,
   );
   return latest;
-}
-
-/** Puts a patient not yet on a protocol on `version`. */
-export async function enrolOnProtocol(em: EntityManager, patientId: string, version: number): Promise<void> {
-  await em.update(Patient, { id: patientId }, { protocolVersion: version });
 }
 
 export function publishedProtocol(em: EntityManager, version: number): Promise<FollowUpProtocol> {

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { queryPrepared } from '../../../database/src/index.js';
+import { Patient } from './entities.js';
 
 /**
  * What other libs read of a patient outside the change frame (the worker's jobs, follow-up's lists), asked
@@ -66,4 +67,45 @@ export async function siteOfPatient(em: EntityManager, patientId: string): Promi
     patientId,
   ]);
   return row?.site_id ?? null;
+}
+
+/** The patient row by id, without a site scope (the caller holds it locked, or reads it in a change). */
+export function patientById(em: EntityManager, patientId: string): Promise<Patient> {
+  return em.findOneByOrFail(Patient, { id: patientId });
+}
+
+/** The fields of the patient row that say where their follow-up stands, which follow-up changes. */
+export type FollowUpFields = Partial<
+  Pick<Patient, 'protocolVersion' | 'extendedFollowUp' | 'lostToFollowUpOn'>
+>;
+
+/**
+ * Puts a patient not yet on a protocol on `version`: derived by the planner, so no version bump (the nurse's
+ * ETag stays valid for what she changed).
+ */
+export async function setProtocolVersion(
+  em: EntityManager,
+  patientId: string,
+  version: number,
+): Promise<void> {
+  await em.update(Patient, { id: patientId }, { protocolVersion: version });
+}
+
+/**
+ * Changes the patient's follow-up fields as a nurse's edit of the patient at `version` (the version goes up
+ * by one); answers how many rows changed (0: the patient changed meanwhile).
+ */
+export async function changeFollowUpFields(
+  em: EntityManager,
+  patientId: string,
+  version: number,
+  set: FollowUpFields,
+): Promise<number | undefined> {
+  const result = await em
+    .createQueryBuilder()
+    .update(Patient)
+    .set({ ...set, version: () => 'version + 1' })
+    .where('id = :id AND version = :version', { id: patientId, version })
+    .execute();
+  return result.affected;
 }
