@@ -8,7 +8,12 @@ import {
   type SettledChange,
   type RecordSpec,
 } from '../../../registry/src/index.js';
-import { assessmentProblems, expectedAssessmentFields, followUpDeathOn } from '../rules/assessments.js';
+import {
+  ASSESSMENT_SCORES,
+  assessmentProblems,
+  expectedAssessmentFields,
+  followUpDeathOn,
+} from '../rules/assessments.js';
 import { ASSESSMENT_WRITTEN, mayBreakAssessments } from '../written.js';
 import { FollowUpPlanner } from '../visits/planner.js';
 import { visitsOf } from '../visits/visits.queries.js';
@@ -24,16 +29,7 @@ const FIELDS = [
   'diedOn',
   'causeOfDeath',
   'causeDetail',
-  'mrs',
-  'nyha',
-  'eq5dMobility',
-  'eq5dSelfCare',
-  'eq5dUsualActivities',
-  'eq5dPainDiscomfort',
-  'eq5dAnxietyDepression',
-  'eqVas',
-  'readmissions',
-  'returnToWork',
+  ...ASSESSMENT_SCORES,
 ] as const;
 
 export function assessmentView(a: FollowUpAssessment) {

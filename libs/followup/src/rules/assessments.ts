@@ -73,8 +73,11 @@ export function assessmentProblems(facts: FollowUpTimelineFacts): AssessmentProb
   return problems;
 }
 
-/** The fields an assessment of a living patient should have, each of which may instead carry a missing reason. */
-const EXPECTED_OF_THE_LIVING = [
+/**
+ * The scores and outcomes of an assessment, which one of a living patient should have, each of which may
+ * instead carry a missing reason.
+ */
+export const ASSESSMENT_SCORES = [
   'mrs',
   'nyha',
   'eq5dMobility',
@@ -92,5 +95,5 @@ const EXPECTED_OF_THE_LIVING = [
  * patient, the scores and outcomes; of a death, only its date and cause.
  */
 export function expectedAssessmentFields(values: Readonly<Record<string, unknown>>): readonly string[] {
-  return values.vitalStatus === 'dead' ? ['diedOn', 'causeOfDeath'] : EXPECTED_OF_THE_LIVING;
+  return values.vitalStatus === 'dead' ? ['diedOn', 'causeOfDeath'] : ASSESSMENT_SCORES;
 }

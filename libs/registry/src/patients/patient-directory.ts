@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { queryPrepared } from '../../../database/src/index.js';
 import { Patient } from './entities.js';
+import { correctPatientFields } from './patients.queries.js';
 
 /**
  * What other libs read of a patient outside the change frame (the worker's jobs, follow-up's lists), asked
@@ -101,11 +102,5 @@ export async function changeFollowUpFields(
   version: number,
   set: FollowUpFields,
 ): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(Patient)
-    .set({ ...set, version: () => 'version + 1' })
-    .where('id = :id AND version = :version', { id: patientId, version })
-    .execute();
-  return result.affected;
+  return correctPatientFields(em, patientId, version, set);
 }
