@@ -597,6 +597,54 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(await eligibility()).toEqual({ eligible: true, failures: [] });
   });
 
+  it('refuses an instant on a day that does not exist, with its field, and stores nothing', async () => {
+    // JavaScript's Date reads 2026-11-31 as 1 December: the registry must refuse it, never store the shift.
+    const impossible = '2026-11-31T10:00:00Z';
+    const reason = 'names a day that does not exist (2026-11-31)';
+    const before = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patient`)).rows[0].n;
+    const base = enrolment();
+    const enrol400 = await call('POST', '/patients', nurse.accessToken, {
+      ...base,
+      mdtDecision: { ...(base.mdtDecision as object), decidedAt: impossible },
+      ecmoRun: { ...(base.ecmoRun as object), startedAt: impossible },
+      consent: { ...(base.consent as object), occurredAt: impossible },
+    });
+    expect(enrol400.statusCode).toBe(400);
+    expect(enrol400.json<Problem>().errors).toEqual(
+      expect.arrayContaining([
+        { field: 'mdtDecision.decidedAt', reason },
+        { field: 'ecmoRun.startedAt', reason },
+        { field: 'consent.occurredAt', reason },
+      ]),
+    );
+    expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patient`)).rows[0].n).toBe(before);
+
+    const patient = await enrol(app, nurse.accessToken);
+    const records = async () =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM complication WHERE patient_id = $1)
+                + (SELECT count(*) FROM ecmo_run WHERE patient_id = $1)
+                + (SELECT count(*) FROM hospital_outcome WHERE patient_id = $1)
+                + (SELECT count(*) FROM consent_event WHERE patient_id = $1) AS n`,
+          [patient.id],
+        )
+      ).rows[0].n;
+    const held = await records();
+    const refused: Array<[string, Record<string, unknown>, string]> = [
+      ['complications', { code: 'sepsis', onsetAt: impossible }, 'onsetAt'],
+      ['ecmo-runs', { ...(enrolment().ecmoRun as object), startedAt: impossible }, 'startedAt'],
+      ['outcome', { kind: 'discharge', occurredAt: impossible, destination: 'home' }, 'occurredAt'],
+      ['consent-events', { kind: 'consented', occurredAt: impossible }, 'occurredAt'],
+    ];
+    for (const [route, body, field] of refused) {
+      const answer = await call('POST', `/patients/${patient.id}/${route}`, nurse.accessToken, body);
+      expect({ route, status: answer.statusCode }).toEqual({ route, status: 400 });
+      expect(answer.json<Problem>().errors).toEqual(expect.arrayContaining([{ field, reason }]));
+    }
+    expect(await records()).toBe(held);
+  });
+
   it('answers bad input with 400 and the field, never 500', async () => {
     const bad = await call('POST', '/patients', nurse.accessToken, {
       ...enrolment(),
