@@ -645,6 +645,63 @@ describe('registry core: the research nurse’s scenario', () => {
     expect(await records()).toBe(held);
   });
 
+  it('refuses text of white space only with its field, as empty text is, and changes nothing', async () => {
+    const blank = '   ';
+    const reason = 'must not be blank (white space only)';
+    const base = enrolment();
+    const enrol400 = await call('POST', '/patients', nurse.accessToken, {
+      ...base,
+      mdtDecision: { ...(base.mdtDecision as object), decidedBy: blank },
+      consent: { ...(base.consent as object), independentDoctor: '\t\n' },
+    });
+    expect(enrol400.statusCode).toBe(400);
+    expect(enrol400.json<Problem>().errors).toEqual([
+      { field: 'mdtDecision.decidedBy', reason },
+      { field: 'consent.independentDoctor', reason },
+    ]);
+
+    const patient = await enrol(app, nurse.accessToken);
+    const url = `/patients/${patient.id}`;
+    const described = await call('POST', `${url}/complications`, nurse.accessToken, {
+      code: 'seizure',
+      onsetAt: daysAgo(19),
+      description: blank,
+    });
+    expect(described.statusCode).toBe(400);
+    expect(described.json<Problem>().errors).toEqual([{ field: 'description', reason }]);
+    const created = await call('POST', `${url}/complications`, nurse.accessToken, {
+      code: 'seizure',
+      onsetAt: daysAgo(19),
+      grade: 2,
+    });
+    expect(created.statusCode).toBe(201);
+    const id = created.json<{ id: string }>().id;
+    const etag = created.headers.etag as string;
+    const corrected = await call(
+      'PATCH',
+      `${url}/complications/${id}`,
+      nurse.accessToken,
+      { grade: 3, reason: blank },
+      { 'if-match': etag },
+    );
+    expect(corrected.statusCode).toBe(400);
+    expect(corrected.json<Problem>().errors).toEqual([{ field: 'reason', reason }]);
+    const voided = await call(
+      'POST',
+      `${url}/complications/${id}/void`,
+      nurse.accessToken,
+      { reason: blank },
+      { 'if-match': etag },
+    );
+    expect(voided.statusCode).toBe(400);
+    expect(voided.json<Problem>().errors).toEqual([{ field: 'reason', reason }]);
+    const rows = await db.query<{ grade: number; voided_at: Date | null; version: number }>(
+      `SELECT grade, voided_at, version FROM complication WHERE patient_id = $1`,
+      [patient.id],
+    );
+    expect(rows.rows).toEqual([{ grade: 2, voided_at: null, version: 1 }]);
+  });
+
   it('answers bad input with 400 and the field, never 500', async () => {
     const bad = await call('POST', '/patients', nurse.accessToken, {
       ...enrolment(),

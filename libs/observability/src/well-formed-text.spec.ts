@@ -7,6 +7,11 @@ describe('text that cannot be stored as sent', () => {
     ['emoji (a surrogate pair)', '😀 family 👨‍👩‍👧', null],
     ['combining accent', 'e\u0301', null],
     ['right-to-left override (storable as is)', '\u202Etxt', null],
+    ['empty (left to each field: some take it)', '', null],
+    ['spaces around words', '  Dr Patel ', null],
+    ['spaces only', '   ', 'must not be blank (white space only)'],
+    ['a tab and a line break', '\t\n', 'must not be blank (white space only)'],
+    ['no-break spaces', '\u00A0\u00A0', 'must not be blank (white space only)'],
     ['NUL', 'a\u0000b', 'contains a NUL character (U+0000), which cannot be stored'],
     [
       'lone high surrogate',
