@@ -763,6 +763,14 @@ describe('access: a new deployment, as its first users meet it', () => {
         undefined,
       ]);
       expect(Number(answers[6].headers['retry-after-api'])).toBeGreaterThan(0);
+      // The standard header too, and a detail a person can act on.
+      expect(Number(answers[6].headers['retry-after'])).toBeGreaterThan(0);
+      expect(answers[6].json()).toMatchObject({
+        status: 429,
+        detail: expect.stringMatching(
+          /^Too many requests from this address \(6 a minute at most\): try again in \d+ seconds?$/,
+        ),
+      });
       // Another address is not limited by this one.
       const other = await limited.inject({ method: 'GET', url: '/sites', remoteAddress: '10.251.0.9' });
       expect(other.statusCode).toBe(401);
@@ -797,6 +805,11 @@ describe('access: a new deployment, as its first users meet it', () => {
             .statusCode,
         );
       expect(perAccount).toEqual([401, 401, 401, 429]);
+      const refused = await attempt(one, email, '10.98.0.1');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.json().detail).toMatch(
+        /^Too many sign-in attempts from this address or for this account: try again in \d+ seconds?$/,
+      );
     } finally {
       await Promise.all([one.close(), two.close()]);
     }

@@ -1,7 +1,12 @@
 import { Injectable, Logger, ServiceUnavailableException, type ExecutionContext } from '@nestjs/common';
-import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
+import { ThrottlerException, ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { isLoginThrottled } from '../auth/login-throttle.js';
 import { errorMessage, IS_OPERATIONAL } from '../../../observability/src/index.js';
+
+/** A limit's window in words: `a minute`, or `in 30 seconds`. */
+const per = (ttlMs: number): string =>
+  ttlMs === 60_000 ? 'a minute' : `in ${Math.round(ttlMs / 1000)} seconds`;
 
 /** How long the rate limits may wait for Redis before the request goes on without them (or gets 503). */
 const STORE_TIMEOUT_MS = 1000;
@@ -21,6 +26,25 @@ export class RegistryThrottlerGuard extends ThrottlerGuard {
       (target) => Reflect.getMetadata(IS_OPERATIONAL, target) === true,
     );
     return Promise.resolve(operational);
+  }
+
+  /**
+   * A 429 a person and a client can act on: the standard Retry-After header (the throttler's own is named
+   * per limit, Retry-After-api, which clients do not read), and a detail that says which limit and when to
+   * try again.
+   */
+  protected override throwThrottlingException(
+    context: ExecutionContext,
+    limit: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(limit.isBlocked ? limit.timeToBlockExpire : limit.timeToExpire));
+    void context.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(seconds));
+    const wait = `try again in ${seconds} second${seconds === 1 ? '' : 's'}`;
+    throw new ThrottlerException(
+      isLoginThrottled(context)
+        ? `Too many sign-in attempts from this address or for this account: ${wait}`
+        : `Too many requests from this address (${limit.limit} ${per(limit.ttl)} at most): ${wait}`,
+    );
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
