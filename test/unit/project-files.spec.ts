@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { documentedEnvVars, GENERATED_SECRETS, loadConfig } from '../../libs/config/src/index.js';
 import { MIGRATIONS } from '../../migrations/index.js';
@@ -31,12 +32,15 @@ describe('the libs', () => {
   });
 
   it('each have a layer in the import rules and a line in the README layout', () => {
-    const rules = read('.dependency-cruiser.cjs');
+    const rules = (
+      createRequire(import.meta.url)('../../.dependency-cruiser.cjs') as {
+        forbidden: Array<{ name: string; from: { path?: string } }>;
+      }
+    ).forbidden;
+    const layered = rules.filter((r) => r.name === 'layer-upward').map((r) => r.from.path);
+    expect(layered.sort()).toEqual(libs.map((lib) => `^libs/${lib}/`));
     const readme = read('README.md');
-    for (const lib of libs) {
-      expect(rules).toMatch(new RegExp(`'${lib}'`));
-      expect(readme).toMatch(new RegExp(`^  ${lib}/ `, 'm'));
-    }
+    for (const lib of libs) expect(readme).toMatch(new RegExp(`^  ${lib}/ `, 'm'));
   });
 });
 

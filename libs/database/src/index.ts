@@ -26,3 +26,4 @@ export {
   type ErrorLike,
 } from './postgres-errors.js';
 export { committedDuring, requestWrites, type RequestWrites } from './request-writes.js';
+export { updateAtVersion } from './update-at-version.js';

@@ -12,6 +12,13 @@ export function allProtocols(em: EntityManager): Promise<FollowUpProtocol[]> {
   return em.getRepository(FollowUpProtocol).find({ order: { version: 'ASC' } });
 }
 
+/** Every published version's number and title, oldest first (an export's manifest lists them). */
+export function publishedProtocols(em: EntityManager): Promise<Array<{ version: number; title: string }>> {
+  return em.query<Array<{ version: number; title: string }>>(
+    `SELECT version, title FROM follow_up_protocol ORDER BY version`,
+  );
+}
+
 export function protocolOfVersion(em: EntityManager, version: number): Promise<FollowUpProtocol | null> {
   return em.getRepository(FollowUpProtocol).findOneBy({ version });
 }

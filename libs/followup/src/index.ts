@@ -6,4 +6,4 @@ export { FollowUpPlanner } from './visits/planner.js';
 export * from './rules/visits.js';
 export { ReminderReconciler } from './reminders/reminder-reconciler.js';
 export { ReminderSender } from './reminders/reminder-sender.js';
-export { publishedProtocols } from './published-protocols.js';
+export { publishedProtocols } from './follow-up.queries.js';

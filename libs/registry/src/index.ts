@@ -15,7 +15,7 @@ export {
   type SettledChange,
 } from './patients/extensions.js';
 export { PatientChanges } from './patients/patient-changes.js';
-export { findPatient, loadRecords } from './patients/patients.queries.js';
+export { currentPatient, findPatient, loadRecords } from './patients/patients.queries.js';
 export type { ExtensionRecordKind, PatientRecords, WrittenKind } from './patients/patient-records.js';
 export type { ExpectedFields } from './rules/completeness.js';
 export { deathInstant } from './rules/timeline.js';
@@ -35,11 +35,10 @@ export {
   changeFollowUpFields,
   lockPatientRow,
   PATIENT_REFS,
-  patientById,
   setProtocolVersion,
   type FollowUpFields,
   reminderChannelOf,
   reminderContact,
   siteOfPatient,
 } from './patients/patient-directory.js';
-export { currentValueSetCodes } from './value-sets/current-codes.js';
+export { currentValueSetCodes } from './value-sets/value-sets.queries.js';

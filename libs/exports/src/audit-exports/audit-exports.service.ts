@@ -8,18 +8,17 @@ import { type AuditContext, TransactionService } from '../../../database/src/ind
 import { RuleProblem } from '../../../observability/src/index.js';
 import { QueueName, QueueService } from '../../../queue/src/index.js';
 import type { RequestExportDto } from './dto.js';
-import type { ExportFile, ExportProgress } from './export-generator.js';
-import {
-  createExport,
-  cutOffProblem,
-  EXPORT_PROFILES,
-  exportJobId,
-  type ExportProfile,
-  type ExportStatus,
-} from './export-requests.js';
+import type { ExportProgress } from './export-generator.js';
+import { createExport, cutOffProblem, exportJobId } from './export-requests.js';
 import { ExportStorage } from './export-storage.js';
 import { findExport, listExports } from './audit-exports.queries.js';
-import type { ExportRecord } from './audit-export.js';
+import {
+  EXPORT_PROFILES,
+  type ExportFile,
+  type ExportProfile,
+  type ExportRecord,
+  type ExportStatus,
+} from './audit-export.js';
 
 export interface ExportView {
   id: string;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsUUID, Matches } from 'class-validator';
 import { IsCalendarDate } from '../../../registry/src/index.js';
-import { EXPORT_PROFILES, type ExportProfile } from './export-requests.js';
+import { EXPORT_PROFILES, type ExportProfile } from './audit-export.js';
 import { EXPORT_FILE_NAME } from './export-storage.js';
 import { IsOptionalNotNull, PageLimit } from '../../../observability/src/index.js';
 

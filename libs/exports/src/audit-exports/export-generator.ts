@@ -36,8 +36,6 @@ import { errorMessage } from '../../../observability/src/index.js';
 import { publishedProtocols } from '../../../followup/src/index.js';
 import { currentValueSetCodes } from '../../../registry/src/index.js';
 
-export type { ExportFile } from './audit-export.js';
-
 export interface ExportProgress {
   readonly step: string;
   readonly done: number;

@@ -9,8 +9,6 @@ import { exportsLeftWaiting, insertExportRequest } from './audit-exports.queries
 
 import { EXPORT_PROFILES, type ExportProfile } from './audit-export.js';
 
-export { EXPORT_PROFILES, type ExportProfile, type ExportStatus } from './audit-export.js';
-
 /** How the audit trail names the monthly schedule and the worker that generates exports. */
 export const EXPORT_ACTOR = 'system:exports';
 

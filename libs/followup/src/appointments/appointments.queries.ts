@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
+import { EntityRows, updateAtVersion } from '../../../database/src/index.js';
 import type { SharedRead, SharedReads } from '../../../registry/src/index.js';
 import { FollowUpVisit } from '../entities.js';
 import { Reminder } from '../reminders/reminder.entity.js';
@@ -78,11 +78,5 @@ export async function updateAppointment(
   version: number,
   set: Partial<Appointment>,
 ): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(Appointment)
-    .set({ ...set, version: () => 'version + 1' })
-    .where('id = :id AND version = :version', { id, version })
-    .execute();
-  return result.affected;
+  return updateAtVersion(em, Appointment, id, version, set);
 }

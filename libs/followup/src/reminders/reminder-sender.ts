@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../../audit/src/index.js';
 import { Clock } from '../../../time/src/index.js';
 import { TransactionService } from '../../../database/src/index.js';
@@ -79,7 +78,6 @@ export class ReminderSender {
   private readonly logger = new Logger(ReminderSender.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionService,
     private readonly identities: PatientIdentities,
     private readonly audit: AuditService,

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
+  currentPatient,
   deathInstant,
   loadRecords,
   type Patient,
-  patientById,
   type PatientChangeHook,
   type PatientRecords,
   setProtocolVersion,
@@ -137,7 +137,7 @@ export class FollowUpPlanner implements PatientChangeHook {
 
   async replan(em: EntityManager, patientId: string, now: Date, given: ReplanGiven = {}): Promise<void> {
     const reads = given.reads ?? new SharedReads();
-    const patient = given.patient ?? (await patientById(em, patientId));
+    const patient = given.patient ?? (await currentPatient(em, patientId));
     if (patient.protocolVersion === null) {
       // Enrolment: the patient stays on the latest published version unless moved explicitly.
       const latest = await latestProtocolVersion(em);

@@ -1,5 +1,5 @@
 import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
-import { queryPrepared } from '../../../database/src/index.js';
+import { queryPrepared, updateAtVersion } from '../../../database/src/index.js';
 import { PatientIdentity, PatientKey } from './entities.js';
 
 /**
@@ -88,13 +88,7 @@ export async function replaceSealedIdentity(
   version: number,
   sealed: Partial<PatientIdentity>,
 ): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(PatientIdentity)
-    .set({ ...sealed, version: () => 'version + 1' })
-    .where('id = :patientId AND version = :version', { patientId, version })
-    .execute();
-  return result.affected;
+  return updateAtVersion(em, PatientIdentity, patientId, version, sealed);
 }
 
 /** Crypto-shredding: deletes the wrapped data key and the hashes. */

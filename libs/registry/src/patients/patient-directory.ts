@@ -70,11 +70,6 @@ export async function siteOfPatient(em: EntityManager, patientId: string): Promi
   return row?.site_id ?? null;
 }
 
-/** The patient row by id, without a site scope (the caller holds it locked, or reads it in a change). */
-export function patientById(em: EntityManager, patientId: string): Promise<Patient> {
-  return em.findOneByOrFail(Patient, { id: patientId });
-}
-
 /** The fields of the patient row that say where their follow-up stands, which follow-up changes. */
 export type FollowUpFields = Partial<
   Pick<Patient, 'protocolVersion' | 'extendedFollowUp' | 'lostToFollowUpOn'>

@@ -1,7 +1,7 @@
 import { NotFoundException } from '@nestjs/common';
 import type { EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
 import type { SiteScope } from '../../../access/src/index.js';
-import { EntityRows, queryPrepared } from '../../../database/src/index.js';
+import { EntityRows, queryPrepared, updateAtVersion } from '../../../database/src/index.js';
 import type { ConsentStatus } from '../rules/consent.js';
 import type { EligibilityFailure } from '../rules/eligibility.js';
 import type { PatientListQuery } from './dto.js';
@@ -45,7 +45,10 @@ async function patientInScope(
   return patient;
 }
 
-/** The patient row as it stands now in the transaction (after a change that may have written it). */
+/**
+ * The patient row by id, without a site scope, as it stands now in the transaction (after a change that may
+ * have written it; the follow-up planner's read when the change did not hand the row over).
+ */
 export function currentPatient(em: EntityManager, patientId: string): Promise<Patient> {
   return em.findOneByOrFail(Patient, { id: patientId });
 }
@@ -177,13 +180,7 @@ export async function correctPatientFields(
   version: number,
   set: Partial<Patient>,
 ): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(Patient)
-    .set({ ...set, version: () => 'version + 1' })
-    .where('id = :id AND version = :version', { id: patientId, version })
-    .execute();
-  return result.affected;
+  return updateAtVersion(em, Patient, patientId, version, set);
 }
 
 /** Moves the patient to `siteId` (a transfer), bumping the row's version. */

@@ -1,5 +1,5 @@
 import { type EntityManager, type EntityTarget, IsNull, type QueryDeepPartialEntity } from 'typeorm';
-import { EntityRows } from '../../../database/src/index.js';
+import { EntityRows, updateAtVersion } from '../../../database/src/index.js';
 import { type ClinicalRecord, Complication, ConsentEvent, EcmoRun, IndexOperation } from './entities.js';
 
 /**
@@ -39,13 +39,7 @@ export async function correctRecord<E extends ClinicalRecord>(
   version: number,
   set: Partial<E>,
 ): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(entity)
-    .set({ ...set, version: () => 'version + 1' } as never)
-    .where('id = :id AND version = :version', { id, version })
-    .execute();
-  return result.affected;
+  return updateAtVersion(em, entity, id, version, set as QueryDeepPartialEntity<E>);
 }
 
 /** "Entered in error": marks the record void with the reason (it stays, out of the current state). */
@@ -56,13 +50,10 @@ export async function voidRecord<E extends ClinicalRecord>(
   version: number,
   reason: string,
 ): Promise<number | undefined> {
-  const result = await em
-    .createQueryBuilder()
-    .update(entity)
-    .set({ voidedAt: () => 'now()', voidReason: reason, version: () => 'version + 1' } as never)
-    .where('id = :id AND version = :version', { id, version })
-    .execute();
-  return result.affected;
+  return updateAtVersion(em, entity, id, version, {
+    voidedAt: () => 'now()',
+    voidReason: reason,
+  } as QueryDeepPartialEntity<E>);
 }
 
 /** How many live complications are recorded on the ECMO run (a run is voided only without them). */
