@@ -244,9 +244,7 @@ describe('registry core: the research nurse’s scenario', () => {
       grade: 2,
     });
     expect(late.statusCode).toBe(422);
-    expect(late.json().errors).toEqual([
-      { field: 'complication.onsetAt', reason: 'is after the hospital discharge' },
-    ]);
+    expect(late.json().errors).toEqual([{ field: 'onsetAt', reason: 'is after the hospital discharge' }]);
 
     // Correcting the run's start to 9 days after the operation breaks PCCS timing: flagged, not refused.
     const summary1 = (await call('GET', url, nurse.accessToken)).json();
@@ -471,7 +469,7 @@ describe('registry core: the research nurse’s scenario', () => {
     const outside = await complication(20);
     expect(outside.statusCode).toBe(422);
     expect(outside.json().errors).toEqual([
-      { field: 'complication.onsetAt', reason: 'is outside ECMO run 1, which it is recorded on' },
+      { field: 'onsetAt', reason: 'is outside ECMO run 1, which it is recorded on' },
     ]);
     const second = await complication(5);
     expect(second.statusCode).toBe(201);

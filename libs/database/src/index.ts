@@ -24,6 +24,8 @@ export {
   isQueryTimeout,
   isUniqueViolation,
   type ErrorLike,
+  constraintBreach,
+  type ConstraintBreach,
 } from './postgres-errors.js';
 export { committedDuring, requestWrites, type RequestWrites } from './request-writes.js';
 export { updateAtVersion } from './update-at-version.js';

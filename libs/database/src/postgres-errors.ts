@@ -93,3 +93,38 @@ export function isForeignKeyViolation(error: unknown, constraint: string): boole
   const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
   return driverError?.code === '23503' && driverError.constraint === constraint;
 }
+
+/** A row PostgreSQL refused by one of the schema's own rules, and where: what the error reports of it. */
+export interface ConstraintBreach {
+  /** not_null_violation 23502, foreign_key_violation 23503, check_violation 23514. */
+  readonly code: '23502' | '23503' | '23514';
+  readonly table: string | null;
+  /** The column, for a NOT NULL violation. */
+  readonly column: string | null;
+  readonly constraint: string | null;
+}
+
+const CONSTRAINT_CODES = new Set(['23502', '23503', '23514']);
+
+/**
+ * The NOT NULL, foreign-key or CHECK violation an error carries (through TypeORM's `driverError`), or null.
+ * Every such rule is one the service checks first: reaching here is a gap in those checks.
+ */
+export function constraintBreach(error: unknown): ConstraintBreach | null {
+  let found: ConstraintBreach | null = null;
+  inErrorChain(error, (e) => {
+    if (typeof e.code !== 'string' || !CONSTRAINT_CODES.has(e.code)) return false;
+    const text = (key: string) => {
+      const value = (e as Record<string, unknown>)[key];
+      return typeof value === 'string' ? value : null;
+    };
+    found = {
+      code: e.code as ConstraintBreach['code'],
+      table: text('table'),
+      column: text('column'),
+      constraint: text('constraint'),
+    };
+    return true;
+  });
+  return found;
+}

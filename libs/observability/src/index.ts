@@ -5,6 +5,7 @@ export { Metrics, type MetricsCollector } from './metrics.js';
 export { MetricsModule } from './metrics.module.js';
 export { IS_OPERATIONAL, IS_PUBLIC, Operational, Public } from './public.decorator.js';
 export {
+  constraintFallbacksSoFar,
   flattenValidationErrors,
   ProblemDetailsFilter,
   sendProblem,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { constraintFallbacks } from './problem-details.js';
 
 /** Metrics another lib adds to the process's registry (the queue lib's job counts, say). */
 export interface MetricsCollector {
@@ -28,6 +29,7 @@ export class Metrics implements OnModuleInit {
 
   onModuleInit(): void {
     collectDefaultMetrics({ register: this.registry });
+    this.registry.registerMetric(constraintFallbacks);
     for (const collector of this.collectors) collector.register(this.registry);
   }
 

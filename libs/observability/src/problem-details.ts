@@ -1,4 +1,11 @@
-import { committedDuring, CommitOutcomeUnknown, isDependencyDown } from '../../database/src/index.js';
+import {
+  committedDuring,
+  CommitOutcomeUnknown,
+  constraintBreach,
+  isDependencyDown,
+  type ConstraintBreach,
+} from '../../database/src/index.js';
+import { Counter } from 'prom-client';
 import { errorMessage } from './error-message.js';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -91,6 +98,35 @@ export function sendProblem(exception: unknown, request: FastifyRequest, reply: 
   const problem = problemConverter.toProblem(exception, request);
   if (problem.status === 503) void reply.header('retry-after', RETRY_AFTER_SECONDS);
   return reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+}
+
+/**
+ * Database rules that reached the error filter: each is a rule the service should have checked first (with
+ * the field and the reason), so each is a bug, answered 422 all the same. Registered in every process's
+ * metrics registry (see Metrics); the e2e suites fail a test that reaches it (test/support/no-fallback.ts).
+ */
+export const constraintFallbacks = new Counter({
+  name: 'db_constraint_fallback_total',
+  help: 'Database constraint violations answered by the error filter’s fallback, not by a service check',
+  labelNames: ['constraint'] as const,
+  registers: [],
+});
+
+let fallbacksSoFar: string[] = [];
+
+/** The constraints that reached the fallback in this process so far (the e2e suites' check). */
+export function constraintFallbacksSoFar(): readonly string[] {
+  return fallbacksSoFar;
+}
+
+/** The request field a database rule names, as well as it can be told: its column, else its name. */
+export function constraintField(breach: ConstraintBreach): string {
+  const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  if (breach.column) return camel(breach.column);
+  let name = breach.constraint ?? '';
+  if (breach.table && name.startsWith(`${breach.table}_`)) name = name.slice(breach.table.length + 1);
+  name = name.replace(/_?(check\d*|fkey)$/, '');
+  return camel(name || breach.table || 'body');
 }
 
 class ProblemConverter {
@@ -200,6 +236,26 @@ class ProblemConverter {
     }
     const unavailable = this.unavailable(exception, request);
     if (unavailable) return { ...unavailable, ...base };
+    const breach = constraintBreach(exception);
+    if (breach) {
+      const constraint = breach.constraint ?? `${breach.table ?? '?'}.${breach.column ?? '?'} NOT NULL`;
+      constraintFallbacks.inc({ constraint });
+      fallbacksSoFar = [...fallbacksSoFar, constraint];
+      // Only the constraint's name: the error's detail and parameters carry the values sent.
+      this.logger.error(
+        { constraint, code: breach.code, requestId: request.id },
+        'a database rule refused a write the service did not check first',
+      );
+      const status = HttpStatus.UNPROCESSABLE_ENTITY;
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Unprocessable Entity',
+        status,
+        detail: 'The change breaks one of the registry’s rules: nothing was saved',
+        errors: [{ field: constraintField(breach), reason: `breaks the rule ${constraint}` }],
+        ...base,
+      };
+    }
     // Why and where, as text: the logger shows an error object under `err` as {"type":"object"}.
     this.logger.error(
       {

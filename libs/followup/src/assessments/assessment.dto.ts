@@ -96,7 +96,9 @@ export class AssessmentDto {
 }
 
 /** A correction: any field but the visit (an assessment on the wrong visit is voided and recorded again). */
-export class CorrectAssessmentDto extends PartialType(OmitType(AssessmentDto, ['visitId'] as const)) {
+export class CorrectAssessmentDto extends PartialType(OmitType(AssessmentDto, ['visitId'] as const), {
+  skipNullProperties: false,
+}) {
   @ApiProperty({ maxLength: 500 })
   @IsString()
   @Length(3, 500)

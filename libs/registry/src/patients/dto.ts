@@ -402,6 +402,13 @@ export class EnrolPatientDto {
 }
 
 /** Every change to a saved record says why (it lands in the audit row as the reason). */
+/**
+ * A correction (PATCH) sends only what changes. A field the record must hold (an ECMO run's start, say) may be
+ * left out but not sent as null: `skipNullProperties: false` validates a null like any other value, so it is
+ * refused with the field's own rule. Fields that may be emptied carry their own IsOptional, which lets null by.
+ */
+export const PATCH = { skipNullProperties: false } as const;
+
 export class ReasonDto {
   @ApiProperty({ example: 'transcription error: lactate was 8.4 on the blood gas', maxLength: 500 })
   @IsString()
@@ -409,28 +416,28 @@ export class ReasonDto {
   reason: string;
 }
 
-export class CorrectOperationDto extends PartialType(OperationDto) {
+export class CorrectOperationDto extends PartialType(OperationDto, PATCH) {
   @ApiProperty({ maxLength: 500 })
   @IsString()
   @Length(3, 500)
   reason: string;
 }
 
-export class CorrectEcmoRunDto extends PartialType(EcmoRunDto) {
+export class CorrectEcmoRunDto extends PartialType(EcmoRunDto, PATCH) {
   @ApiProperty({ maxLength: 500 })
   @IsString()
   @Length(3, 500)
   reason: string;
 }
 
-export class CorrectComplicationDto extends PartialType(ComplicationDto) {
+export class CorrectComplicationDto extends PartialType(ComplicationDto, PATCH) {
   @ApiProperty({ maxLength: 500 })
   @IsString()
   @Length(3, 500)
   reason: string;
 }
 
-export class CorrectOutcomeDto extends PartialType(OutcomeDto) {
+export class CorrectOutcomeDto extends PartialType(OutcomeDto, PATCH) {
   @ApiProperty({ maxLength: 500 })
   @IsString()
   @Length(3, 500)

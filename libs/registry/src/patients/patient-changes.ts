@@ -4,8 +4,13 @@ import type { SiteScope } from '../../../access/src/index.js';
 import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { missingReasonProblems, type ExpectedFields, type RecordKind } from '../rules/completeness.js';
-import { ageInYears, eligibilityFailures, type EligibilityFacts } from '../rules/eligibility.js';
-import { datedAfterWithdrawal, timelineProblems } from '../rules/timeline.js';
+import {
+  ageInYears,
+  eligibilityFailures,
+  impossibleBirthDate,
+  type EligibilityFacts,
+} from '../rules/eligibility.js';
+import { datedAfterWithdrawal, timelineProblems, type TimelineProblem } from '../rules/timeline.js';
 import { ValueSets } from '../value-sets/value-sets.js';
 import type { EcmoRun, IndexOperation, MissingReasons, Patient } from './entities.js';
 import { PatientExtensions, SharedReads } from './extensions.js';
@@ -197,7 +202,7 @@ export class PatientChanges {
     if (problems.length > 0) {
       throw new RuleProblem(
         'The change breaks the order of the patient’s timeline',
-        problems.map((p) => ({ field: p.field, reason: p.reason })),
+        problems.map((p) => ({ field: bodyField(p, wrote, writtenId), reason: p.reason })),
       );
     }
     // Follow-up replans the visits from the settled record (a decline included: its visits are dropped).
@@ -225,6 +230,14 @@ export class PatientChanges {
       ]);
     }
     const dateOfBirth = await this.identities.dateOfBirth(em, patient.id);
+    const birth = impossibleBirthDate(dateOfBirth, run.startedAt);
+    if (birth) {
+      // The request changed either the date of birth (the identity) or the index run's start.
+      const field = wrote === 'ecmoRun' ? 'startedAt' : 'dateOfBirth';
+      const reason =
+        wrote === 'ecmoRun' ? `puts the date of birth on record out of reach: it ${birth}` : birth;
+      throw new RuleProblem('The change gives the patient an impossible age', [{ field, reason }]);
+    }
     const facts = eligibilityFactsOf(dateOfBirth, current, records.operation, run);
     const failures = eligibilityFailures(facts);
     const age = ageInYears(dateOfBirth, run.startedAt);
@@ -237,6 +250,23 @@ export class PatientChanges {
     }
     return records;
   }
+}
+
+/**
+ * The field a timeline problem names, as the request's body names it: a field of the record the request
+ * wrote loses its record prefix (`onsetAt` on the complication route); a field of another record keeps it
+ * (`outcome.occurredAt`, when a run's new end falls after the discharge).
+ */
+function bodyField(
+  problem: TimelineProblem,
+  wrote: WrittenKind | undefined,
+  writtenId: string | undefined,
+): string {
+  const prefix = `${wrote}.`;
+  const ofWritten = problem.recordId === undefined || problem.recordId === writtenId;
+  return wrote && ofWritten && problem.field.startsWith(prefix)
+    ? problem.field.slice(prefix.length)
+    : problem.field;
 }
 
 export function eligibilityFactsOf(

@@ -11,7 +11,7 @@ import {
 } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
-import { ageInYears, eligibilityFailures } from '../rules/eligibility.js';
+import { ageInYears, eligibilityFailures, impossibleBirthDate } from '../rules/eligibility.js';
 import { timelineProblems } from '../rules/timeline.js';
 import {
   type CorrectIdentityDto,
@@ -39,7 +39,7 @@ import {
   patientsInScope,
 } from './patients.queries.js';
 import { insertConsentEvent, insertEcmoRun, insertIndexOperation } from './records.queries.js';
-import { consentEventProblems, OPERATION } from './records.service.js';
+import { consentEventProblems, ECMO_RUN, OPERATION } from './records.service.js';
 import { RUN_CODES, OPERATION_CODES, consentFields, runFields, operationFields } from './record-fields.js';
 import {
   completeness,
@@ -110,9 +110,15 @@ export class PatientsService {
       ...OPERATION.problems(operationFields(dto.operation), (set, code) =>
         this.changes.requiresText(set, code),
       ).map((p) => ({ field: `operation.${p.field}`, reason: p.reason })),
+      ...ECMO_RUN.problems(runFields(dto.ecmoRun), () => false).map((p) => ({
+        field: `ecmoRun.${p.field}`,
+        reason: p.reason,
+      })),
       ...identityProblems(dto.identity, 'identity.'),
       ...consentEventProblems(dto.consent, new Date(), 'consent.'),
     ];
+    const birth = impossibleBirthDate(dto.identity.dateOfBirth, new Date(dto.ecmoRun.startedAt));
+    if (birth) problems.push({ field: 'identity.dateOfBirth', reason: birth });
     const consent = consentFields(dto.consent);
     const consentProblem = consentEventProblem(consentStatus([]), consent);
     if (consentProblem) problems.push({ field: 'consent.kind', reason: consentProblem });

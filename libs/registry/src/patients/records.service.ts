@@ -60,8 +60,15 @@ export interface RecordSpec<E extends ClinicalRecord> {
   view(record: E): { version: number };
   /** The live records of this kind among a patient's settled records (the rules' kinds only). */
   live?(records: PatientRecords): readonly E[];
-  /** Cross-field rules on the whole record after the change. */
-  problems(record: Partial<E>, requiresText: (valueSet: string, code: string) => boolean): FieldError[];
+  /**
+   * Cross-field rules on the whole record after the change, each naming a field of the request body;
+   * `changed` holds the fields the request sent (the whole record, when it creates one).
+   */
+  problems(
+    record: Partial<E>,
+    requiresText: (valueSet: string, code: string) => boolean,
+    changed?: Partial<E>,
+  ): FieldError[];
   /** A second live record is refused (one index operation, one hospital outcome per patient). */
   readonly single: boolean;
   /**
@@ -101,8 +108,8 @@ export const ECMO_RUN: RecordSpec<EcmoRun> = {
   view: (run) =>
     runView(run, new Date(Math.max(Date.now(), run.startedAt.getTime(), run.endedAt?.getTime() ?? 0))),
   live: (records) => records.runs,
-  // The end instant and reason go together: a timeline rule, checked with the rest of the timeline.
-  problems: () => [],
+  // A run's own rules, before anything is written; how it sits among the patient's records is the timeline's.
+  problems: (run, _requiresText, changed = run) => runProblems(run, changed),
   single: false,
 };
 
@@ -147,6 +154,42 @@ export const OUTCOME: RecordSpec<HospitalOutcome> = {
   },
   single: true,
 };
+
+/**
+ * An ECMO run's own rules (the database holds them too): it ends after it starts, and its end instant and
+ * end reason are recorded together. The field named is one the request sent, where it sent one of the pair.
+ */
+export function runProblems(run: Partial<EcmoRun>, changed: Partial<EcmoRun>): FieldError[] {
+  const problems: FieldError[] = [];
+  const sent = (field: keyof EcmoRun) => field in changed;
+  const ended = run.endedAt != null;
+  const reasoned = run.endReason != null;
+  if (run.endedAt && run.startedAt && run.endedAt.getTime() <= run.startedAt.getTime()) {
+    problems.push(
+      sent('endedAt') || !sent('startedAt')
+        ? { field: 'endedAt', reason: `must be after the run's start (${run.startedAt.toISOString()})` }
+        : { field: 'startedAt', reason: `must be before the run's end (${run.endedAt.toISOString()})` },
+    );
+  }
+  if (ended !== reasoned) {
+    if (sent('endReason') && !reasoned) {
+      problems.push({
+        field: 'endReason',
+        reason: 'cannot be removed while the run has an end (endedAt): remove both to record it as not ended',
+      });
+    } else if (sent('endedAt') && !ended) {
+      problems.push({
+        field: 'endedAt',
+        reason: 'cannot be removed while the run has an end reason: remove both to record it as not ended',
+      });
+    } else if (!reasoned) {
+      problems.push({ field: 'endReason', reason: 'is required when the run has ended (endedAt)' });
+    } else {
+      problems.push({ field: 'endedAt', reason: 'is required with an end reason (when did the run end?)' });
+    }
+  }
+  return problems;
+}
 
 /** Cross-field rules of a consent event (which details each kind carries). */
 export function consentEventProblems(dto: ConsentEventDto, now: Date, prefix = ''): FieldError[] {
@@ -195,7 +238,7 @@ export class ClinicalRecordsService {
   ) {
     const fields = spec.fields(dto);
     const missing = reasonsOf(dto.missing);
-    this.check(spec, fields, missing);
+    this.check(spec, fields, missing, fields);
     try {
       const { id, settled } = await this.changes.changeRecordAnswering(
         spec.kind,
@@ -240,7 +283,7 @@ export class ClinicalRecordsService {
           if (current.voidedAt)
             throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
           const nextMissing = mergeMissing(current.missing, fields, missing);
-          this.check(spec, { ...current, ...fields }, nextMissing);
+          this.check(spec, { ...current, ...fields }, nextMissing, fields);
           this.changes.assertCollectable(patient, datesOf(fields));
           const affected = await correctRecord(em, spec.entity, id, version, {
             ...fields,
@@ -351,10 +394,11 @@ export class ClinicalRecordsService {
     spec: RecordSpec<E>,
     record: Partial<E>,
     missing: MissingReasons,
+    changed: Partial<E>,
   ): void {
     // Codes and missing reasons are checked as they stand after the change.
     this.changes.assertCodes(spec.expected, '', record, spec.codes, missing);
-    const problems = spec.problems(record, (set, code) => this.changes.requiresText(set, code));
+    const problems = spec.problems(record, (set, code) => this.changes.requiresText(set, code), changed);
     if (problems.length > 0) throw new RuleProblem(`${spec.title} breaks the registry’s rules`, problems);
   }
 

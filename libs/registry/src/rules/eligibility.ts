@@ -54,6 +54,26 @@ export const FAILURE_TO_WEAN_MAX_DAYS_AFTER = 1;
  */
 export const ADULT_AGE_YEARS = 18;
 
+/**
+ * The oldest age at ECMO start the registry records (the database's own limit): an older one is a mistyped
+ * year, never a patient.
+ */
+export const MAX_AGE_AT_ECMO_START = 130;
+
+/**
+ * Why a date of birth cannot be the patient's, given their ECMO start: after the start, or an age beyond
+ * MAX_AGE_AT_ECMO_START. Null when it can (whether the patient is an adult is eligibility's question).
+ */
+export function impossibleBirthDate(dateOfBirth: string, ecmoStart: Date): string | null {
+  if (!parseIsoDate(dateOfBirth)) return 'is not a real YYYY-MM-DD date';
+  const age = ageInYears(dateOfBirth, ecmoStart);
+  if (age < 0) return `is after the ECMO start (${ecmoStart.toISOString()})`;
+  if (age > MAX_AGE_AT_ECMO_START) {
+    return `gives an age of ${age} at the ECMO start; the registry records ages up to ${MAX_AGE_AT_ECMO_START} (check the year)`;
+  }
+  return null;
+}
+
 export type EligibilityRule = 'adult' | 'va_mode' | 'pccs_timing' | 'mdt_decision';
 
 export interface EligibilityFailure {
