@@ -47,6 +47,7 @@ describe('follow-up: protocol and visits', () => {
   let admin: SignedIn;
   let nurse: SignedIn & { id: string };
   let db: pg.Client;
+  let siteId: string;
 
   const call = (
     method: 'GET' | 'POST' | 'PATCH',
@@ -106,6 +107,7 @@ describe('follow-up: protocol and visits', () => {
     const email = uniqueEmail('follow-up-admin');
     admin = await onboard(app, email, await createAdminWithCli(email));
     const site = await createSite(app, admin.accessToken, 'Follow Heart');
+    siteId = site.id;
     nurse = await createUser(app, admin.accessToken, 'research_nurse', [site.id]);
   });
 
@@ -716,5 +718,142 @@ describe('follow-up: protocol and visits', () => {
     });
     expect(refused.statusCode).toBe(409);
     expect(refused.body).toContain('not required');
+  });
+
+  interface Appointment {
+    id: string;
+    status: string;
+    cancelReason: string | null;
+    warning: string | null;
+    version: number;
+    reminders: Array<{ status: string; statusReason: string | null }>;
+  }
+  const appointment = async (patientId: string, id: string) =>
+    (await call('GET', `/patients/${patientId}/appointments/${id}`, nurse.accessToken)).json<Appointment>();
+  const weekOf = async () =>
+    (await call('GET', `/sites/${siteId}/worklist`, nurse.accessToken)).json<{
+      appointmentsThisWeek: { items: Array<{ appointmentId: string }> };
+      bookedOutsideWindow: { items: Array<{ appointmentId: string }> };
+    }>();
+
+  /** A patient decannulated 36 days ago with day 30 booked in 3 days and month 3 in its window. */
+  const bookedPatient = async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const p = await plan(patient.id);
+    const ids: string[] = [];
+    for (const [code, date] of [
+      ['day_30', addCalendarDays(londonDay(new Date()), 3)],
+      ['month_3', visit(p, 'month_3').dueOn!],
+    ] as const) {
+      const booked = await book(patient.id, {
+        visitId: visit(p, code).id,
+        date,
+        time: '10:30',
+        mode: 'clinic',
+      });
+      expect(booked.statusCode).toBe(201);
+      ids.push(booked.json<{ id: string }>().id);
+    }
+    expect((await weekOf()).appointmentsThisWeek.items.map((i) => i.appointmentId)).toContain(ids[0]);
+    return { patient, ids };
+  };
+
+  /** The appointments' trail: each cancellation audited under the nurse who recorded the change. */
+  const cancellationsAudited = async (ids: string[]) =>
+    (
+      await db.query<{ actor: string }>(
+        `SELECT actor FROM audit_event
+          WHERE entity_type = 'appointment' AND entity_id = ANY($1) AND new_values->>'status' = 'cancelled'`,
+        [ids],
+      )
+    ).rows.map((r) => r.actor);
+
+  it('cancels the booked appointments of visits no longer required after a death at a visit (issue 24)', async () => {
+    const { patient, ids } = await bookedPatient();
+    const p = await plan(patient.id);
+    // Death recorded at the day-30 visit (by telephone): month 3 onwards are no longer required.
+    const diedOn = londonDay(new Date(Date.now() - DAY));
+    const death = await assess(patient.id, {
+      visitId: visit(p, 'day_30').id,
+      assessedOn: londonDay(new Date()),
+      source: 'telephone',
+      vitalStatus: 'dead',
+      diedOn,
+      causeOfDeath: 'cardiac',
+      mrs: 6,
+    });
+    expect(death.statusCode).toBe(201);
+    const month3 = await appointment(patient.id, ids[1]);
+    expect(month3).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'visit not required: the patient died',
+    });
+    expect(month3.reminders.every((r) => r.status === 'cancelled')).toBe(true);
+    expect(await cancellationsAudited([ids[1]])).toEqual([`user:${nurse.id}`]);
+    // The summary's derived facts show the death recorded at the visit (a day: no time was recorded).
+    const summary = (await call('GET', `/patients/${patient.id}`, nurse.accessToken)).json<{
+      derived: { deathAt: string | null; deathOn: string | null; deathRecordedIn: string | null };
+    }>();
+    expect(summary.derived).toMatchObject({
+      deathAt: diedOn,
+      deathOn: diedOn,
+      deathRecordedIn: 'follow_up_visit',
+    });
+  });
+
+  it('cancels the booked appointments after a withdrawal at level (b); the worklist drops them (issue 24)', async () => {
+    const { patient, ids } = await bookedPatient();
+    const withdrawal = await call('POST', `/patients/${patient.id}/consent-events`, nurse.accessToken, {
+      kind: 'withdrawal',
+      withdrawalLevel: 'b',
+      occurredAt: new Date().toISOString(),
+    });
+    expect(withdrawal.statusCode).toBe(201);
+    for (const id of ids) {
+      expect(await appointment(patient.id, id)).toMatchObject({
+        status: 'cancelled',
+        cancelReason: 'visit not required: withdrawn from follow-up (level b)',
+      });
+    }
+    expect(await cancellationsAudited(ids)).toEqual([`user:${nurse.id}`, `user:${nurse.id}`]);
+    const week = (await weekOf()).appointmentsThisWeek.items.map((i) => i.appointmentId);
+    expect(week).not.toContain(ids[0]);
+  });
+
+  it('books outside the window with a warning the worklist repeats; refuses a date a year beyond it (issue 24)', async () => {
+    const patient = await enrolOnEcmo(40);
+    await decannulate(patient, daysAgo(36));
+    const month3 = visit(await plan(patient.id), 'month_3');
+    const late = addCalendarDays(month3.window.closesOn!, 5);
+    const booked = await book(patient.id, { visitId: month3.id, date: late, time: '09:15', mode: 'clinic' });
+    expect(booked.statusCode).toBe(201);
+    expect(booked.json<Appointment>().warning).toBe(
+      `booked after the visit's window closes: the visit's window is ${month3.window.opensOn} to ${month3.window.closesOn}`,
+    );
+    const id = booked.json<Appointment>().id;
+    expect((await weekOf()).bookedOutsideWindow.items.map((i) => i.appointmentId)).toContain(id);
+    expect(visit(await plan(patient.id), 'month_3')).toMatchObject({
+      status: 'scheduled',
+      bookedOutsideWindow: expect.stringContaining('after the visit'),
+    });
+    const last = addCalendarDays(month3.window.closesOn!, 365);
+    for (const date of [addCalendarDays(last, 1), '9999-12-31']) {
+      const far = await call(
+        'PATCH',
+        `/patients/${patient.id}/appointments/${id}`,
+        nurse.accessToken,
+        { date, reason: 'clinic moved' },
+        { 'if-match': '"1"' },
+      );
+      expect(far.statusCode).toBe(422);
+      expect(far.json().errors).toEqual([
+        {
+          field: 'date',
+          reason: `must be from ${addCalendarDays(month3.window.opensOn!, -365)} to ${last} (the visit's window give or take 365 days)`,
+        },
+      ]);
+    }
+    expect(await appointment(patient.id, id)).toMatchObject({ version: 1, warning: expect.any(String) });
   });
 });

@@ -31,6 +31,8 @@ interface ModelPatient {
   /** The day-30 visit (planned when the run ended) and its booked appointment, if any. */
   readonly visitId: string;
   appointment: { id: string; version: number; date: string } | null;
+  /** Appointments cancelled by the registry when their visit stopped being required (issue 24). */
+  readonly cancelled: string[];
 }
 
 interface Model {
@@ -105,6 +107,19 @@ async function agree(r: Real, p: ModelPatient): Promise<void> {
       version: p.appointment.version,
     });
   }
+  for (const id of p.cancelled) {
+    const appointment = await call(r, 'GET', `/patients/${p.id}/appointments/${id}`);
+    expect(appointment.json<{ status: string; cancelReason: string }>()).toMatchObject({
+      status: 'cancelled',
+      cancelReason: expect.stringMatching(/^visit not required: /) as unknown,
+    });
+  }
+}
+
+/** The day-30 visit is no longer required (a decline, a level (b) withdrawal): its appointment is cancelled. */
+function visitEnded(p: ModelPatient): void {
+  if (p.appointment) p.cancelled.push(p.appointment.id);
+  p.appointment = null;
 }
 
 class Enrol implements fc.AsyncCommand<Model, Real> {
@@ -145,6 +160,7 @@ class Enrol implements fc.AsyncCommand<Model, Real> {
       declined: false,
       visitId: plan.visits.find((v) => v.code === 'day_30')!.id,
       appointment: null,
+      cancelled: [],
     };
     m.patients.push(p);
     await agree(r, p);
@@ -260,7 +276,11 @@ class Withdraw implements fc.AsyncCommand<Model, Real> {
     if (expected === 201) {
       p.withdrawals.add(this.level);
       p.lastConsentAt = at;
-      if (this.level === 'b') p.dataWithdrawnAt = at;
+      if (this.level === 'b') {
+        p.dataWithdrawnAt = at;
+        // The day-30 window is weeks ahead of any withdrawal here: the visit is no longer required.
+        visitEnded(p);
+      }
     }
     await agree(r, p);
   }
@@ -280,7 +300,10 @@ class Decline implements fc.AsyncCommand<Model, Real> {
     // After a withdrawal a change of mind is another withdrawal level, not a decline.
     const expected = p.declined || p.withdrawals.size > 0 ? 409 : 201;
     expectStatus(this.toString(), response, expected);
-    if (expected === 201) p.declined = true;
+    if (expected === 201) {
+      p.declined = true;
+      visitEnded(p);
+    }
     await agree(r, p);
   }
   toString = () => `decline by #${this.index}`;

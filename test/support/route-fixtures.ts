@@ -435,7 +435,7 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   'PATCH /patients/:patientId/appointments/:recordId': appointmentFixture('', {
     time: '11:45',
-    date: '2099-01-05',
+    date: localWallClock(new Date(Date.now() + 2 * 24 * HOUR)).date,
     reason: REASON,
   }),
   'POST /patients/:patientId/appointments/:recordId/cancel': appointmentFixture('/cancel', {

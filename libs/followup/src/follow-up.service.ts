@@ -13,11 +13,13 @@ import {
   type Patient,
   PatientChanges,
   PatientExtensions,
+  SharedReads,
 } from '../../registry/src/index.js';
-import { appointmentWithReminders } from './appointments/appointments.js';
+import { appointmentWithReminders, windowWarning } from './appointments/appointments.js';
 import { BOOKED_APPOINTMENTS } from './appointments/appointments.queries.js';
 import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
-import { LIVE_ASSESSMENTS } from './assessments/assessments.queries.js';
+import { LIVE_ASSESSMENTS, liveAssessments } from './assessments/assessments.queries.js';
+import { followUpDeathOn } from './rules/assessments.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
 import type { FollowUpProtocol, FollowUpVisit } from './entities.js';
 import {
@@ -83,6 +85,10 @@ export class FollowUpService implements OnModuleInit {
     this.extensions.addSharedRead(LIVE_ASSESSMENTS);
     this.extensions.addSharedRead(BOOKED_APPOINTMENTS);
     this.extensions.addSummaryPart({ key: 'followUp', read: (em, patient) => this.planOf(em, patient) });
+    // A death recorded at a visit is the patient's death in the summary's derived facts too.
+    this.extensions.addDeathSource(async (em, patientId) =>
+      followUpDeathOn(await liveAssessments(em, patientId, new SharedReads())),
+    );
   }
 
   async protocols() {
@@ -183,12 +189,14 @@ export class FollowUpService implements OnModuleInit {
       lostToFollowUpOn: patient.lostToFollowUpOn,
       visits: visits.map((visit) => {
         const live = assessments.find((a) => a.visitId === visit.id && !a.voidedAt);
+        const own = appointments.filter((a) => a.visitId === visit.id);
+        const booked = own.find((a) => a.status === 'booked');
         return {
           ...visitView(visit),
+          // The booked appointment outside the window, said on the visit (booked after it closed, say).
+          bookedOutsideWindow: booked ? windowWarning(booked.localDate, visit) : null,
           assessment: live ? assessmentView(live) : null,
-          appointments: appointments
-            .filter((a) => a.visitId === visit.id)
-            .map((a) => appointmentWithReminders(a, reminders)),
+          appointments: own.map((a) => appointmentWithReminders(a, reminders, visit)),
         };
       }),
       voidedAssessments: assessments.filter((a) => a.voidedAt).map(assessmentView),

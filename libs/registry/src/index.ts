@@ -11,6 +11,7 @@ export {
   type PatientChangeHook,
   type PatientSummaryPart,
   SharedReads,
+  type DeathSource,
   type SharedRead,
   type SettledChange,
 } from './patients/extensions.js';

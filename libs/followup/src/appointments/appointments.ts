@@ -6,13 +6,16 @@ import type { SiteScope } from '../../../access/src/index.js';
 import { RuleProblem } from '../../../observability/src/index.js';
 import { assertUpdated, countingOnly, findPatient, PatientChanges } from '../../../registry/src/index.js';
 import { APPOINTMENT_WRITTEN } from '../written.js';
-import { REGISTRY_TIME_ZONE, resolveLocalTime } from '../../../time/src/index.js';
-import { FollowUpPlanner } from '../visits/planner.js';
+import { addCalendarDays, londonDay, REGISTRY_TIME_ZONE, resolveLocalTime } from '../../../time/src/index.js';
+import type { FollowUpVisit } from '../entities.js';
+import { FollowUpPlanner, type PlanFollower, type PlanSettled } from '../visits/planner.js';
+import type { NotRequiredReason } from '../rules/visits.js';
 import type { BookAppointmentDto, MoveAppointmentDto } from './appointment.dto.js';
 import type { Appointment, AppointmentStatus } from './appointment.entity.js';
 import type { Reminder } from '../reminders/reminder.entity.js';
 import {
   appointmentOf,
+  BOOKED_APPOINTMENTS,
   bookedAppointments,
   insertAppointment,
   remindersOf,
@@ -23,7 +26,46 @@ import {
 /** Attended or missed may be recorded from a few minutes before the start (a patient seen early). */
 const OUTCOME_TOLERANCE_MS = 15 * 60_000;
 
-export function appointmentView(a: Appointment) {
+/** How far outside its visit's window an appointment may be booked: clinics slip, but not by years. */
+export const BOOKING_SLACK_DAYS = 365;
+/** A visit not dated yet (its anchor is not known): booked no later than this many days from today. */
+export const UNDATED_BOOKING_HORIZON_DAYS = 2 * 365;
+
+type VisitWindow = Pick<FollowUpVisit, 'opensOn' | 'closesOn'>;
+
+/** Why an appointment outside its visit's window needs a second look (it is booked all the same); or null. */
+export function windowWarning(date: string, visit: VisitWindow): string | null {
+  if (!visit.opensOn || !visit.closesOn) return null;
+  const window = `the visit's window is ${visit.opensOn} to ${visit.closesOn}`;
+  if (date < visit.opensOn) return `booked before the visit's window opens: ${window}`;
+  if (date > visit.closesOn) return `booked after the visit's window closes: ${window}`;
+  return null;
+}
+
+/** The days an appointment for the visit may fall on: its window give or take a year. */
+export function bookableDays(visit: VisitWindow, today: string): { first: string; last: string } {
+  return {
+    first: visit.opensOn ? addCalendarDays(visit.opensOn, -BOOKING_SLACK_DAYS) : today,
+    last: visit.closesOn
+      ? addCalendarDays(visit.closesOn, BOOKING_SLACK_DAYS)
+      : addCalendarDays(today, UNDATED_BOOKING_HORIZON_DAYS),
+  };
+}
+
+function assertBookable(date: string, visit: VisitWindow, now: Date): void {
+  const { first, last } = bookableDays(visit, londonDay(now));
+  if (date > last || date < first) {
+    throw new RuleProblem('The appointment is too far from its visit', [
+      {
+        field: 'date',
+        reason: `must be from ${first} to ${last} (the visit's window give or take ${BOOKING_SLACK_DAYS} days)`,
+      },
+    ]);
+  }
+}
+
+/** An appointment as the nurse sees it; with its visit, a warning when it falls outside the visit's window. */
+export function appointmentView(a: Appointment, visit?: VisitWindow) {
   return {
     id: a.id,
     visitId: a.visitId,
@@ -35,6 +77,7 @@ export function appointmentView(a: Appointment) {
     place: a.place,
     status: a.status,
     cancelReason: a.cancelReason,
+    warning: visit && a.status === 'booked' ? windowWarning(a.localDate, visit) : null,
     version: a.version,
   };
 }
@@ -52,9 +95,13 @@ export function reminderView(r: Reminder) {
 }
 
 /** An appointment with its reminders, newest plan last. */
-export function appointmentWithReminders(a: Appointment, reminders: readonly Reminder[]) {
+export function appointmentWithReminders(
+  a: Appointment,
+  reminders: readonly Reminder[],
+  visit?: VisitWindow,
+) {
   return {
-    ...appointmentView(a),
+    ...appointmentView(a, visit),
     reminders: reminders
       .filter((r) => r.appointmentId === a.id)
       .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || y.daysBefore - x.daysBefore)
@@ -87,8 +134,18 @@ function startsAt(date: string, time: string, now: Date): Date {
  * the visits replanned in the same transaction), so a booked visit shows `booked` and a missed appointment
  * leaves it `due` while its window is open.
  */
+/** Why a visit is no longer required, as a cancelled appointment's reason says it. */
+const NOT_REQUIRED_WORDS: Record<NotRequiredReason, string> = {
+  death: 'the patient died',
+  withdrawal: 'withdrawn from follow-up (level b)',
+  declined: 'the patient declined',
+  lost_to_follow_up: 'lost to follow-up',
+  protocol_changed: 'moved to another protocol version',
+  not_planned: 'no longer planned',
+};
+
 @Injectable()
-export class FollowUpAppointments implements OnModuleInit {
+export class FollowUpAppointments implements OnModuleInit, PlanFollower {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly planner: FollowUpPlanner,
@@ -99,6 +156,34 @@ export class FollowUpAppointments implements OnModuleInit {
       const booked = await bookedAppointments(em, patientId, reads);
       return { booked: new Set(booked.map((a) => a.visitId)) };
     });
+    // First: the reminders then follow the appointments this cancels.
+    this.planner.addFollower(this, { first: true });
+  }
+
+  /**
+   * A visit no longer required (a death, a level (b) withdrawal, a decline, a change of plan) keeps no booked
+   * appointment: each is cancelled in the change's transaction, under its actor (audited), with the reason
+   * `visit not required: <why>`; the reminders' planner, which runs next, sees them cancelled.
+   */
+  async afterPlan(em: EntityManager, { patient, reads, visits }: PlanSettled): Promise<void> {
+    const booked = await bookedAppointments(em, patient.id, reads);
+    const ended = booked.filter((a) => visits.get(a.visitId)?.status === 'not_required');
+    if (ended.length === 0) return;
+    for (const appointment of ended) {
+      const why = visits.get(appointment.visitId)?.reason ?? 'not_planned';
+      assertUpdated(
+        'The appointment',
+        await updateAppointment(em, appointment.id, appointment.version, {
+          status: 'cancelled',
+          cancelReason: `visit not required: ${NOT_REQUIRED_WORDS[why]}`,
+        }),
+      );
+    }
+    reads.seed(
+      BOOKED_APPOINTMENTS,
+      patient.id,
+      booked.filter((a) => !ended.includes(a)),
+    );
   }
 
   async find(em: EntityManager, patientId: string, id: string): Promise<Appointment> {
@@ -118,7 +203,11 @@ export class FollowUpAppointments implements OnModuleInit {
     const em = this.dataSource.manager;
     const appointment = await this.find(em, patientId, id);
     const reminders = await remindersOf(em, id);
-    return appointmentWithReminders(appointment, reminders);
+    return appointmentWithReminders(
+      appointment,
+      reminders,
+      await visitOf(em, patientId, appointment.visitId),
+    );
   }
 }
 
@@ -153,6 +242,7 @@ export class AppointmentsService {
               `The visit is ${visit.status.replaceAll('_', ' ')}: only a scheduled or due visit is booked`,
             );
           }
+          assertBookable(dto.date, visit, new Date());
           return insertAppointment(em, {
             patientId,
             visitId: visit.id,
@@ -196,6 +286,10 @@ export class AppointmentsService {
         const date = dto.date ?? current.localDate;
         const time = dto.time ?? current.localTime;
         const set: Partial<Appointment> = { localDate: date, localTime: time };
+        if (dto.date !== undefined) {
+          const visit = await visitOf(em, patientId, current.visitId);
+          if (visit) assertBookable(date, visit, new Date());
+        }
         if (dto.date !== undefined || dto.time !== undefined) set.startsAt = startsAt(date, time, new Date());
         if (dto.mode !== undefined) set.mode = dto.mode;
         if (dto.place !== undefined) set.place = dto.place;

@@ -90,7 +90,15 @@ describe('visitState', () => {
     ['booked inside the window', day30, { booked: true }, {}, '2026-02-10', 'booked', null],
     ['on the last day of the window', day30, {}, {}, '2026-02-23', 'due', null],
     ['after the window closed', day30, {}, {}, '2026-02-24', 'missed', null],
-    ['booked, but the window closed', day30, { booked: true }, {}, '2026-02-24', 'missed', null],
+    [
+      'booked, and the window closed (the clinic slipped)',
+      day30,
+      { booked: true },
+      {},
+      '2026-02-24',
+      'booked',
+      null,
+    ],
     [
       'completed, even after a death',
       day30,

@@ -170,6 +170,8 @@ export function visitState(
     return state('not_required', 'lost_to_follow_up');
   }
   if (opensOn === null || closesOn === null || today < opensOn) return state('scheduled');
-  if (today <= closesOn) return state(facts.booked ? 'booked' : 'due');
+  // Booked, even past the window (a clinic that slipped): the visit says so (bookedOutsideWindow).
+  if (facts.booked) return state('booked');
+  if (today <= closesOn) return state('due');
   return state('missed');
 }

@@ -19,6 +19,7 @@ import {
   type Anchors,
   type FollowUpEnds,
   type NotRequiredReason,
+  type VisitState,
 } from '../rules/visits.js';
 import { londonDay } from '../../../time/src/index.js';
 import { mayReplan } from '../written.js';
@@ -79,6 +80,8 @@ export interface PlanSettled {
   readonly ends: FollowUpEnds;
   readonly now: Date;
   readonly reads: SharedReads;
+  /** Each of the patient's visits (by id) as the replan left it; a visit added by this replan is not in it. */
+  readonly visits: ReadonlyMap<string, VisitState>;
 }
 
 /** What a replan's caller may already hold (the clock holds nothing; a settled change, all three). */
@@ -123,8 +126,10 @@ export class FollowUpPlanner implements PatientChangeHook {
     this.factSources.push(source);
   }
 
-  addFollower(follower: PlanFollower): void {
-    this.followers.push(follower);
+  /** `first`: before the others (the appointments, whose cancellations the reminders then follow). */
+  addFollower(follower: PlanFollower, options: { first?: boolean } = {}): void {
+    if (options.first) this.followers.unshift(follower);
+    else this.followers.push(follower);
   }
 
   async afterChange(
@@ -160,6 +165,7 @@ export class FollowUpPlanner implements PatientChangeHook {
       planned = protocol.visits.filter((v) => find(protocol.version, v.code) !== undefined);
     }
     const kept = new Set<FollowUpVisit>();
+    const visits = new Map<string, VisitState>();
     const added: Array<Partial<FollowUpVisit>> = [];
     for (const definition of planned) {
       const sequence = protocol.visits.indexOf(definition) + 1;
@@ -182,6 +188,7 @@ export class FollowUpPlanner implements PatientChangeHook {
         status: state.status,
         statusReason: state.reason,
       };
+      if (row) visits.set(row.id, state);
       if (!row) {
         added.push({
           patientId,
@@ -197,13 +204,18 @@ export class FollowUpPlanner implements PatientChangeHook {
     // The new visits in one statement (a patient's first plan adds all of them).
     await insertVisits(em, added);
     for (const row of existing) {
-      if (kept.has(row) || facts.completed.has(row.id)) continue;
+      if (kept.has(row)) continue;
+      if (facts.completed.has(row.id)) {
+        visits.set(row.id, { status: row.status, reason: row.statusReason });
+        continue;
+      }
       const reason: NotRequiredReason =
         row.protocolVersion === protocol.version ? 'not_planned' : 'protocol_changed';
+      visits.set(row.id, { status: 'not_required', reason });
       await this.updateIfChanged(em, row, { status: 'not_required', statusReason: reason });
     }
     for (const follower of this.followers) {
-      await follower.afterPlan(em, { patient, records, ends, now, reads });
+      await follower.afterPlan(em, { patient, records, ends, now, reads, visits });
     }
   }
 

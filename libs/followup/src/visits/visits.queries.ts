@@ -59,8 +59,9 @@ export async function updateVisit(em: EntityManager, id: string, next: VisitChan
 const BATCH = 200;
 
 /**
- * The next batch of patients with a visit whose window opened (`scheduled`) or closed (`due`, `booked`) by
- * `today`, but those already replanned (`done`).
+ * The next batch of patients with a visit whose window opened (`scheduled`) or closed (`due`) by `today`, but
+ * those already replanned (`done`). A `booked` visit stays booked past its window (a clinic that slipped)
+ * until its appointment's outcome is recorded, a change that replans it: the clock leaves it alone.
  */
 export function patientsWithVisitsToMove(
   em: EntityManager,
@@ -69,7 +70,7 @@ export function patientsWithVisitsToMove(
 ): Promise<Array<{ patient_id: string }>> {
   return em.query<Array<{ patient_id: string }>>(
     `SELECT DISTINCT patient_id FROM follow_up_visit
-          WHERE ((status = 'scheduled' AND opens_on <= $1) OR (status IN ('due', 'booked') AND closes_on < $1))
+          WHERE ((status = 'scheduled' AND opens_on <= $1) OR (status = 'due' AND closes_on < $1))
             AND NOT (patient_id = ANY($2::uuid[]))
           LIMIT ${BATCH}`,
     [today, [...done]],

@@ -84,8 +84,22 @@ export function appointmentsBetween(
     `SELECT ${APPOINTMENT_COLUMNS}
            FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
           WHERE p.site_id = $1 AND a.status = 'booked' AND a.local_date BETWEEN $2::date AND $3::date
+            AND v.status <> 'not_required'
           ORDER BY a.starts_at, p.registry_id`,
     [siteId, first, last],
+  );
+}
+
+/** Booked appointments of the site outside their visit's window (clinics slip): to check, or to move. */
+export function bookedOutsideWindow(em: EntityManager, siteId: string): Promise<AppointmentRef[]> {
+  return items<AppointmentRef>(
+    em,
+    `SELECT ${APPOINTMENT_COLUMNS}
+           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
+          WHERE p.site_id = $1 AND a.status = 'booked' AND v.status <> 'not_required'
+            AND (a.local_date < v.opens_on OR a.local_date > v.closes_on)
+          ORDER BY a.starts_at, p.registry_id`,
+    [siteId],
   );
 }
 
@@ -95,7 +109,7 @@ export function outcomesToRecord(em: EntityManager, siteId: string, now: Date): 
     em,
     `SELECT ${APPOINTMENT_COLUMNS}
            FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
-          WHERE p.site_id = $1 AND a.status = 'booked' AND a.starts_at <= $2
+          WHERE p.site_id = $1 AND a.status = 'booked' AND a.starts_at <= $2 AND v.status <> 'not_required'
           ORDER BY a.starts_at, p.registry_id`,
     [siteId, now],
   );

@@ -5,6 +5,7 @@ import { findSite, SiteScope } from '../../../access/src/index.js';
 import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
 import {
   appointmentsBetween,
+  bookedOutsideWindow,
   dueWithoutAppointment,
   failedReminders,
   missedAppointments,
@@ -36,6 +37,8 @@ export interface Worklist {
   readonly dueWithoutAppointment: Section<VisitRef>;
   /** Booked for today or the 6 days after it. */
   readonly appointmentsThisWeek: Section<AppointmentRef>;
+  /** Booked outside their visit's window (allowed: clinics slip), to check or move. */
+  readonly bookedOutsideWindow: Section<AppointmentRef>;
   /** Booked appointments whose start has passed with neither attended nor missed recorded. */
   readonly outcomesToRecord: Section<AppointmentRef>;
   /** Window closed without a completed visit, while the patient's follow-up goes on. */
@@ -85,6 +88,7 @@ export class WorklistService {
       appointmentsThisWeek: section(
         await appointmentsBetween(em, siteId, today, addCalendarDays(today, WEEK_DAYS - 1)),
       ),
+      bookedOutsideWindow: section(await bookedOutsideWindow(em, siteId)),
       outcomesToRecord: section(await outcomesToRecord(em, siteId, now)),
       overdueVisits: section(await overdueVisits(em, siteId)),
       missedAppointments: section(await missedAppointments(em, siteId)),

@@ -100,6 +100,9 @@ export interface PatientSummaryPart {
   read(em: EntityManager, patient: Patient): Promise<unknown>;
 }
 
+/** A death another module records (follow-up, at a visit): its London day, or null. */
+export type DeathSource = (em: EntityManager, patientId: string) => Promise<string | null>;
+
 /**
  * Where other modules plug into the patient record without the registry depending on them: follow-up
  * registers here at start-up; the registry calls what is registered.
@@ -109,6 +112,7 @@ export class PatientExtensions {
   private readonly hooks: PatientChangeHook[] = [];
   private readonly parts: PatientSummaryPart[] = [];
   private readonly shared: SharedRead[] = [];
+  private readonly deaths: DeathSource[] = [];
 
   onChange(hook: PatientChangeHook): void {
     this.hooks.push(hook);
@@ -116,6 +120,20 @@ export class PatientExtensions {
 
   addSummaryPart(part: PatientSummaryPart): void {
     this.parts.push(part);
+  }
+
+  addDeathSource(source: DeathSource): void {
+    this.deaths.push(source);
+  }
+
+  /** The earliest death another module recorded (London day), or null. */
+  async recordedDeathOn(em: EntityManager, patientId: string): Promise<string | null> {
+    const days: string[] = [];
+    for (const source of this.deaths) {
+      const day = await source(em, patientId);
+      if (day) days.push(day);
+    }
+    return days.sort()[0] ?? null;
   }
 
   addSharedRead<E extends ObjectLiteral>(read: SharedRead<E>): void {

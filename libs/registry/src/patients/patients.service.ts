@@ -297,7 +297,7 @@ export class PatientsService {
       outcome: records.outcome ? outcomeView(records.outcome) : null,
       voidedOperations: all.operations.filter((o) => o.voidedAt).map(operationView),
       voidedOutcomes: all.outcomes.filter((o) => o.voidedAt).map(outcomeView),
-      derived: derivedFacts(records, now),
+      derived: derivedFacts(records, now, await this.extensions.recordedDeathOn(em, patient.id)),
       completeness: completeness(patient, records),
       ...(await this.extensions.summaryParts(em, patient)),
     };

@@ -10,6 +10,7 @@ import {
   type EndReason,
 } from '../rules/derived.js';
 import { deathInstant } from '../rules/timeline.js';
+import { londonDay } from '../../../time/src/index.js';
 import type {
   ClinicalRecord,
   Complication,
@@ -203,7 +204,7 @@ export function completeness(p: Patient, records: PatientRecords): CompletenessI
  * last run: total ECMO hours, survived ECMO, survived to discharge, successful weaning by the 24 h and 48 h
  * definitions and at discharge, whole days since decannulation.
  */
-export function derivedFacts(records: PatientRecords, now: Date) {
+export function derivedFacts(records: PatientRecords, now: Date, followUpDeathOn: string | null = null) {
   const last = records.runs.at(-1) ?? null;
   const endReason = (last?.endReason ?? null) as EndReason | null;
   const death = deathInstant({ runs: records.runs, outcome: records.outcome });
@@ -222,6 +223,24 @@ export function derivedFacts(records: PatientRecords, now: Date) {
     successfulWeaning48h: weaning(48),
     successfulWeaningAtDischarge: successfulWeaningAtDischarge(endReason, aliveAtDischarge),
     daysSinceDecannulation: last ? daysSinceDecannulation(last.endedAt, now) : null,
-    deathAt: iso(death),
+    ...deathFacts(death, followUpDeathOn),
   };
+}
+
+/**
+ * The patient's death as the record knows it, from whichever record says so first: the hospital outcome or
+ * a run ended by death (an instant), or a follow-up visit (a day only). `deathAt` is the instant when one is
+ * recorded, else the day (YYYY-MM-DD) of a death recorded at a visit: never a time made up for it.
+ */
+function deathFacts(death: Date | null, followUpDeathOn: string | null) {
+  const hospitalDay = death ? londonDay(death) : null;
+  if (followUpDeathOn !== null && (hospitalDay === null || followUpDeathOn < hospitalDay)) {
+    return {
+      deathAt: followUpDeathOn,
+      deathOn: followUpDeathOn,
+      deathRecordedIn: 'follow_up_visit' as const,
+    };
+  }
+  if (death === null) return { deathAt: null, deathOn: null, deathRecordedIn: null };
+  return { deathAt: iso(death), deathOn: hospitalDay, deathRecordedIn: 'hospital' as const };
 }
