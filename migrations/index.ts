@@ -13,6 +13,7 @@ import { AuditExport1795570000000 } from './1795570000000-AuditExport.js';
 import { ReminderAppointmentIndex1795580000000 } from './1795580000000-ReminderAppointmentIndex.js';
 import { RecordPatientIndexes1795590000000 } from './1795590000000-RecordPatientIndexes.js';
 import { RecordsOfSamePatient1795600000000 } from './1795600000000-RecordsOfSamePatient.js';
+import { ReminderOncePerDate1795610000000 } from './1795610000000-ReminderOncePerDate.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   ReminderAppointmentIndex1795580000000,
   RecordPatientIndexes1795590000000,
   RecordsOfSamePatient1795600000000,
+  ReminderOncePerDate1795610000000,
 ];

@@ -113,8 +113,8 @@ export const benchmark: Benchmark = {
         await inTransaction(owner, (client) =>
           client.query(
             `WITH r AS (
-               INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, version)
-               SELECT a.patient_id, a.id, 9 + k, 'sms',
+               INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
+               SELECT a.patient_id, a.id, a.local_date, 9 + k, 'sms',
                       now() + interval '3 days' + k * interval '1 hour' + random() * interval '1 hour', 'pending', 1
                  FROM appointment a CROSS JOIN generate_series(1, $2::int) AS k
                 WHERE a.id = ANY($1::uuid[])
@@ -166,8 +166,8 @@ export const benchmark: Benchmark = {
         const ids = await inTransaction(owner, async (client) => {
           const { rows } = await client.query<{ id: string }>(
             `WITH r AS (
-               INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, version)
-               SELECT a.patient_id, a.id, 0, 'sms', u.due_at, 'pending', 1
+               INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
+               SELECT a.patient_id, a.id, a.local_date, 0, 'sms', u.due_at, 'pending', 1
                  FROM unnest($1::uuid[], $2::timestamptz[]) AS u(appointment_id, due_at)
                  JOIN appointment a ON a.id = u.appointment_id
                RETURNING id, due_at),

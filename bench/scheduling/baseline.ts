@@ -175,11 +175,11 @@ export class BaselineScheduler {
       await this.updateChanged(client, visits, planned(anchors, new Set([plan.visitCode])));
       if (due.length === 0) return [];
       const reminders = await client.query<{ id: string }>(
-        `INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, status_reason,
-                               version)
-         SELECT $1, $2, d, 'sms', t, 'pending', NULL, 1 FROM unnest($3::int[], $4::timestamptz[]) AS u(d, t)
+        `INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status,
+                               status_reason, version)
+         SELECT $1, $2, $5::date, d, 'sms', t, 'pending', NULL, 1 FROM unnest($3::int[], $4::timestamptz[]) AS u(d, t)
          RETURNING id`,
-        [patient.id, appointmentId, due.map((r) => r.daysBefore), due.map((r) => r.dueAt)],
+        [patient.id, appointmentId, due.map((r) => r.daysBefore), due.map((r) => r.dueAt), date],
       );
       const added = reminders.rows.map((r, i) => ({ reminderId: r.id, dueAt: due[i].dueAt }));
       await client.query(

@@ -112,8 +112,9 @@ describe('fault injection: PostgreSQL crashes (-m immediate) under load and is r
       // A reminder due in two seconds, written as the planner writes one (row and outbox row together).
       const [{ id: reminderId }] = await query<{ id: string }>(
         `WITH actor AS (SELECT set_config('registry.actor', 'test:pgcrash', false)),
-              r AS (INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, version)
-                    SELECT $1, $2, 10, 'sms', now() + interval '2 seconds', 'pending', 1 FROM actor RETURNING id),
+              r AS (INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
+                    SELECT $1, $2, (SELECT local_date FROM appointment WHERE id = $2), 10, 'sms',
+                           now() + interval '2 seconds', 'pending', 1 FROM actor RETURNING id),
               o AS (INSERT INTO outbox (job_name, job_id, payload, run_at)
                     SELECT 'send-reminder', 'reminder-' || r.id || '-v1',
                            jsonb_build_object('reminderId', r.id::text, 'version', 1), now() + interval '2 seconds'

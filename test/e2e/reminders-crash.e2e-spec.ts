@@ -48,8 +48,9 @@ describe('reminders: a worker killed mid-send, Redis flushed', () => {
       await h.db.query('BEGIN');
       await h.db.query(`SELECT set_config('registry.actor', 'test:sigkill', true)`);
       const { rows } = await h.db.query<{ id: string }>(
-        `INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, version)
-         VALUES ($1, $2, 10, 'sms', now() + interval '1 second', 'pending', 1) RETURNING id`,
+        `INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
+         SELECT $1, $2, local_date, 10, 'sms', now() + interval '1 second', 'pending', 1 FROM appointment WHERE id = $2
+         RETURNING id`,
         [patientId, appointment.id],
       );
       const reminderId = rows[0].id;

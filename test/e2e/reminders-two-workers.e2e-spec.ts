@@ -70,8 +70,8 @@ describe('reminders: two worker processes, 1,000 due at once', () => {
     await db.query('BEGIN');
     await db.query(`SELECT set_config('registry.actor', 'test:two-workers', true)`);
     const { rows: reminders } = await db.query<{ id: string }>(
-      `INSERT INTO reminder (patient_id, appointment_id, days_before, channel, due_at, status, version)
-       SELECT a.patient_id, a.id, 10 + k, 'sms', $2, 'pending', 1
+      `INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
+       SELECT a.patient_id, a.id, a.local_date, 10 + k, 'sms', $2, 'pending', 1
          FROM appointment a CROSS JOIN generate_series(1, $3::int) AS k
         WHERE a.id = ANY($1::uuid[])
        RETURNING id`,

@@ -34,7 +34,14 @@ export class FakeSmtp {
   /** The behaviour each open session drew at RCPT TO. */
   private readonly sessions = new Map<string, SmtpBehaviour>();
   private server: SMTPServer | undefined;
+  private takenHook: ((mail: ReceivedMail) => void) | undefined;
   port = 0;
+
+  /** Runs when a message is taken by `take-and-hang`, once it is kept (a worker killed at that moment, say). */
+  whenTaken(hook: (mail: ReceivedMail) => void): this {
+    this.takenHook = hook;
+    return this;
+  }
 
   /** The next messages to this address get these behaviours, in order; then `accept` again. */
   next(to: string, ...behaviours: SmtpBehaviour[]): this {
@@ -68,7 +75,7 @@ export class FakeSmtp {
         simpleParser(stream)
           .then((mail) => {
             const reference = mail.headers.get('x-registry-reference');
-            this.received.push({
+            const received: ReceivedMail = {
               envelopeTo: session.envelope.rcptTo.map((r) => r.address),
               from: mail.from?.text ?? '',
               to: Array.isArray(mail.to) ? mail.to.map((t) => t.text).join(', ') : (mail.to?.text ?? ''),
@@ -76,8 +83,12 @@ export class FakeSmtp {
               text: mail.text ?? '',
               messageId: mail.messageId ?? '',
               reference: typeof reference === 'string' ? reference : undefined,
-            });
-            if (this.sessions.get(session.id) !== 'take-and-hang') callback();
+            };
+            this.received.push(received);
+            if (this.sessions.get(session.id) !== 'take-and-hang') return callback();
+            const hook = this.takenHook;
+            this.takenHook = undefined;
+            hook?.(received);
           })
           .catch((error: Error) => callback(error));
       },

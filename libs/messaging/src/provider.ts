@@ -25,6 +25,11 @@ export interface MessageProvider {
    * when the provider cannot be asked (SMTP, the log): then the registry never resends (at most once).
    */
   readonly lookup?: (reference: string, channel: 'sms' | 'email') => Promise<LookupResult>;
+  /**
+   * A message sent again with the same reference is a duplicate the recipient never sees twice (e-mail with
+   * the same Message-ID, which mail clients fold): a provider that cannot be asked may then resend once.
+   */
+  readonly foldsDuplicates?: boolean;
 }
 
 /**

@@ -24,13 +24,17 @@ interface SmtpError extends Error {
 }
 
 /**
- * E-mail through any SMTP server (nodemailer). SMTP cannot be asked afterwards what became of a message, so a
- * send cut off once the message may have gone out is never repeated: at most once, the reminder is marked
- * `unknown` for the nurses to check. Our reference rides in a header, to find the message in the server's logs.
+ * E-mail through any SMTP server (nodemailer). SMTP cannot be asked afterwards what became of a message: a
+ * send cut off once the message may have gone out leaves it `unknown` for the nurses to check. Its Message-ID
+ * is made from our reference, so the registry may send it once more (`foldsDuplicates`): a patient whose first
+ * copy did arrive sees one message, as mail clients fold duplicates by Message-ID. Our reference also rides
+ * in a header, to find the message in the server's logs.
  */
 export class SmtpProvider implements MessageProvider {
   readonly name = 'smtp';
+  readonly foldsDuplicates = true;
   private readonly transport: Transporter;
+  private readonly domain: string;
 
   constructor(private readonly settings: SmtpSettings) {
     this.transport = createTransport({
@@ -39,6 +43,12 @@ export class SmtpProvider implements MessageProvider {
       greetingTimeout: settings.timeoutMs,
       socketTimeout: settings.timeoutMs,
     });
+    this.domain = /@([^>\s]+)/.exec(settings.from)?.[1] ?? 'registry.invalid';
+  }
+
+  /** The same reference, the same Message-ID (RFC 5322: unique, and ours). */
+  messageId(reference: string): string {
+    return `<${reference}@${this.domain}>`;
   }
 
   async send(message: OutgoingMessage): Promise<string> {
@@ -49,6 +59,7 @@ export class SmtpProvider implements MessageProvider {
         to: message.to,
         subject: message.subject,
         text: message.body,
+        messageId: this.messageId(message.reference),
         headers: { 'X-Registry-Reference': message.reference },
       });
       return String(info.messageId);

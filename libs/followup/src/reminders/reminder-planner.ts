@@ -13,7 +13,7 @@ import {
 } from '../rules/reminders.js';
 import { FollowUpPlanner, type PlanFollower, type PlanSettled } from '../visits/planner.js';
 import { reminderChannelOf } from '../../../registry/src/index.js';
-import { cancelReminders, insertReminders, moveReminder, pendingRemindersOf } from './reminders.queries.js';
+import { cancelReminders, insertReminders, moveReminder, remindersToPlanFrom } from './reminders.queries.js';
 
 /**
  * Keeps a patient's reminders in step with their booked appointments and course (domain guide §4), after every
@@ -37,8 +37,8 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
   }
 
   async afterPlan(em: EntityManager, { patient, records, ends, now, reads }: PlanSettled): Promise<void> {
-    const pending = await pendingRemindersOf(em, patient.id);
     const booked = await bookedAppointments(em, patient.id, reads);
+    const { pending, handedOver } = await remindersToPlanFrom(em, patient.id, booked.length > 0);
     if (pending.length === 0 && booked.length === 0) return;
     // The choice is kept in clear beside the sealed contact details; a declined patient has no identity left.
     const channel = ((await reminderChannelOf(em, patient.id)) ?? 'none') as ReminderChannel | 'none';
@@ -48,7 +48,7 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
       discharged: records.outcome?.kind === 'discharge',
       channel,
     });
-    const changes = reminderChanges(booked, pending, this.policy, block, channel, now);
+    const changes = reminderChanges(booked, pending, this.policy, block, channel, now, handedOver);
 
     const jobs: Array<{ reminderId: string; version: number; dueAt: Date }> = [];
     if (changes.add.length > 0) {
@@ -57,6 +57,7 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
         changes.add.map((r) => ({
           patientId: patient.id,
           appointmentId: r.appointmentId,
+          appointmentDate: r.appointmentDate,
           daysBefore: r.daysBefore,
           channel: r.channel,
           dueAt: r.dueAt,
@@ -69,7 +70,12 @@ export class ReminderPlanner implements PlanFollower, OnModuleInit {
     }
     for (const move of changes.move) {
       const version = pending.find((p) => p.id === move.id)!.version + 1;
-      await moveReminder(em, move.id, { dueAt: move.dueAt, channel: move.channel, version });
+      await moveReminder(em, move.id, {
+        dueAt: move.dueAt,
+        channel: move.channel,
+        appointmentDate: move.appointmentDate,
+        version,
+      });
       jobs.push({ reminderId: move.id, version, dueAt: move.dueAt });
     }
     for (const reason of new Set(changes.cancel.map((c) => c.reason))) {

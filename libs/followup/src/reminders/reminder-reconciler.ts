@@ -74,13 +74,16 @@ export class ReminderReconciler {
     for (const row of rows) {
       const provider = this.providers.forChannel(row.channel);
       if (provider.name !== row.provider || !provider.lookup) {
+        const resend = provider.name === row.provider && provider.foldsDuplicates === true;
         await this.sender.settle(
           row.reminder_id,
           row.id,
           'unknown',
           null,
-          `interrupted after it was handed to ${row.provider}, which cannot be asked: not resent (at most once)`,
+          `interrupted after it was handed to ${row.provider}, which cannot be asked: ${resend ? 'sent once more with the same Message-ID if the appointment is still ahead' : 'not resent (at most once)'}`,
         );
+        // A lost reminder is a missed visit; a duplicate e-mail, folded by its Message-ID, is at worst noise.
+        if (resend) await this.sender.resendOnce(row.reminder_id, row.id, provider);
         settled += 1;
         continue;
       }

@@ -28,6 +28,7 @@ import {
   lockReminder,
   reclaimDelivery,
   recordDeliveryOutcome,
+  recordResend,
   remindedAppointment,
   reminderHead,
   visitStateOf,
@@ -227,6 +228,54 @@ export class ReminderSender {
     );
     if (claim.kind !== 'claimed') return claim.kind;
     return this.deliver(reminderId, claim.deliveryId, claim.provider, claim.message);
+  }
+
+  /**
+   * Sends an e-mail whose delivery is unknown once more, under the same reference (so the same Message-ID),
+   * if it is still wanted and its appointment still ahead. The resend is recorded in the ledger before the
+   * provider is called (at most once, even across a crash), and its outcome after; the reminder stays
+   * `unknown`, on the worklist, its reason saying that it was resent and what came of it.
+   */
+  async resendOnce(reminderId: string, deliveryId: string, provider: MessageProvider): Promise<boolean> {
+    const message = await this.transactions.run(
+      { actor: REMINDER_ACTOR, reason: 'unknown e-mail sent once more with the same Message-ID' },
+      async (em): Promise<OutgoingMessage | null> => {
+        const reminder = await this.lock(em, reminderId, (head) => head.status === 'unknown');
+        const delivery = await findDelivery(em, deliveryId);
+        if (reminder?.status !== 'unknown' || !delivery || delivery.resentAt) return null;
+        const appointment = await remindedAppointment(em, reminder.appointmentId);
+        if (await this.unfit(em, reminder, appointment)) return null;
+        const to = await this.address(em, reminder);
+        if (!to) return null;
+        await recordResend(em, deliveryId, { resentAt: this.clock.now() });
+        return this.message(em, reminder, appointment, to, deliveryId);
+      },
+    );
+    if (!message) return false;
+    let outcome: DeliveryOutcome = 'sent';
+    let detail: string | null = null;
+    try {
+      detail = `provider reference ${await provider.send(message)}`;
+    } catch (error) {
+      outcome = error instanceof MessageRejected || error instanceof MessageNotSent ? 'failed' : 'unknown';
+      detail = errorMessage(error);
+    }
+    await this.transactions.run(
+      { actor: REMINDER_ACTOR, reason: `reminder resent: ${outcome}` },
+      async (em) => {
+        await recordResend(em, deliveryId, { resendOutcome: outcome, resendDetail: detail });
+        const reminder = await claimedReminder(em, reminderId);
+        if (reminder.status === 'unknown') {
+          await closeReminder(
+            em,
+            reminder,
+            'unknown',
+            `delivery unknown (${provider.name} cannot be asked); sent once more with the same Message-ID: ${outcome}`,
+          );
+        }
+      },
+    );
+    return true;
   }
 
   /**

@@ -31,6 +31,10 @@ export class Reminder {
   @Column({ name: 'days_before', type: 'integer' })
   daysBefore: number;
 
+  /** The appointment's local date this reminder was planned for: one reminder per date and days-before. */
+  @Column({ name: 'appointment_date', type: 'date' })
+  appointmentDate: string;
+
   @Column({ type: 'text' })
   channel: ReminderChannel;
 
@@ -90,4 +94,17 @@ export class ReminderDelivery {
 
   @Column({ type: 'text', nullable: true })
   detail: string | null;
+
+  /**
+   * An e-mail whose delivery was unknown, sent once more with the same Message-ID while its appointment was
+   * ahead (at most once: set before the send).
+   */
+  @Column({ name: 'resent_at', type: 'timestamptz', nullable: true })
+  resentAt: Date | null;
+
+  @Column({ name: 'resend_outcome', type: 'text', nullable: true })
+  resendOutcome: DeliveryOutcome | null;
+
+  @Column({ name: 'resend_detail', type: 'text', nullable: true })
+  resendDetail: string | null;
 }

@@ -10,9 +10,27 @@ import { Reminder, ReminderDelivery } from './reminder.entity.js';
 
 // The planner, inside every replan.
 
-/** The patient's pending reminders (hand-written: read on every replan). */
-export function pendingRemindersOf(em: EntityManager, patientId: string): Promise<Reminder[]> {
-  return EntityRows.of(em, Reminder).where(em, `patient_id = $1 AND status = 'pending'`, [patientId]);
+/**
+ * The patient's pending reminders, and (`withHandedOver`: when an appointment is booked) those handed to a
+ * provider already (sending, sent, unknown), which are never planned again; one statement, hand-written: read
+ * on every replan.
+ */
+export async function remindersToPlanFrom(
+  em: EntityManager,
+  patientId: string,
+  withHandedOver: boolean,
+): Promise<{ pending: Reminder[]; handedOver: Reminder[] }> {
+  const rows = await EntityRows.of(em, Reminder).where(
+    em,
+    withHandedOver
+      ? `patient_id = $1 AND status IN ('pending', 'sending', 'sent', 'unknown')`
+      : `patient_id = $1 AND status = 'pending'`,
+    [patientId],
+  );
+  return {
+    pending: rows.filter((r) => r.status === 'pending'),
+    handedOver: rows.filter((r) => r.status !== 'pending'),
+  };
 }
 
 /** Adds the reminders in one prepared statement; answers their ids in order. */
@@ -24,7 +42,7 @@ export function insertReminders(em: EntityManager, rows: readonly Partial<Remind
 export async function moveReminder(
   em: EntityManager,
   id: string,
-  move: Pick<Reminder, 'dueAt' | 'channel' | 'version'>,
+  move: Pick<Reminder, 'dueAt' | 'channel' | 'appointmentDate' | 'version'>,
 ): Promise<void> {
   await em.update(Reminder, { id }, move);
 }
@@ -97,6 +115,15 @@ export async function recordDeliveryOutcome(
   outcome: Pick<ReminderDelivery, 'providerRef' | 'outcome' | 'outcomeAt' | 'detail'>,
 ): Promise<void> {
   await em.update(ReminderDelivery, { id: deliveryId }, outcome);
+}
+
+/** Records the resend of an unknown delivery: when it starts (before the send), then what came of it. */
+export async function recordResend(
+  em: EntityManager,
+  deliveryId: string,
+  resend: Partial<Pick<ReminderDelivery, 'resentAt' | 'resendOutcome' | 'resendDetail'>>,
+): Promise<void> {
+  await em.update(ReminderDelivery, { id: deliveryId }, resend);
 }
 
 /** Moves the reminder to `status` at its next version (a no-op if it moved on since it was read). */

@@ -59,14 +59,29 @@ describe('reminderChanges', () => {
     daysBefore: 7,
     channel: 'sms',
     dueAt: new Date('2027-01-13T09:00:00Z'),
+    appointmentDate: '2027-01-20',
     ...over,
   });
+
+  const appointmentDate = '2027-01-20';
 
   it('a booking adds a reminder 7 days and 1 day before, at 09:00 local', () => {
     expect(reminderChanges([appointment], [], policy, null, 'sms', now)).toEqual({
       add: [
-        { appointmentId: 'a1', daysBefore: 7, channel: 'sms', dueAt: new Date('2027-01-13T09:00:00Z') },
-        { appointmentId: 'a1', daysBefore: 1, channel: 'sms', dueAt: new Date('2027-01-19T09:00:00Z') },
+        {
+          appointmentId: 'a1',
+          appointmentDate,
+          daysBefore: 7,
+          channel: 'sms',
+          dueAt: new Date('2027-01-13T09:00:00Z'),
+        },
+        {
+          appointmentId: 'a1',
+          appointmentDate,
+          daysBefore: 1,
+          channel: 'sms',
+          dueAt: new Date('2027-01-19T09:00:00Z'),
+        },
       ],
       move: [],
       cancel: [],
@@ -86,8 +101,8 @@ describe('reminderChanges', () => {
     const live = [pending({}), pending({ id: 'r1', daysBefore: 1, dueAt: new Date('2027-01-19T09:00:00Z') })];
     const moved = { ...appointment, localDate: '2027-01-22', startsAt: new Date('2027-01-22T14:00:00Z') };
     expect(reminderChanges([moved], live, policy, null, 'sms', now).move).toEqual([
-      { id: 'r7', channel: 'sms', dueAt: new Date('2027-01-15T09:00:00Z') },
-      { id: 'r1', channel: 'sms', dueAt: new Date('2027-01-21T09:00:00Z') },
+      { id: 'r7', channel: 'sms', dueAt: new Date('2027-01-15T09:00:00Z'), appointmentDate: '2027-01-22' },
+      { id: 'r1', channel: 'sms', dueAt: new Date('2027-01-21T09:00:00Z'), appointmentDate: '2027-01-22' },
     ]);
     const later = { ...appointment, startsAt: new Date('2027-01-20T15:00:00Z') };
     expect(reminderChanges([later], live, policy, null, 'sms', now).move).toEqual([]);
@@ -95,14 +110,24 @@ describe('reminderChanges', () => {
 
   it('a changed channel moves the reminder to the new channel', () => {
     const changes = reminderChanges([appointment], [pending({})], policy, null, 'email', now);
-    expect(changes.move).toEqual([{ id: 'r7', channel: 'email', dueAt: new Date('2027-01-13T09:00:00Z') }]);
+    expect(changes.move).toEqual([
+      { id: 'r7', channel: 'email', dueAt: new Date('2027-01-13T09:00:00Z'), appointmentDate },
+    ]);
   });
 
   it('a reminder whose moment has passed is not added; a pending one already due stays', () => {
     const soon = { id: 'a1', localDate: '2027-01-05', startsAt: new Date('2027-01-05T10:00:00Z') };
     const due = pending({ dueAt: new Date('2026-12-29T09:00:00Z') });
     expect(reminderChanges([soon], [due], policy, null, 'sms', now)).toEqual({
-      add: [{ appointmentId: 'a1', daysBefore: 1, channel: 'sms', dueAt: new Date('2027-01-04T09:00:00Z') }],
+      add: [
+        {
+          appointmentId: 'a1',
+          appointmentDate: '2027-01-05',
+          daysBefore: 1,
+          channel: 'sms',
+          dueAt: new Date('2027-01-04T09:00:00Z'),
+        },
+      ],
       move: [],
       cancel: [],
     });
@@ -138,10 +163,58 @@ describe('reminderChanges', () => {
     expect(
       reminderChanges([appointment], [pending({})], reminderPolicy('1', '09:00'), null, 'sms', now),
     ).toEqual({
-      add: [{ appointmentId: 'a1', daysBefore: 1, channel: 'sms', dueAt: new Date('2027-01-19T09:00:00Z') }],
+      add: [
+        {
+          appointmentId: 'a1',
+          appointmentDate,
+          daysBefore: 1,
+          channel: 'sms',
+          dueAt: new Date('2027-01-19T09:00:00Z'),
+        },
+      ],
       move: [],
       cancel: [{ id: 'r7', reason: 'not_planned' }],
     });
+  });
+
+  it('never plans again a reminder handed over for the same date and days-before, whatever the send time', () => {
+    // The week-before reminder went out at 09:00; the send time moves to 15:00 the same morning.
+    const sentAt9 = [{ appointmentId: 'a1', appointmentDate, daysBefore: 7 }];
+    const at10 = new Date('2027-01-13T10:00:00Z');
+    const later = reminderChanges(
+      [appointment],
+      [],
+      reminderPolicy('7', '15:00'),
+      null,
+      'sms',
+      at10,
+      sentAt9,
+    );
+    expect(later).toEqual({ add: [], move: [], cancel: [] });
+    // The appointment moved to another day: that day's reminder is new.
+    const moved = { ...appointment, localDate: '2027-01-27', startsAt: new Date('2027-01-27T10:30:00Z') };
+    expect(
+      reminderChanges([moved], [], reminderPolicy('7', '15:00'), null, 'sms', at10, sentAt9).add,
+    ).toEqual([
+      {
+        appointmentId: 'a1',
+        appointmentDate: '2027-01-27',
+        daysBefore: 7,
+        channel: 'sms',
+        dueAt: new Date('2027-01-20T15:00:00Z'),
+      },
+    ]);
+    // Moved back to the day whose reminder went out: the pending one of the other day is cancelled.
+    const back = reminderChanges(
+      [appointment],
+      [pending({ appointmentDate: '2027-01-27', dueAt: new Date('2027-01-20T15:00:00Z') })],
+      reminderPolicy('7', '15:00'),
+      null,
+      'sms',
+      at10,
+      sentAt9,
+    );
+    expect(back).toEqual({ add: [], move: [], cancel: [{ id: 'r7', reason: 'already_sent' }] });
   });
 
   it('reminders around the clock changes go out at 09:00 local (BST or GMT)', () => {

@@ -69,22 +69,33 @@ export interface PendingReminder {
   readonly daysBefore: number;
   readonly channel: ReminderChannel;
   readonly dueAt: Date;
+  /** The appointment's local date it was planned for. */
+  readonly appointmentDate: string;
+}
+
+/** A reminder already handed to a provider (sending, sent or unknown): it is never planned again. */
+export interface HandedOverReminder {
+  readonly appointmentId: string;
+  readonly appointmentDate: string;
+  readonly daysBefore: number;
 }
 
 export interface NewReminder {
   readonly appointmentId: string;
+  readonly appointmentDate: string;
   readonly daysBefore: number;
   readonly channel: ReminderChannel;
   readonly dueAt: Date;
 }
 
 /** Why a pending reminder is cancelled. */
-export type CancelReason = ReminderBlock | 'appointment_not_booked' | 'not_planned' | 'moment_passed';
+export type CancelReason =
+  ReminderBlock | 'appointment_not_booked' | 'not_planned' | 'moment_passed' | 'already_sent';
 
 export interface ReminderChanges {
   readonly add: NewReminder[];
   /** Pending reminders whose moment or channel changed (version + 1; the job queued before is stale). */
-  readonly move: Array<{ id: string; channel: ReminderChannel; dueAt: Date }>;
+  readonly move: Array<{ id: string; channel: ReminderChannel; dueAt: Date; appointmentDate: string }>;
   readonly cancel: Array<{ id: string; reason: CancelReason }>;
 }
 
@@ -101,22 +112,32 @@ export function reminderChanges(
   block: ReminderBlock | null,
   channel: ReminderChannel | 'none',
   now: Date,
+  handedOver: readonly HandedOverReminder[] = [],
 ): ReminderChanges {
   const changes: ReminderChanges = { add: [], move: [], cancel: [] };
   const matched = new Set<string>();
   if (block === null && channel !== 'none') {
     for (const appointment of booked) {
       for (const daysBefore of policy.daysBefore) {
-        const dueAt = reminderInstant(appointment.localDate, daysBefore, policy.sendAt);
+        const appointmentDate = appointment.localDate;
+        const dueAt = reminderInstant(appointmentDate, daysBefore, policy.sendAt);
         const live = pending.find((p) => p.appointmentId === appointment.id && p.daysBefore === daysBefore);
         const ahead = dueAt.getTime() > now.getTime() && dueAt.getTime() < appointment.startsAt.getTime();
+        // Once per appointment date and days-before: a later send time or a replan never sends it again.
+        const sent = handedOver.some(
+          (h) =>
+            h.appointmentId === appointment.id &&
+            h.appointmentDate === appointmentDate &&
+            h.daysBefore === daysBefore,
+        );
         if (live) {
           matched.add(live.id);
-          if (live.dueAt.getTime() === dueAt.getTime() && live.channel === channel) continue;
-          if (ahead) changes.move.push({ id: live.id, channel, dueAt });
+          if (sent) changes.cancel.push({ id: live.id, reason: 'already_sent' });
+          else if (live.dueAt.getTime() === dueAt.getTime() && live.channel === channel) continue;
+          else if (ahead) changes.move.push({ id: live.id, channel, dueAt, appointmentDate });
           else changes.cancel.push({ id: live.id, reason: 'moment_passed' });
-        } else if (ahead) {
-          changes.add.push({ appointmentId: appointment.id, daysBefore, channel, dueAt });
+        } else if (ahead && !sent) {
+          changes.add.push({ appointmentId: appointment.id, appointmentDate, daysBefore, channel, dueAt });
         }
       }
     }
