@@ -458,10 +458,16 @@ describe('follow-up: protocol and visits', () => {
     await decannulate(someoneElse, daysAgo(36));
     const theirDay30 = visit(await plan(someoneElse.id), 'day_30');
     const cases: Array<[Record<string, unknown>, number, string]> = [
-      [{ ...ALIVE, assessedOn: addCalendarDays(today, 3) }, 422, 'assessment.assessedOn'],
+      // Each field named as the body sent it (issue 24).
+      [{ ...ALIVE, assessedOn: addCalendarDays(today, 3) }, 422, 'assessedOn'],
       [{ ...ALIVE, assessedOn: today, diedOn: today }, 422, 'diedOn'],
       [{ ...ALIVE, assessedOn: today, mrs: 7 }, 400, 'mrs'],
-      [{ ...ALIVE, assessedOn: today, mrs: 6 }, 422, 'assessment.mrs'],
+      [{ ...ALIVE, assessedOn: today, mrs: 6 }, 422, 'mrs'],
+      [
+        { ...ALIVE, assessedOn: today, vitalStatus: 'dead', diedOn: today, causeOfDeath: 'cardiac', mrs: 3 },
+        422,
+        'mrs',
+      ],
       [
         { ...ALIVE, assessedOn: today, vitalStatus: 'dead', diedOn: today, causeOfDeath: 'boredom', mrs: 6 },
         422,
@@ -528,7 +534,7 @@ describe('follow-up: protocol and visits', () => {
     });
     expect(living.statusCode).toBe(422);
     expect(living.json().errors[0]).toMatchObject({
-      field: 'assessment.vitalStatus',
+      field: 'vitalStatus',
       reason: expect.stringContaining(`after the patient's death on ${diedOn}`),
     });
   });
@@ -800,6 +806,30 @@ describe('follow-up: protocol and visits', () => {
       deathOn: diedOn,
       deathRecordedIn: 'follow_up_visit',
     });
+    // The patient's history holds every change to their follow-up records: the booking, the assessment, the
+    // cancellation it caused (with its reason), the visits it ended.
+    const history = (await call('GET', `/patients/${patient.id}/history`, nurse.accessToken)).json<
+      Array<{
+        record: string;
+        recordId: string;
+        action: string;
+        actor: string;
+        changes: Array<{ field: string; to?: unknown }>;
+      }>
+    >();
+    const of = (record: string, recordId?: string) =>
+      history.filter((e) => e.record === record && (recordId === undefined || e.recordId === recordId));
+    expect(of('appointment', ids[1]).map((e) => e.action)).toEqual(['insert', 'update']);
+    expect(of('appointment', ids[1])[1].changes).toEqual(
+      expect.arrayContaining([
+        { field: 'status', from: 'booked', to: 'cancelled' },
+        { field: 'cancelReason', from: null, to: 'visit not required: the patient died' },
+      ]),
+    );
+    expect(of('follow_up_assessment').map((e) => [e.action, e.actor])).toEqual([
+      ['insert', `user:${nurse.id}`],
+    ]);
+    expect(of('follow_up_visit').length).toBeGreaterThan(0);
   });
 
   it('cancels the booked appointments after a withdrawal at level (b); the worklist drops them (issue 24)', async () => {

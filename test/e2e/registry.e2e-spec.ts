@@ -276,7 +276,7 @@ describe('registry core: the research nurse’s scenario', () => {
     );
     expect(stale.statusCode).toBe(409);
     expect(stale.json().detail).toMatch(/changed since you read it/);
-    // Without If-Match: 428; without a reason: 400 naming the field.
+    // Without If-Match: 428; a recorded value changed without a reason: 422 naming the field.
     expect(
       (await call('PATCH', `${url}/ecmo-runs/${runId}`, nurse.accessToken, { prePh: 7.3, reason: 'x y z' }))
         .statusCode,
@@ -290,7 +290,7 @@ describe('registry core: the research nurse’s scenario', () => {
         'if-match': '"3"',
       },
     );
-    expect(noReason.statusCode).toBe(400);
+    expect(noReason.statusCode).toBe(422);
     expect(new Set(noReason.json<Problem>().errors.map((e) => e.field))).toEqual(new Set(['reason']));
 
     // A correction that breaks an eligibility rule flags the patient: MDT decision moved after the start.
@@ -593,6 +593,48 @@ describe('registry core: the research nurse’s scenario', () => {
     // Corrected back: eligible again.
     expect((await correctRun('VA', 2)).statusCode).toBe(200);
     expect(await eligibility()).toEqual({ eligible: true, failures: [] });
+  });
+
+  it('records the end of a run without a reason (new data); changing it is a correction that says why', async () => {
+    const patient = await enrol(app, nurse.accessToken);
+    const url = `/patients/${patient.id}`;
+    const run = (await call('GET', url, nurse.accessToken)).json().ecmoRuns[0] as {
+      id: string;
+      startedAt: string;
+    };
+    const runUrl = `${url}/ecmo-runs/${run.id}`;
+    const endedAt = new Date(Date.parse(run.startedAt) + 50 * 3_600_000).toISOString();
+    const ended = await call(
+      'PATCH',
+      runUrl,
+      nurse.accessToken,
+      { endedAt, endReason: 'weaned' },
+      { 'if-match': '"1"' },
+    );
+    expect(ended.statusCode).toBe(200);
+    // A recorded value changed without a reason: refused, nothing written.
+    const moved = new Date(Date.parse(endedAt) + 3_600_000).toISOString();
+    const silent = await call('PATCH', runUrl, nurse.accessToken, { endedAt: moved }, { 'if-match': '"2"' });
+    expect(silent.statusCode).toBe(422);
+    expect(silent.json().errors).toEqual([
+      { field: 'reason', reason: expect.stringContaining('is required to change a value already recorded') },
+    ]);
+    const corrected = await call(
+      'PATCH',
+      runUrl,
+      nurse.accessToken,
+      { endedAt: moved, reason: 'decannulation time read from the perfusion chart' },
+      { 'if-match': '"2"' },
+    );
+    expect(corrected.statusCode).toBe(200);
+    const history = (await call('GET', `${url}/history`, nurse.accessToken)).json<
+      Array<{ record: string; recordId: string; action: string; change: string; reason: string | null }>
+    >();
+    expect(history.filter((e) => e.recordId === run.id).map((e) => [e.action, e.change, e.reason])).toEqual([
+      ['insert', 'recorded', null],
+      ['update', 'recorded', null],
+      ['update', 'corrected', 'decannulation time read from the perfusion chart'],
+    ]);
   });
 
   it('refuses an instant on a day that does not exist, with its field, and stores nothing', async () => {

@@ -50,3 +50,20 @@ export async function followUpRecordsOf(em: EntityManager, patientId: string) {
   const reminders = await of(Reminder, 'id');
   return { visits, appointments, assessments, reminders };
 }
+
+/** Follow-up's records of a patient (visits, assessments, appointments), for the patient's history. */
+export function followUpRecordsForHistory(
+  em: EntityManager,
+  patientId: string,
+): Promise<Array<{ entityType: string; entityId: string; clinical: boolean }>> {
+  // Assessments are clinical data (a change is a correction); visits and appointments are the plan's state.
+  return em.query<Array<{ entityType: string; entityId: string; clinical: boolean }>>(
+    `SELECT 'follow_up_visit' AS "entityType", id::text AS "entityId", false AS clinical
+       FROM follow_up_visit WHERE patient_id = $1
+     UNION ALL
+     SELECT 'follow_up_assessment', id::text, true FROM follow_up_assessment WHERE patient_id = $1
+     UNION ALL
+     SELECT 'appointment', id::text, false FROM appointment WHERE patient_id = $1`,
+    [patientId],
+  );
+}

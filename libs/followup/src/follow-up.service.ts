@@ -24,6 +24,7 @@ import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
 import type { FollowUpProtocol, FollowUpVisit } from './entities.js';
 import {
   allProtocols,
+  followUpRecordsForHistory,
   followUpRecordsOf,
   insertProtocol,
   nextProtocolVersion,
@@ -85,6 +86,8 @@ export class FollowUpService implements OnModuleInit {
     this.extensions.addSharedRead(LIVE_ASSESSMENTS);
     this.extensions.addSharedRead(BOOKED_APPOINTMENTS);
     this.extensions.addSummaryPart({ key: 'followUp', read: (em, patient) => this.planOf(em, patient) });
+    // The patient's history shows every change to their follow-up records too.
+    this.extensions.addHistorySource((em, patientId) => followUpRecordsForHistory(em, patientId));
     // A death recorded at a visit is the patient's death in the summary's derived facts too.
     this.extensions.addDeathSource(async (em, patientId) =>
       followUpDeathOn(await liveAssessments(em, patientId, new SharedReads())),

@@ -12,6 +12,8 @@ export {
   type PatientSummaryPart,
   SharedReads,
   type DeathSource,
+  type HistoryRecord,
+  type HistorySource,
   type SharedRead,
   type SettledChange,
 } from './patients/extensions.js';
@@ -24,6 +26,7 @@ export { IF_MATCH_HEADER } from './patients/patients.controller.js';
 export { IsCalendarDate, isCalendarDate, IsMissingReasons } from './patients/validation.js';
 export { etagOf, IfMatch, assertStaleFree, assertUpdated, tagged } from './patients/versioning.js';
 export {
+  CORRECTION_REASON_DOC,
   MISSING_DOC,
   type MissingReasonChanges,
   PatientParams,

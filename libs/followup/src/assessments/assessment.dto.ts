@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import {
+  CORRECTION_REASON_DOC,
   IsCalendarDate,
   IsMissingReasons,
   MISSING_DOC,
@@ -99,8 +100,9 @@ export class AssessmentDto {
 export class CorrectAssessmentDto extends PartialType(OmitType(AssessmentDto, ['visitId'] as const), {
   skipNullProperties: false,
 }) {
-  @ApiProperty({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, description: CORRECTION_REASON_DOC })
+  @IsOptional()
   @IsString()
   @Length(3, 500)
-  reason: string;
+  reason?: string;
 }

@@ -105,7 +105,14 @@ export class FollowUpAssessments implements PatientChangeHook, OnModuleInit {
       dischargeOn: records.outcome?.kind === 'discharge' ? londonDay(records.outcome.occurredAt) : null,
       hospitalDeathOn: death ? londonDay(death) : null,
       assessments: live,
-    }).map((p) => ({ field: `assessment.${p.field}`, reason: p.reason }));
+    }).map((p) => ({
+      // The assessment the request sent: its body's field; another assessment the change broke: prefixed.
+      field:
+        wrote?.kind === ASSESSMENT_WRITTEN && wrote.id !== undefined && p.recordId === wrote.id
+          ? p.field
+          : `assessment.${p.field}`,
+      reason: p.reason,
+    }));
     const visits = await visitsOf(em, patientId);
     for (const a of live) {
       const visit = visits.find((v) => v.id === a.visitId);

@@ -103,7 +103,7 @@ describe('assessmentProblems', () => {
       'dead with mRS 3',
       {},
       [dead('a', '2026-02-24', '2026-02-20', 3)],
-      [['a', 'mrs', /is 6 for a patient who died/]],
+      [['a', 'mrs', /must be 6 when the patient died/]],
     ],
   ])('%s', (_, facts, assessments, expected) => {
     const problems = assessmentProblems({ ...base, ...facts, assessments });

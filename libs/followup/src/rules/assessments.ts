@@ -52,7 +52,7 @@ export function assessmentProblems(facts: FollowUpTimelineFacts): AssessmentProb
       if (a.mrs === 6) problem('mrs', 'is 6 (dead) for a patient assessed alive');
       continue;
     }
-    if (a.mrs !== null && a.mrs !== 6) problem('mrs', 'is 6 for a patient who died');
+    if (a.mrs !== null && a.mrs !== 6) problem('mrs', 'must be 6 when the patient died');
     if (a.diedOn === null) continue;
     if (a.diedOn > a.assessedOn) problem('diedOn', 'is after the assessment that records it');
     if (facts.hospitalDeathOn !== null) {

@@ -409,6 +409,9 @@ export class EnrolPatientDto {
  */
 export const PATCH = { skipNullProperties: false } as const;
 
+export const CORRECTION_REASON_DOC =
+  'Why a recorded value changes (a correction). Not needed when every field sent fills in one not recorded before (an ECMO run ended, a lactate measured later): that is new data, recorded.';
+
 export class ReasonDto {
   @ApiProperty({ example: 'transcription error: lactate was 8.4 on the blood gas', maxLength: 500 })
   @IsString()
@@ -417,31 +420,35 @@ export class ReasonDto {
 }
 
 export class CorrectOperationDto extends PartialType(OperationDto, PATCH) {
-  @ApiProperty({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, description: CORRECTION_REASON_DOC })
+  @IsOptional()
   @IsString()
   @Length(3, 500)
-  reason: string;
+  reason?: string;
 }
 
 export class CorrectEcmoRunDto extends PartialType(EcmoRunDto, PATCH) {
-  @ApiProperty({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, description: CORRECTION_REASON_DOC })
+  @IsOptional()
   @IsString()
   @Length(3, 500)
-  reason: string;
+  reason?: string;
 }
 
 export class CorrectComplicationDto extends PartialType(ComplicationDto, PATCH) {
-  @ApiProperty({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, description: CORRECTION_REASON_DOC })
+  @IsOptional()
   @IsString()
   @Length(3, 500)
-  reason: string;
+  reason?: string;
 }
 
 export class CorrectOutcomeDto extends PartialType(OutcomeDto, PATCH) {
-  @ApiProperty({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, description: CORRECTION_REASON_DOC })
+  @IsOptional()
   @IsString()
   @Length(3, 500)
-  reason: string;
+  reason?: string;
 }
 
 /**

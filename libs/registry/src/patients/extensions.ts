@@ -80,7 +80,12 @@ export interface SettledChange {
    * row is current): a hook whose work reads nothing of that kind may skip it. Null when the change may have
    * written anything (an enrolment, the patient's own fields, consent, the plan).
    */
-  readonly wrote: { readonly kind: WrittenKind; readonly patient: Patient } | null;
+  readonly wrote: {
+    readonly kind: WrittenKind;
+    readonly patient: Patient;
+    /** The record it wrote, when the change says which (a hook names that record's fields as the body does). */
+    readonly id?: string;
+  } | null;
   readonly reads: SharedReads;
 }
 
@@ -100,6 +105,16 @@ export interface PatientSummaryPart {
   read(em: EntityManager, patient: Patient): Promise<unknown>;
 }
 
+/** A record another module keeps about a patient; `clinical`: clinical data, whose changes are corrections. */
+export interface HistoryRecord {
+  readonly entityType: string;
+  readonly entityId: string;
+  readonly clinical: boolean;
+}
+
+/** The records another module keeps about a patient, whose audited changes belong in the patient's history. */
+export type HistorySource = (em: EntityManager, patientId: string) => Promise<HistoryRecord[]>;
+
 /** A death another module records (follow-up, at a visit): its London day, or null. */
 export type DeathSource = (em: EntityManager, patientId: string) => Promise<string | null>;
 
@@ -113,6 +128,7 @@ export class PatientExtensions {
   private readonly parts: PatientSummaryPart[] = [];
   private readonly shared: SharedRead[] = [];
   private readonly deaths: DeathSource[] = [];
+  private readonly histories: HistorySource[] = [];
 
   onChange(hook: PatientChangeHook): void {
     this.hooks.push(hook);
@@ -120,6 +136,17 @@ export class PatientExtensions {
 
   addSummaryPart(part: PatientSummaryPart): void {
     this.parts.push(part);
+  }
+
+  addHistorySource(source: HistorySource): void {
+    this.histories.push(source);
+  }
+
+  /** The other modules' records of the patient, for the history. */
+  async historyRecords(em: EntityManager, patientId: string): Promise<HistoryRecord[]> {
+    const all: HistoryRecord[] = [];
+    for (const source of this.histories) all.push(...(await source(em, patientId)));
+    return all;
   }
 
   addDeathSource(source: DeathSource): void {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { displayNames, type SiteScope } from '../../../access/src/index.js';
 import { auditTrailOf, type AuditTrailRow } from '../../../audit/src/index.js';
+import { PatientExtensions } from './extensions.js';
 import { findPatient, recordIdsOf } from './patients.queries.js';
 
 /** How the audit trail names a signed-in user as the actor: `user:<uuid>`. */
@@ -25,6 +26,13 @@ export interface HistoryEntry {
   readonly actorName: string | null;
   /** `insert`, `update`, `delete` for row changes; an event name (`identifier.read`, …) otherwise. */
   readonly action: string;
+  /**
+   * What a row change was, as a reader says it: `recorded` (new data: a new record, or values filled in
+   * that were not recorded before, such as an ECMO run's end), `corrected` (a recorded clinical value
+   * changed), `voided`, `changed` (the state of a visit, an appointment or a key: not clinical data);
+   * null for an event.
+   */
+  readonly change: 'recorded' | 'corrected' | 'voided' | 'changed' | 'deleted' | null;
   readonly record: string | null;
   readonly recordId: string | null;
   readonly reason: string | null;
@@ -58,25 +66,62 @@ export function fieldChanges(
     );
 }
 
+/** What a row change was (see HistoryEntry.change). */
+export function changeKind(
+  action: string,
+  changes: readonly FieldChange[],
+  clinical: boolean,
+): HistoryEntry['change'] {
+  if (action === 'insert') return 'recorded';
+  if (action === 'delete') return 'deleted';
+  if (changes.some((c) => c.field === 'voidedAt' && c.to !== null && c.to !== undefined)) return 'voided';
+  const blank = (value: unknown) =>
+    value === null || value === undefined || (typeof value === 'object' && Object.keys(value).length === 0);
+  // Missing reasons added alongside count as filling in; a value (or reason) replaced is a correction.
+  const filledIn = changes.every((c) =>
+    c.field === 'missing'
+      ? Object.keys(c.from ?? {}).every(
+          (k) =>
+            JSON.stringify((c.from as Record<string, unknown>)[k]) ===
+            JSON.stringify((c.to as Record<string, unknown> | null)?.[k]),
+        )
+      : !c.encrypted && blank(c.from),
+  );
+  return filledIn ? 'recorded' : clinical ? 'corrected' : 'changed';
+}
+
 /**
  * The history of a patient's record, read from the audit trail (issue 4): every change to the patient, their
- * identity and each clinical record (voided ones included) with who, when, why, and from which value to
+ * identity, each clinical record (voided ones included) and the records other modules keep (follow-up's
+ * visits, assessments and appointments) with who, when, why, and from which value to
  * which; and the events about them (identifier reads, key creation and destruction, transfers). Identity
  * values are never shown: their audit rows hold ciphertext, and a destroyed key leaves them unreadable.
  */
 @Injectable()
 export class PatientHistory {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly extensions: PatientExtensions,
+  ) {}
 
   async of(scope: SiteScope, patientId: string): Promise<HistoryEntry[]> {
     const patient = await findPatient(this.dataSource.manager, scope, patientId);
     const records = await recordIdsOf(this.dataSource.manager, patient.id);
     const em = this.dataSource.manager;
+    const others = await this.extensions.historyRecords(em, patient.id);
+    const clinical = new Set([
+      'patient',
+      'patient_identity',
+      ...records.map((r) => r.entity_type),
+      ...others.filter((r) => r.clinical).map((r) => r.entityType),
+    ]);
     const rows = await auditTrailOf(em, [
       { entityType: 'patient', entityId: patient.id },
       { entityType: 'patient_identity', entityId: patient.id },
       { entityType: 'patient_key', entityId: patient.id },
       ...records.map((r) => ({ entityType: r.entity_type, entityId: r.id })),
+      // Follow-up's records (visits, assessments, appointments): every change to the patient's records.
+      ...others,
     ]);
     const users = [...new Set(rows.map((r) => r.actor).filter((a) => a.startsWith(USER_ACTOR)))];
     const names = await displayNames(
@@ -85,6 +130,7 @@ export class PatientHistory {
     );
     return rows.map((row) => {
       const rowChange = ['insert', 'update', 'delete'].includes(row.action);
+      const changes = rowChange ? fieldChanges(row) : [];
       return {
         at: new Date(row.occurred_at).toISOString(),
         actor: row.actor,
@@ -92,11 +138,12 @@ export class PatientHistory {
           ? (names.get(row.actor.slice(USER_ACTOR.length)) ?? null)
           : null,
         action: row.action,
+        change: rowChange ? changeKind(row.action, changes, clinical.has(row.entity_type ?? '')) : null,
         record: row.entity_type,
         recordId: row.entity_id,
         reason: row.reason,
         requestId: row.request_id,
-        changes: rowChange ? fieldChanges(row) : [],
+        changes,
         details: rowChange ? null : row.new_values,
       };
     });

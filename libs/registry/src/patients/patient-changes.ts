@@ -210,7 +210,7 @@ export class PatientChanges {
       em,
       patient.id,
       records,
-      wrote ? { kind: wrote, patient } : null,
+      wrote ? { kind: wrote, patient, id: writtenId } : null,
       reads,
     );
     // A complication, a hospital outcome or another module's record changes no eligibility fact: the

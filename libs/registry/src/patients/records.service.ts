@@ -267,7 +267,7 @@ export class ClinicalRecordsService {
     patientId: string,
     id: string,
     version: number,
-    dto: { reason: string; missing?: MissingReasonChanges },
+    dto: { reason?: string; missing?: MissingReasonChanges },
     context: AuditContext,
   ) {
     const { reason, missing, ...rest } = dto;
@@ -282,6 +282,15 @@ export class ClinicalRecordsService {
           const current = await this.find(em, spec, patientId, id);
           if (current.voidedAt)
             throw new ConflictException(`${spec.title} was voided: it cannot be corrected`);
+          if (!reason && changesRecordedValues(current, fields, missing)) {
+            throw new RuleProblem(`${spec.title} holds values already recorded: a correction says why`, [
+              {
+                field: 'reason',
+                reason:
+                  'is required to change a value already recorded (none is needed to fill in one not recorded before)',
+              },
+            ]);
+          }
           const nextMissing = mergeMissing(current.missing, fields, missing);
           this.check(spec, { ...current, ...fields }, nextMissing, fields);
           this.changes.assertCollectable(patient, datesOf(fields));
@@ -415,6 +424,32 @@ export class ClinicalRecordsService {
 }
 
 const CONSENT = { entity: ConsentEvent, title: 'The consent event' };
+
+/**
+ * Whether a change alters what was recorded (a correction, which says why), rather than filling in values
+ * not recorded before (new data: an ECMO run's end, a lactate measured later). A missing reason replaced or
+ * removed is a correction too.
+ */
+export function changesRecordedValues(
+  current: object,
+  fields: object,
+  missing: MissingReasonChanges | undefined,
+): boolean {
+  const before = current as Record<string, unknown>;
+  const recorded = (value: unknown) => value !== null && value !== undefined;
+  const number = (v: unknown) => (typeof v === 'number' || typeof v === 'string' ? Number(v) : Number.NaN);
+  const same = (a: unknown, b: unknown) =>
+    a instanceof Date && b instanceof Date
+      ? a.getTime() === b.getTime()
+      : String(a) === String(b) || (Number.isFinite(number(a)) && number(a) === number(b));
+  const altered = Object.entries(fields).some(
+    ([key, value]) => recorded(before[key]) && !same(before[key], value),
+  );
+  const reasons = (before.missing ?? {}) as Record<string, unknown>;
+  return (
+    altered || Object.keys(missing ?? {}).some((key) => key in reasons && reasons[key] !== missing?.[key])
+  );
+}
 
 /** The 422 for a write that named another patient's record (or none), from the database's refusal. */
 function referenceProblem<E extends ClinicalRecord>(spec: RecordSpec<E>, error: unknown): RuleProblem | null {
