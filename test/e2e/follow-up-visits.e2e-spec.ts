@@ -886,4 +886,83 @@ describe('follow-up: protocol and visits', () => {
     }
     expect(await appointment(patient.id, id)).toMatchObject({ version: 1, warning: expect.any(String) });
   });
+
+  it('filters the patient list by consent, vital status, visit state and part of the registry ID; lists a clinic (issue 24)', async () => {
+    // Three patients of this site: one with day 30 due and booked, one who died at a visit, one consented.
+    const booked = await bookedPatient();
+    const dead = await enrolOnEcmo(40);
+    await decannulate(dead, daysAgo(36));
+    const died = await assess(dead.id, {
+      visitId: visit(await plan(dead.id), 'day_30').id,
+      assessedOn: londonDay(new Date()),
+      source: 'telephone',
+      vitalStatus: 'dead',
+      diedOn: londonDay(new Date(Date.now() - DAY)),
+      causeOfDeath: 'cardiac',
+      mrs: 6,
+    });
+    expect(died.statusCode).toBe(201);
+    const consented = await enrolOnEcmo(10);
+    expect(
+      (
+        await call('POST', `/patients/${consented.id}/consent-events`, nurse.accessToken, {
+          kind: 'patient_consent',
+          occurredAt: daysAgo(1),
+        })
+      ).statusCode,
+    ).toBe(201);
+    const ids = async (query: string) => {
+      const response = await call('GET', `/patients?limit=200&${query}`, nurse.accessToken);
+      expect(response.statusCode).toBe(200);
+      return response.json<Array<{ id: string; registryId: string }>>().map((p) => p.id);
+    };
+    const dueOrBooked = await ids('visitStatus=booked');
+    expect(dueOrBooked).toContain(booked.patient.id);
+    expect(dueOrBooked).not.toContain(dead.id);
+    expect(await ids('vitalStatus=dead')).toContain(dead.id);
+    expect(await ids('vitalStatus=dead')).not.toContain(booked.patient.id);
+    expect(await ids('vitalStatus=alive')).not.toContain(dead.id);
+    expect(await ids('consentState=consented')).toContain(consented.id);
+    expect(await ids('consentState=consented')).not.toContain(dead.id);
+    const registryId = (await call('GET', `/patients/${consented.id}`, nurse.accessToken)).json<{
+      registryId: string;
+    }>().registryId;
+    const number = registryId.split('-')[1];
+    expect(await ids(`registryIdContains=${number}`)).toContain(consented.id);
+    expect(await ids(`registryIdContains=${registryId.toLowerCase()}`)).toEqual([consented.id]);
+    // A wildcard is not a registry ID's part: refused with the field, as is an unknown state.
+    for (const [query, field] of [
+      ['registryIdContains=%25', 'registryIdContains'],
+      ['consentState=maybe', 'consentState'],
+      ['visitStatus=late', 'visitStatus'],
+    ]) {
+      const refused = await call('GET', `/patients?${query}`, nurse.accessToken);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field)).toContain(
+        field,
+      );
+    }
+
+    // The clinic list: the site's appointments on a range of days, by start.
+    const today = londonDay(new Date());
+    const clinic = await call(
+      'GET',
+      `/sites/${siteId}/appointments?from=${today}&to=${addCalendarDays(today, 7)}&status=booked`,
+      nurse.accessToken,
+    );
+    expect(clinic.statusCode).toBe(200);
+    expect(clinic.json<Array<{ appointmentId: string }>>().map((a) => a.appointmentId)).toContain(
+      booked.ids[0],
+    );
+    expect(clinic.json<Array<{ appointmentId: string }>>().map((a) => a.appointmentId)).not.toContain(
+      booked.ids[1],
+    );
+    const backwards = await call(
+      'GET',
+      `/sites/${siteId}/appointments?from=${today}&to=${addCalendarDays(today, -1)}`,
+      nurse.accessToken,
+    );
+    expect(backwards.statusCode).toBe(422);
+    expect(backwards.json().errors[0].field).toBe('to');
+  });
 });

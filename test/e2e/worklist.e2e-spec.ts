@@ -2,6 +2,7 @@ import { addCalendarDays, localWallClock, reminderInstant } from '../../libs/tim
 import { bearer, createSite, createUser } from '../support/access.js';
 import { FakeNotify } from '../support/fake-notify.js';
 import { ReminderHarness } from '../support/reminders.js';
+import { daysAgo, enrol } from '../support/patients.js';
 import { londonDay } from '../../libs/time/src/index.js';
 
 interface Item {
@@ -27,6 +28,12 @@ interface Worklist {
   overdueVisits: Section;
   missedAppointments: Section;
   reminders: Section;
+  consentToSeek: { count: number; items: Array<{ registryId: string; consentState: string }> };
+  inpatientsWithoutOutcome: { count: number; items: Array<{ registryId: string; onEcmo: boolean }> };
+  incompleteRecords: {
+    count: number;
+    items: Array<{ registryId: string; missing: number; fields: Array<{ record: string; field: string }> }>;
+  };
 }
 
 /** Long ago enough that the discharge and day-30 windows have closed (the month-3 window is still ahead). */
@@ -140,6 +147,45 @@ describe("a site's follow-up worklist", () => {
       await registryId(due),
       await registryId(booked),
     ]);
+  });
+
+  it('lists consent still to seek, inpatients without an outcome and incomplete records, until they are done (issue 24)', async () => {
+    const patient = await enrol(h.app, h.nurse.accessToken);
+    const id = patient.registryId;
+    const sections = async () => {
+      const list = await worklist();
+      return {
+        consent: list.consentToSeek.items.find((i) => i.registryId === id)?.consentState ?? null,
+        inpatient: list.inpatientsWithoutOutcome.items.find((i) => i.registryId === id)?.onEcmo ?? null,
+        incomplete:
+          list.incompleteRecords.items.find((i) => i.registryId === id)?.fields.map((f) => f.field) ?? null,
+      };
+    };
+    // Enrolled in an emergency, still on ECMO: consent to seek, an inpatient; the record is complete so far.
+    expect(await sections()).toEqual({ consent: 'emergency_enrolled', inpatient: true, incomplete: null });
+    const url = `/patients/${patient.id}`;
+    const run = (await h.call('GET', url)).json<{ ecmoRuns: Array<{ id: string; startedAt: string }> }>()
+      .ecmoRuns[0];
+    const ended = await h.call(
+      'PATCH',
+      `${url}/ecmo-runs/${run.id}`,
+      { endedAt: daysAgo(15), endReason: 'weaned' },
+      { 'if-match': '"1"' },
+    );
+    expect(ended.statusCode).toBe(200);
+    // Off ECMO: the hospital outcome is now due, so the record is incomplete until it is recorded.
+    expect(await sections()).toEqual({
+      consent: 'emergency_enrolled',
+      inpatient: false,
+      incomplete: ['outcome'],
+    });
+    const consent = await h.call('POST', `${url}/consent-events`, {
+      kind: 'patient_consent',
+      occurredAt: daysAgo(10),
+    });
+    expect(consent.statusCode).toBe(201);
+    await h.discharge(patient.id, 3);
+    expect(await sections()).toEqual({ consent: null, inpatient: null, incomplete: null });
   });
 
   it('shows a reminder the provider refused while its appointment is ahead, then drops it when cancelled', async () => {

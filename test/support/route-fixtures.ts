@@ -507,6 +507,13 @@ export const FIXTURES: Record<string, Fixture> = {
     request: (world, side) =>
       Promise.resolve({ url: `/sites/${SITE(world, side)}`, payload: { name: 'Renamed' } }),
   },
+  'GET /sites/:siteId/appointments': {
+    siteScoped: true,
+    request: (world, side) =>
+      Promise.resolve({
+        url: `/sites/${SITE(world, side)}/appointments?from=${localWallClock(new Date()).date}&to=${localWallClock(new Date(Date.now() + 60 * 24 * HOUR)).date}`,
+      }),
+  },
   'GET /sites/:siteId/worklist': {
     siteScoped: true,
     request: (world, side) => Promise.resolve({ url: `/sites/${SITE(world, side)}/worklist` }),

@@ -67,3 +67,12 @@ export function followUpRecordsForHistory(
     [patientId],
   );
 }
+
+/** The patient list's filter: a follow-up visit of the patient (alias `patient`) in the state `parameter`. */
+export const visitInState = (patient: string, parameter: string): string =>
+  `EXISTS (SELECT 1 FROM follow_up_visit v WHERE v.patient_id = ${patient}.id AND v.status = ${parameter})`;
+
+/** The patient list's filter: a death recorded at a follow-up visit of the patient (alias `patient`). */
+export const diedAtFollowUp = (patient: string): string =>
+  `EXISTS (SELECT 1 FROM follow_up_assessment a
+            WHERE a.patient_id = ${patient}.id AND a.voided_at IS NULL AND a.vital_status = 'dead')`;

@@ -24,12 +24,14 @@ import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
 import type { FollowUpProtocol, FollowUpVisit } from './entities.js';
 import {
   allProtocols,
+  diedAtFollowUp,
   followUpRecordsForHistory,
   followUpRecordsOf,
   insertProtocol,
   nextProtocolVersion,
   protocolExists,
   protocolOfVersion,
+  visitInState,
 } from './follow-up.queries.js';
 import { protocolProblems } from './rules/visits.js';
 import { FollowUpPlanner } from './visits/planner.js';
@@ -86,6 +88,9 @@ export class FollowUpService implements OnModuleInit {
     this.extensions.addSharedRead(LIVE_ASSESSMENTS);
     this.extensions.addSharedRead(BOOKED_APPOINTMENTS);
     this.extensions.addSummaryPart({ key: 'followUp', read: (em, patient) => this.planOf(em, patient) });
+    // The patient list filters on the visits' states and on deaths recorded at a visit.
+    this.extensions.addListCondition('visitStatus', visitInState);
+    this.extensions.addListCondition('diedElsewhere', diedAtFollowUp);
     // The patient's history shows every change to their follow-up records too.
     this.extensions.addHistorySource((em, patientId) => followUpRecordsForHistory(em, patientId));
     // A death recorded at a visit is the patient's death in the summary's derived facts too.

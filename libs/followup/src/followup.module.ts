@@ -15,7 +15,7 @@ import { ReminderReconciler } from './reminders/reminder-reconciler.js';
 import { ReminderSender } from './reminders/reminder-sender.js';
 import { PatientIdentities } from '../../registry/src/index.js';
 import { WorklistService } from './worklist/worklist.js';
-import { WorklistController } from './worklist/worklist.controller.js';
+import { ClinicListController, WorklistController } from './worklist/worklist.controller.js';
 import { NurseDigestHandler, NurseDigests } from './worklist/digest.js';
 
 /** What both the api and the worker need: the entities, the one planner of visits and of reminders. */
@@ -38,6 +38,7 @@ export class FollowUpCoreModule {}
     AssessmentsController,
     AppointmentsController,
     WorklistController,
+    ClinicListController,
   ],
   providers: [FollowUpService, AppointmentsService, WorklistService],
   exports: [FollowUpService, FollowUpCoreModule],

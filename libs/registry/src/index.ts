@@ -13,6 +13,7 @@ export {
   SharedReads,
   type DeathSource,
   type HistoryRecord,
+  type ListCondition,
   type HistorySource,
   type SharedRead,
   type SettledChange,
@@ -44,5 +45,9 @@ export {
   reminderChannelOf,
   reminderContact,
   siteOfPatient,
+  consentToSeek,
+  inpatientsWithoutOutcome,
+  incompleteRecords,
+  type PatientWorkItem,
 } from './patients/patient-directory.js';
 export { currentValueSetCodes } from './value-sets/value-sets.queries.js';

@@ -90,6 +90,27 @@ export function appointmentsBetween(
   );
 }
 
+/**
+ * The site's appointments from `first` to `last` (London days, both included), any status or the one given:
+ * a clinic list, by start.
+ */
+export function appointmentsOfSite(
+  em: EntityManager,
+  siteId: string,
+  first: string,
+  last: string,
+  status: string | null,
+): Promise<Array<AppointmentRef & { status: string }>> {
+  return items<AppointmentRef & { status: string }>(
+    em,
+    `SELECT ${APPOINTMENT_COLUMNS}, a.status
+           FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id
+          WHERE p.site_id = $1 AND a.local_date BETWEEN $2::date AND $3::date AND ($4::text IS NULL OR a.status = $4)
+          ORDER BY a.starts_at, p.registry_id`,
+    [siteId, first, last, status],
+  );
+}
+
 /** Booked appointments of the site outside their visit's window (clinics slip): to check, or to move. */
 export function bookedOutsideWindow(em: EntityManager, siteId: string): Promise<AppointmentRef[]> {
   return items<AppointmentRef>(

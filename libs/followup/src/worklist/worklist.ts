@@ -3,8 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { findSite, SiteScope } from '../../../access/src/index.js';
 import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
+import { RuleProblem } from '../../../observability/src/index.js';
+import { consentToSeek, incompleteRecords, inpatientsWithoutOutcome } from '../../../registry/src/index.js';
 import {
   appointmentsBetween,
+  appointmentsOfSite,
   bookedOutsideWindow,
   dueWithoutAppointment,
   failedReminders,
@@ -18,6 +21,9 @@ import {
 } from './worklist.queries.js';
 
 export type { AppointmentRef, ReminderItem } from './worklist.queries.js';
+
+/** The longest clinic list, in days (a quarter): enough for any clinic's planning, bounded for the server. */
+export const CLINIC_LIST_MAX_DAYS = 92;
 
 /** Days the "appointments this week" list looks ahead, today included. */
 const WEEK_DAYS = 7;
@@ -47,6 +53,12 @@ export interface Worklist {
   readonly missedAppointments: Section<AppointmentRef>;
   /** Reminders of appointments still ahead that failed or whose delivery is unknown: to tell the patient. */
   readonly reminders: Section<ReminderItem>;
+  /** The patient's own consent still to be sought (enrolled in an emergency, or on a consultee's advice). */
+  readonly consentToSeek: Section<Awaited<ReturnType<typeof consentToSeek>>[number]>;
+  /** No hospital outcome recorded yet: still in hospital, or the discharge or death to record. */
+  readonly inpatientsWithoutOutcome: Section<Awaited<ReturnType<typeof inpatientsWithoutOutcome>>[number]>;
+  /** Records lacking expected fields with no missing reason: to complete, or to say why not. */
+  readonly incompleteRecords: Section<Awaited<ReturnType<typeof incompleteRecords>>[number]>;
 }
 
 /**
@@ -66,6 +78,28 @@ export class WorklistService {
   async forSite(scope: SiteScope, siteId: string): Promise<Worklist> {
     scope.assertIncludes(siteId, 'Site');
     return this.snapshot(siteId, this.clock.now());
+  }
+
+  /** A site's clinic list: its appointments on the London days `from` to `to`, by start. */
+  async appointments(
+    scope: SiteScope,
+    siteId: string,
+    from: string,
+    to: string,
+    status: string | null,
+  ): Promise<Array<AppointmentRef & { status: string }>> {
+    scope.assertIncludes(siteId, 'Site');
+    if (to < from) {
+      throw new RuleProblem('The clinic list runs forward', [
+        { field: 'to', reason: `is before from (${from})` },
+      ]);
+    }
+    if (to > addCalendarDays(from, CLINIC_LIST_MAX_DAYS - 1)) {
+      throw new RuleProblem('The clinic list is too long', [
+        { field: 'to', reason: `must be within ${CLINIC_LIST_MAX_DAYS} days of from (${from})` },
+      ]);
+    }
+    return appointmentsOfSite(this.dataSource.manager, siteId, from, to, status);
   }
 
   /** One consistent snapshot (REPEATABLE READ, read only), so the counts of the sections add up. */
@@ -93,6 +127,9 @@ export class WorklistService {
       overdueVisits: section(await overdueVisits(em, siteId)),
       missedAppointments: section(await missedAppointments(em, siteId)),
       reminders: section(await failedReminders(em, siteId, now)),
+      consentToSeek: section(await consentToSeek(em, siteId)),
+      inpatientsWithoutOutcome: section(await inpatientsWithoutOutcome(em, siteId)),
+      incompleteRecords: section(await incompleteRecords(em, siteId)),
     };
   }
 }

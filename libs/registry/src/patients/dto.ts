@@ -16,7 +16,13 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { CONSENT_EVENT_KINDS, type ConsentEventKind, type WithdrawalLevel } from '../rules/consent.js';
+import {
+  CONSENT_EVENT_KINDS,
+  CONSENT_STATES,
+  type ConsentEventKind,
+  type ConsentState,
+  type WithdrawalLevel,
+} from '../rules/consent.js';
 import { IsCalendarDate, IsInstant, IsMissingReasons, IsNhsNumber } from './validation.js';
 import {
   IsNotBlank,
@@ -563,6 +569,37 @@ export class PatientListQuery {
   @IsOptionalNotNull()
   @Matches(/^[A-Z][A-Z0-9]{1,9}-[0-9]{4,}$/, { message: 'must be a registry ID such as LHB-0007' })
   registryId?: string;
+
+  @ApiPropertyOptional({
+    example: '0007',
+    description: 'Part of a registry ID (letters, digits and hyphens), any case: `LHB-00`, `0007`.',
+  })
+  @IsOptionalNotNull()
+  @Matches(/^[A-Za-z0-9-]{1,20}$/, { message: 'must be part of a registry ID: letters, digits and hyphens' })
+  registryIdContains?: string;
+
+  @ApiPropertyOptional({ enum: CONSENT_STATES, description: 'The consent state derived from the events.' })
+  @IsOptionalNotNull()
+  @IsIn(CONSENT_STATES)
+  consentState?: ConsentState;
+
+  @ApiPropertyOptional({
+    enum: ['alive', 'dead'],
+    description:
+      '`dead`: a death recorded in hospital, on ECMO or at a follow-up visit; `alive`: none recorded.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(['alive', 'dead'])
+  vitalStatus?: 'alive' | 'dead';
+
+  @ApiPropertyOptional({
+    enum: ['scheduled', 'due', 'booked', 'completed', 'missed', 'not_required', 'lost_to_follow_up'],
+    description:
+      'Patients with at least one follow-up visit in this state (`due`: a window open, nothing booked).',
+  })
+  @IsOptionalNotNull()
+  @IsIn(['scheduled', 'due', 'booked', 'completed', 'missed', 'not_required', 'lost_to_follow_up'])
+  visitStatus?: string;
 
   @PageLimit()
   limit?: number;

@@ -115,6 +115,13 @@ export interface HistoryRecord {
 /** The records another module keeps about a patient, whose audited changes belong in the patient's history. */
 export type HistorySource = (em: EntityManager, patientId: string) => Promise<HistoryRecord[]>;
 
+/**
+ * A condition another module adds to the patient list's filters, in SQL on its own tables: `visitStatus`
+ * (a visit in the state named by `parameter`) and `diedElsewhere` (a death it records; no parameter).
+ * `patient` is the patient row's alias; `parameter` a named parameter (`:name`) of the list's query.
+ */
+export type ListCondition = (patient: string, parameter: string) => string;
+
 /** A death another module records (follow-up, at a visit): its London day, or null. */
 export type DeathSource = (em: EntityManager, patientId: string) => Promise<string | null>;
 
@@ -129,6 +136,7 @@ export class PatientExtensions {
   private readonly shared: SharedRead[] = [];
   private readonly deaths: DeathSource[] = [];
   private readonly histories: HistorySource[] = [];
+  private readonly conditions = new Map<'visitStatus' | 'diedElsewhere', ListCondition[]>();
 
   onChange(hook: PatientChangeHook): void {
     this.hooks.push(hook);
@@ -136,6 +144,14 @@ export class PatientExtensions {
 
   addSummaryPart(part: PatientSummaryPart): void {
     this.parts.push(part);
+  }
+
+  addListCondition(key: 'visitStatus' | 'diedElsewhere', condition: ListCondition): void {
+    this.conditions.set(key, [...(this.conditions.get(key) ?? []), condition]);
+  }
+
+  listConditions(key: 'visitStatus' | 'diedElsewhere'): readonly ListCondition[] {
+    return this.conditions.get(key) ?? [];
   }
 
   addHistorySource(source: HistorySource): void {

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { queryPrepared } from '../../../database/src/index.js';
+import { EntityRows, queryPrepared } from '../../../database/src/index.js';
 import { Patient } from './entities.js';
-import { correctPatientFields } from './patients.queries.js';
+import { correctPatientFields, loadRecords } from './patients.queries.js';
+import { completeness, type CompletenessItem } from './views.js';
 
 /**
  * What other libs read of a patient outside the change frame (the worker's jobs, follow-up's lists), asked
@@ -98,4 +99,83 @@ export async function changeFollowUpFields(
   set: FollowUpFields,
 ): Promise<number | undefined> {
   return correctPatientFields(em, patientId, version, set);
+}
+
+// The nurses' worklist asks these of a site's patients (follow-up builds the list, the registry reads its
+// own tables). Patients kept only as a count are in none of them.
+
+/** A patient on a worklist section: the registry ID only, never a name or number. */
+export interface PatientWorkItem {
+  readonly patientId: string;
+  readonly registryId: string;
+}
+
+/**
+ * Patients whose own consent is still to be sought: enrolled in an emergency, or on a consultee's advice
+ * only; not those whose death the record holds. Longest waiting first.
+ */
+export function consentToSeek(
+  em: EntityManager,
+  siteId: string,
+): Promise<Array<PatientWorkItem & { consentState: string; since: string }>> {
+  return em.query(
+    `SELECT p.id AS "patientId", p.registry_id AS "registryId", p.consent_state AS "consentState",
+            to_json(last.occurred_at) #>> '{}' AS since
+       FROM patient p
+       CROSS JOIN LATERAL (SELECT e.occurred_at FROM consent_event e
+                            WHERE e.patient_id = p.id AND e.voided_at IS NULL
+                            ORDER BY e.occurred_at DESC LIMIT 1) last
+      WHERE p.site_id = $1 AND p.counting_only_since IS NULL
+        AND p.consent_state IN ('emergency_enrolled', 'consultee_agreed')
+        AND NOT EXISTS (SELECT 1 FROM hospital_outcome o
+                         WHERE o.patient_id = p.id AND o.voided_at IS NULL AND o.kind = 'death')
+        AND NOT EXISTS (SELECT 1 FROM ecmo_run r
+                         WHERE r.patient_id = p.id AND r.voided_at IS NULL AND r.end_reason = 'died_on_ecmo')
+      ORDER BY last.occurred_at, p.registry_id`,
+    [siteId],
+  );
+}
+
+/** Patients with no hospital outcome yet (still in hospital, or its outcome not recorded), longest stay first. */
+export function inpatientsWithoutOutcome(
+  em: EntityManager,
+  siteId: string,
+): Promise<Array<PatientWorkItem & { ecmoStartedAt: string; onEcmo: boolean }>> {
+  return em.query(
+    `SELECT p.id AS "patientId", p.registry_id AS "registryId",
+            to_json(min(r.started_at)) #>> '{}' AS "ecmoStartedAt", bool_or(r.ended_at IS NULL) AS "onEcmo"
+       FROM patient p JOIN ecmo_run r ON r.patient_id = p.id AND r.voided_at IS NULL
+      WHERE p.site_id = $1 AND p.counting_only_since IS NULL AND p.data_collection_withdrawn_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM hospital_outcome o WHERE o.patient_id = p.id AND o.voided_at IS NULL)
+      GROUP BY p.id, p.registry_id
+      ORDER BY min(r.started_at), p.registry_id`,
+    [siteId],
+  );
+}
+
+/** The site's patients whose records could be incomplete (the rest is the completeness rule's to say). */
+export function patientsToCheck(em: EntityManager, siteId: string): Promise<Patient[]> {
+  return EntityRows.of(em, Patient).where(
+    em,
+    `site_id = $1 AND counting_only_since IS NULL AND data_collection_withdrawn_at IS NULL ORDER BY registry_id`,
+    [siteId],
+  );
+}
+
+/**
+ * The site's patients whose record lacks expected fields with no missing reason (the summary's completeness
+ * list), each with how many and which: one read of the records per patient of the site.
+ */
+export async function incompleteRecords(
+  em: EntityManager,
+  siteId: string,
+): Promise<Array<PatientWorkItem & { missing: number; fields: CompletenessItem[] }>> {
+  const items = [];
+  for (const patient of await patientsToCheck(em, siteId)) {
+    const fields = completeness(patient, await loadRecords(em, patient.id));
+    if (fields.length > 0) {
+      items.push({ patientId: patient.id, registryId: patient.registryId, missing: fields.length, fields });
+    }
+  }
+  return items;
 }

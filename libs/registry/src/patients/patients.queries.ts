@@ -139,10 +139,19 @@ export async function insertPatient(
 }
 
 /** Patients in scope, by registry ID order (keyset paging), optionally one exact registry ID. */
+/** Conditions other modules add to the list's filters, on their own tables (see PatientExtensions). */
+export interface ListConditions {
+  /** A visit in the state `:visitStatus`. */
+  readonly visitStatus: ReadonlyArray<(patient: string, parameter: string) => string>;
+  /** A death recorded outside the registry's records (at a follow-up visit). */
+  readonly diedElsewhere: ReadonlyArray<(patient: string, parameter: string) => string>;
+}
+
 export async function patientList(
   em: EntityManager,
   scope: SiteScope,
   query: PatientListQuery,
+  conditions: ListConditions = { visitStatus: [], diedElsewhere: [] },
 ): Promise<Patient[]> {
   const where = scope.where('patient.site_id');
   const qb = em
@@ -151,6 +160,26 @@ export async function patientList(
     .orderBy('patient.registry_id')
     .limit(query.limit ?? 50);
   if (query.registryId) qb.andWhere('patient.registry_id = :registryId', { registryId: query.registryId });
+  if (query.registryIdContains) {
+    // Letters, digits and hyphens only (validated): no LIKE wildcard can come from the caller.
+    qb.andWhere(`patient.registry_id ILIKE '%' || :part || '%'`, { part: query.registryIdContains });
+  }
+  if (query.consentState)
+    qb.andWhere('patient.consent_state = :consentState', { consentState: query.consentState });
+  if (query.vitalStatus) {
+    const died = [
+      `EXISTS (SELECT 1 FROM hospital_outcome o
+                WHERE o.patient_id = patient.id AND o.voided_at IS NULL AND o.kind = 'death')`,
+      `EXISTS (SELECT 1 FROM ecmo_run r
+                WHERE r.patient_id = patient.id AND r.voided_at IS NULL AND r.end_reason = 'died_on_ecmo')`,
+      ...conditions.diedElsewhere.map((c) => c('patient', '')),
+    ].join(' OR ');
+    qb.andWhere(query.vitalStatus === 'dead' ? `(${died})` : `NOT (${died})`);
+  }
+  if (query.visitStatus) {
+    const any = conditions.visitStatus.map((c) => c('patient', ':visitStatus'));
+    qb.andWhere(any.length > 0 ? `(${any.join(' OR ')})` : 'false', { visitStatus: query.visitStatus });
+  }
   if (query.after) qb.andWhere('patient.registry_id > :after', { after: query.after });
   return qb.getMany();
 }

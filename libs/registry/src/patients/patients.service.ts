@@ -201,7 +201,11 @@ export class PatientsService {
 
   /** Patients in scope, by registry ID order (keyset paging), optionally one exact registry ID. */
   async list(scope: SiteScope, query: PatientListQuery): Promise<PatientListItem[]> {
-    return (await patientList(this.dataSource.manager, scope, query)).map(listItem);
+    const conditions = {
+      visitStatus: this.extensions.listConditions('visitStatus'),
+      diedElsewhere: this.extensions.listConditions('diedElsewhere'),
+    };
+    return (await patientList(this.dataSource.manager, scope, query, conditions)).map(listItem);
   }
 
   /**

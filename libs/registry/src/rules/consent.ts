@@ -18,8 +18,16 @@ export const CONSENT_EVENT_KINDS: readonly ConsentEventKind[] = [
   'withdrawal',
 ];
 
-export type ConsentState =
-  'emergency_enrolled' | 'consultee_agreed' | 'consultee_declined' | 'consented' | 'declined' | 'withdrawn';
+export const CONSENT_STATES = [
+  'emergency_enrolled',
+  'consultee_agreed',
+  'consultee_declined',
+  'consented',
+  'declined',
+  'withdrawn',
+] as const;
+
+export type ConsentState = (typeof CONSENT_STATES)[number];
 
 /**
  * How far a withdrawal goes: (a) no more contact with the patient (no reminders); (b) no more data
