@@ -814,6 +814,35 @@ describe('access: a new deployment, as its first users meet it', () => {
       await Promise.all([one.close(), two.close()]);
     }
   });
+
+  it('counts sign-ins per address and account apart when told to: a hospital behind one NAT address', async () => {
+    const limited = await startApi({
+      LOGIN_RATE_PER_ADDRESS: '3',
+      LOGIN_RATE_PER_ACCOUNT: '2',
+      LOGIN_RATE_ADDRESS_KEY: 'address_and_account',
+    });
+    try {
+      const address = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.9`;
+      const attempt = (email: string) =>
+        limited.inject({
+          method: 'POST',
+          url: '/auth/login',
+          remoteAddress: address,
+          payload: { email, password: 'nope nope nope' },
+        });
+      // Six nurses of the hospital, one attempt each, from the one address: none is refused.
+      const nurses = [];
+      for (let i = 0; i < 6; i++) nurses.push((await attempt(uniqueEmail('nat'))).statusCode);
+      expect(nurses).toEqual([401, 401, 401, 401, 401, 401]);
+      // One account still has its own limit.
+      const email = uniqueEmail('nat-target');
+      const one = [];
+      for (let i = 0; i < 3; i++) one.push((await attempt(email)).statusCode);
+      expect(one).toEqual([401, 401, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe('access: an app with a route that declares no roles', () => {

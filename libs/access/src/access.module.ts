@@ -122,6 +122,13 @@ export class AccessModule {
                 limit: config.LOGIN_RATE_PER_ADDRESS,
                 generateKey: keyPerTracker,
                 skipIf: (context) => !isLoginThrottled(context),
+                // Behind one NAT address a whole hospital signs in: the operator may count each account apart.
+                ...(config.LOGIN_RATE_ADDRESS_KEY === 'address_and_account'
+                  ? {
+                      getTracker: (request: Record<string, unknown>) =>
+                        `${String(request.ip)}|account:${attemptedAccount(request.body) ?? ''}`,
+                    }
+                  : {}),
               },
               {
                 name: 'login-account',

@@ -488,6 +488,12 @@ export class AppConfig {
   LOGIN_RATE_PER_ADDRESS = 20;
 
   @EnvVar(
+    'What LOGIN_RATE_PER_ADDRESS counts: `address` (all sign-ins from one client address) or `address_and_account` (each account from one address apart: a hospital behind one NAT address does not trip it, at the cost of letting one address try more accounts; each account keeps its own limit and lockout).',
+  )
+  @IsIn(['address', 'address_and_account'])
+  LOGIN_RATE_ADDRESS_KEY: 'address' | 'address_and_account' = 'address';
+
+  @EnvVar(
     'Requests allowed per minute from one client address on the whole api (shared across api processes).',
   )
   @Transform(toInt)
