@@ -118,6 +118,78 @@ function mutations(base: unknown, depth = 0): fc.Arbitrary<unknown> {
   return fc.oneof(...options);
 }
 
+interface OpenApiSchema {
+  $ref?: string;
+  type?: string;
+  format?: string;
+  enum?: unknown[];
+  properties?: Record<string, OpenApiSchema>;
+  allOf?: OpenApiSchema[];
+}
+interface OpenApiDocument {
+  paths: Record<
+    string,
+    Record<string, { requestBody?: { content: Record<string, { schema: OpenApiSchema }> } }>
+  >;
+  components: { schemas: Record<string, OpenApiSchema> };
+}
+
+/** A field of a route's body, by dotted path, and what kind of value it takes. */
+interface BodyField {
+  readonly path: string;
+  readonly kind: 'text' | 'date' | 'instant' | 'other';
+}
+
+/** The request body's fields of a route, from the api's own OpenAPI document (nested objects one level down). */
+function bodyFields(doc: OpenApiDocument, method: string, path: string): BodyField[] {
+  const openApiPath = path.replace(/:(\w+)/g, '{$1}');
+  const operation = doc.paths[openApiPath]?.[method.toLowerCase()];
+  const schema = operation?.requestBody?.content['application/json']?.schema;
+  const resolve = (s: OpenApiSchema | undefined): OpenApiSchema | undefined =>
+    s?.$ref ? doc.components.schemas[s.$ref.split('/').pop()!] : s?.allOf?.[0] ? resolve(s.allOf[0]) : s;
+  const fields: BodyField[] = [];
+  const walk = (s: OpenApiSchema | undefined, prefix: string, depth: number) => {
+    for (const [name, raw] of Object.entries(resolve(s)?.properties ?? {})) {
+      const property = resolve(raw) ?? raw;
+      const path = prefix + name;
+      if (property.properties && depth === 0) {
+        walk(property, `${path}.`, depth + 1);
+        continue;
+      }
+      if (name === 'missing') continue;
+      const instant = property.format === 'date-time' || /At$/.test(name);
+      const date = property.format === 'date' || /(On|^date|Date|dateOfBirth|cutOff)$/.test(name);
+      // A property without a type (a nullable one, as the document has them) may well be text: white space
+      // in a number is refused all the same.
+      const texty = property.type === 'string' || (property.type === undefined && !property.enum);
+      const text = texty && !property.enum && !instant && !date && !/Id$|^id$|Ids$/.test(name);
+      fields.push({ path, kind: instant ? 'instant' : date ? 'date' : text ? 'text' : 'other' });
+    }
+  };
+  walk(schema, '', 0);
+  return fields;
+}
+
+function setPath(payload: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const [head, ...rest] = path.split('.');
+  if (rest.length === 0) return { ...payload, [head]: value };
+  const inner = (payload[head] ?? {}) as Record<string, unknown>;
+  return { ...payload, [head]: setPath(inner, rest.join('.'), value) };
+}
+
+/** A date or instant sent that the answer shows changed (the same field, where the answer has it). */
+function normalised(sent: Record<string, unknown>, answer: Record<string, unknown>): string | null {
+  for (const [path, value] of Object.entries(sent)) {
+    const shown = path
+      .split('.')
+      .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], answer);
+    if (typeof shown !== 'string' || typeof value !== 'string') continue;
+    const same = value.length === 10 ? shown === value : Date.parse(shown) === Date.parse(value);
+    if (!same) return `${path} sent as ${value}, answered as ${shown}`;
+  }
+  return null;
+}
+
 /** Write routes left out, and why. */
 const NOT_FUZZED: Record<string, string> = {
   'POST /auth/password':
@@ -221,6 +293,78 @@ describe('fuzzing every write route: generated bodies', () => {
         .catch(() => undefined);
       if (process.env.FUZZ_VERBOSE) console.log(name, Object.fromEntries(statuses));
     }
+    expect(failures).toEqual([]);
+  }, 900_000);
+
+  it(`targeted: null on every PATCH field, white space in every text, impossible days in every date, values valid alone and wrong together (${Math.ceil(RUNS / 10)} per route): no 5xx, nothing normalised`, async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/docs-json' })).json<OpenApiDocument>();
+    const writes = routes.filter(
+      (r) =>
+        !(`${r.method} ${r.path}` in NOT_FUZZED) &&
+        !r.isPublic &&
+        ['POST', 'PATCH', 'PUT'].includes(r.method) &&
+        FIXTURES[`${r.method} ${r.path}`],
+    );
+    const failures: string[] = [];
+    let cases = 0;
+    for (const route of writes) {
+      const name = `${route.method} ${route.path}`;
+      const fields = bodyFields(doc, route.method, route.path);
+      const texts = fields.filter((f) => f.kind === 'text');
+      const dated = fields.filter((f) => f.kind === 'date' || f.kind === 'instant');
+      const targeted: Array<{ what: string; change: Record<string, unknown>; mustRefuse: boolean }> = [
+        ...(route.method === 'PATCH'
+          ? fields.map((f) => ({ what: `${f.path} = null`, change: { [f.path]: null }, mustRefuse: false }))
+          : []),
+        ...texts.map((f) => ({ what: `${f.path} = "   "`, change: { [f.path]: '   ' }, mustRefuse: true })),
+        ...dated.map((f) => ({
+          what: `${f.path} on a day that does not exist`,
+          change: { [f.path]: f.kind === 'date' ? '2026-02-30' : '2026-11-31T10:00:00Z' },
+          mustRefuse: true,
+        })),
+      ];
+      // Valid alone, wrong together: two dates of the record moved each to a plausible day of its own.
+      if (dated.length >= 2) {
+        const pairs = fc.sample(
+          fc.record({
+            pair: fc.shuffledSubarray(dated, { minLength: 2, maxLength: 2 }),
+            days: fc.tuple(fc.integer({ min: -60, max: 0 }), fc.integer({ min: -60, max: 0 })),
+            hours: fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 23 })),
+          }),
+          { numRuns: Math.ceil(RUNS / 10), seed: SEED + writes.indexOf(route) },
+        );
+        for (const { pair, days, hours } of pairs) {
+          const change: Record<string, unknown> = {};
+          pair.forEach((f, i) => {
+            const at = new Date(Date.now() + days[i] * 86_400_000 - hours[i] * 3_600_000);
+            change[f.path] = f.kind === 'date' ? at.toISOString().slice(0, 10) : at.toISOString();
+          });
+          targeted.push({ what: `together ${JSON.stringify(change)}`, change, mustRefuse: false });
+        }
+      }
+      for (const c of targeted) {
+        cases += 1;
+        const target = await FIXTURES[name].request(world, 'own');
+        let payload = target.payload ?? {};
+        for (const [path, value] of Object.entries(c.change)) payload = setPath(payload, path, value);
+        const before = await mark();
+        const response = await app.inject({
+          method: route.method as 'POST',
+          url: target.url,
+          headers: { ...target.headers, ...bearer(tokens[callerOf(route)]) },
+          payload,
+        });
+        const status = response.statusCode;
+        const written = JSON.stringify(await mark()) !== JSON.stringify(before);
+        let problem: string | null = null;
+        if (status >= 500) problem = `${status} ${response.body.slice(0, 200)}`;
+        else if (status >= 400 && written) problem = `${status} but something was written`;
+        else if (status < 300 && c.mustRefuse) problem = `${status}: accepted (stored as what?)`;
+        else if (status < 300) problem = normalised(c.change, response.json<Record<string, unknown>>());
+        if (problem) failures.push(`${name}, ${c.what}: ${problem}`);
+      }
+    }
+    expect(cases).toBeGreaterThan(200);
     expect(failures).toEqual([]);
   }, 900_000);
 
