@@ -1,6 +1,13 @@
 import fastifyCookie from '@fastify/cookie';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { INestApplication } from '@nestjs/common';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+  type ParameterObject,
+  type SchemaObject,
+} from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { AppConfig } from '../../../libs/config/src/index.js';
 import { createHttpApp, initOrClose, type HttpAppOptions } from '../../../libs/observability/src/index.js';
@@ -11,6 +18,113 @@ import { DASHBOARD_PATH, dashboardGuard } from './queue-dashboard/queue-dashboar
 
 export const DOCS_PATH = 'api/docs';
 export const DOCS_JSON_PATH = 'api/docs-json';
+
+/**
+ * The api's OpenAPI document, from its controllers and DTOs (the api serves it at /api/docs-json; the
+ * `openapi` script writes it to openapi.json, which is committed and checked by the test command).
+ */
+export function apiDocument(app: INestApplication, version: string): OpenAPIObject {
+  return withProblems(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('VA-ECMO postcardiotomy follow-up registry')
+        .setDescription(
+          'Enrolment, consent, ECMO runs, complications, follow-up and audit exports for VA ECMO in ' +
+            'postcardiotomy cardiogenic shock (NICE evidence generation). Errors are RFC 9457 problem details.',
+        )
+        .setVersion(version)
+        .setLicense('MIT', 'https://opensource.org/license/mit')
+        .addServer('/', 'This api')
+        .addBearerAuth()
+        .build(),
+    ),
+  );
+}
+
+/** RFC 9457 problem details, as every error answer has them (libs/observability problem-details.ts). */
+const PROBLEM_DETAILS: SchemaObject = {
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string', example: 'about:blank' },
+    title: { type: 'string', example: 'Unprocessable Entity' },
+    status: { type: 'integer', example: 422 },
+    detail: { type: 'string', example: 'The ECMO run breaks the registry’s rules' },
+    instance: { type: 'string', example: '/patients/0b7f4c1e-1111-4222-8333-944445555666/ecmo-runs' },
+    requestId: { type: 'string' },
+    errors: {
+      type: 'array',
+      description: 'Each invalid field: its path in the body (or the query) and why.',
+      items: {
+        type: 'object',
+        required: ['field', 'reason'],
+        properties: {
+          field: { type: 'string', example: 'endedAt' },
+          reason: { type: 'string', example: "must be after the run's start (2026-11-17T14:00:00.000Z)" },
+        },
+        additionalProperties: false,
+      },
+    },
+    health: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        'The readiness report, on a 503 from /health/ready (Terminus: status, info, error, details).',
+    },
+  },
+  additionalProperties: false,
+};
+
+/** Why each error status is answered, as the document says it. */
+const PROBLEM_WHY: Record<number, string> = {
+  400: 'A field, parameter or header is malformed (each named in `errors`)',
+  401: 'No valid access token or API key',
+  403: 'The caller’s role may not do this',
+  404: 'Not found, or not at a site the caller may see',
+  409: 'The record changed since it was read (a stale If-Match), or the change conflicts with its state',
+  422: 'Well-formed, but breaks a registry rule (each field named in `errors`)',
+  428: 'A correction without If-Match',
+  429: 'Too many requests: wait for Retry-After seconds',
+  503: 'PostgreSQL or Redis is unavailable: the detail says what became of the change; try after Retry-After',
+};
+
+/**
+ * Adds to every operation the problem-details answers it can give, from what the route takes: 400 with a
+ * parameter or body, 401 and 403 behind a token, 404 with a path parameter, 409 and 422 for a change, 428
+ * with If-Match, 429 under the rate limits, 503 always. Public operations (the sign-in steps, health) say
+ * they need no credential.
+ */
+function withProblems(document: OpenAPIObject): OpenAPIObject {
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, ProblemDetails: PROBLEM_DETAILS },
+  };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      operation.security ??= [];
+      const parameters = (operation.parameters ?? []) as ParameterObject[];
+      const statuses = new Set<number>([503]);
+      if (parameters.length > 0 || operation.requestBody) statuses.add(400);
+      if (operation.security.length > 0) [401, 403].forEach((s) => statuses.add(s));
+      if (path.includes('{')) statuses.add(404);
+      if (method !== 'get') [409, 422].forEach((s) => statuses.add(s));
+      if (parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match')) statuses.add(428);
+      if (!path.startsWith('/health')) statuses.add(429);
+      for (const status of [...statuses].sort()) {
+        operation.responses[status] ??= {
+          description: PROBLEM_WHY[status],
+          content: {
+            'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } },
+          },
+        };
+      }
+    }
+  }
+  return document;
+}
 
 /** Builds the api application (not yet listening): used by main.ts and by the end-to-end tests. */
 export async function createApi(config: AppConfig, options: HttpAppOptions): Promise<NestFastifyApplication> {
@@ -42,19 +156,9 @@ export async function createApi(config: AppConfig, options: HttpAppOptions): Pro
     links: [{ text: 'Sign out', url: `${DASHBOARD_PATH}/sign-out` }],
   });
   if (config.API_DOCS_ENABLED) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('VA-ECMO postcardiotomy follow-up registry')
-        .setDescription(
-          'Enrolment, consent, ECMO runs, complications, follow-up and audit exports for VA ECMO in ' +
-            'postcardiotomy cardiogenic shock (NICE evidence generation). Errors are RFC 9457 problem details.',
-        )
-        .setVersion(config.APP_VERSION)
-        .addBearerAuth()
-        .build(),
-    );
-    SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: DOCS_JSON_PATH });
+    SwaggerModule.setup(DOCS_PATH, app, apiDocument(app, config.APP_VERSION), {
+      jsonDocumentUrl: DOCS_JSON_PATH,
+    });
   }
   await initOrClose(app);
   return app;

@@ -84,6 +84,7 @@ export class PublishProtocolDto {
 }
 
 export class ProtocolParams {
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -109,6 +110,8 @@ export class FollowUpPlanDto {
   extendedFollowUp?: boolean;
 
   @ApiPropertyOptional({
+    type: String,
+    format: 'date',
     example: '2026-11-02',
     nullable: true,
     description: 'The day the patient was declared lost to follow-up; null when they are found again.',

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   CLINICAL_READERS,
@@ -23,12 +23,14 @@ export class ProtocolsController {
 
   @Get()
   @Roles(...CLINICAL_READERS, 'admin')
+  @ApiOperation({ summary: 'List the follow-up protocols' })
   list() {
     return this.followUp.protocols();
   }
 
   @Get(':version')
   @Roles(...CLINICAL_READERS, 'admin')
+  @ApiOperation({ summary: 'Read a follow-up protocol version' })
   get(@Param() params: ProtocolParams) {
     return this.followUp.protocol(params.version);
   }
@@ -36,6 +38,7 @@ export class ProtocolsController {
   /** Publish the next version; enrolled patients stay on theirs until moved. */
   @Post()
   @Roles('admin')
+  @ApiOperation({ summary: 'Publish a new follow-up protocol version' })
   publish(@Body() dto: PublishProtocolDto, @RequestAudit() context: AuditContext) {
     return this.followUp.publish(dto, context);
   }
@@ -50,6 +53,7 @@ export class PatientFollowUpController {
 
   @Get()
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: "Read a patient's follow-up plan and visits" })
   async get(
     @Param() params: PatientParams,
     @CurrentScope() scope: SiteScope,
@@ -64,6 +68,7 @@ export class PatientFollowUpController {
   @Patch()
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: "Change a patient's follow-up plan" })
   async change(
     @Param() params: PatientParams,
     @Body() dto: FollowUpPlanDto,

@@ -12,7 +12,7 @@ import {
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   auditContextOf,
@@ -96,6 +96,7 @@ export class QueueDashboardController {
   @ApiBearerAuth()
   @Roles('admin')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Open the queue dashboard (admin): sets its session cookie' })
   async open(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type AuditContext } from '../../../database/src/index.js';
 import { CurrentPrincipal, RequestAudit } from '../auth/request-context.js';
 import type { Principal } from '../principal.js';
@@ -14,6 +14,7 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create an API key for a service account' })
   create(
     @Body() dto: CreateApiKeyDto,
     @CurrentPrincipal() creator: Principal,
@@ -23,12 +24,14 @@ export class ApiKeysController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List the API keys' })
   list(): Promise<ApiKeyView[]> {
     return this.keys.list();
   }
 
   @Post(':apiKeyId/revoke')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke an API key' })
   revoke(
     @Param() params: ApiKeyParams,
     @CurrentPrincipal() revoker: Principal,

@@ -30,6 +30,7 @@ export class CreateApiKeyDto {
 }
 
 export class ApiKeyParams {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   apiKeyId: string;
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsEmail, IsJWT, IsString, Length, MaxLength } from 'class-validator';
 import type { AuditContext } from '../../../database/src/index.js';
 import type { Principal } from '../principal.js';
@@ -11,7 +11,7 @@ import { LoginThrottle } from './login-throttle.js';
 import { CurrentPrincipal, RequestAudit } from './request-context.js';
 
 export class LoginDto {
-  @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
+  @ApiProperty({ format: 'email', example: 'nina.nurse@example.nhs.uk' })
   @IsEmail()
   @MaxLength(254)
   email: string;
@@ -83,6 +83,7 @@ export class AuthController {
   @Public()
   @LoginThrottle()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with e-mail and password (first step)' })
   login(@Body() dto: LoginDto, @RequestAudit() context: AuditContext): Promise<PasswordStepResult> {
     return this.auth.passwordStep(dto.email, dto.password, context);
   }
@@ -91,6 +92,7 @@ export class AuthController {
   @Public()
   @LoginThrottle()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Finish signing in with an authenticator or recovery code' })
   verify(@Body() dto: SecondFactorDto, @RequestAudit() context: AuditContext): Promise<TokenPair> {
     return this.auth.verifySecondFactor(dto.mfaToken, dto.code, context);
   }
@@ -99,6 +101,7 @@ export class AuthController {
   @Public()
   @LoginThrottle()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Enrol an authenticator at first sign-in' })
   enrol(@Body() dto: SecondFactorDto, @RequestAudit() context: AuditContext) {
     return this.auth.enrolSecondFactor(dto.mfaToken, dto.code, context);
   }
@@ -106,6 +109,7 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a refresh token for new tokens' })
   refresh(@Body() dto: RefreshDto, @RequestAudit() context: AuditContext): Promise<TokenPair> {
     return this.auth.refresh(dto.refreshToken, context);
   }
@@ -113,6 +117,7 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(204)
+  @ApiOperation({ summary: 'Sign out: revoke the session' })
   async logout(@Body() dto: RefreshDto, @RequestAudit() context: AuditContext): Promise<void> {
     await this.auth.signOut(dto.refreshToken, context);
   }
@@ -121,6 +126,7 @@ export class AuthController {
   @Public()
   @LoginThrottle()
   @HttpCode(204)
+  @ApiOperation({ summary: 'Set a password with a one-time token' })
   async resetPassword(@Body() dto: ResetPasswordDto, @RequestAudit() context: AuditContext): Promise<void> {
     await this.auth.resetPassword(dto.token, dto.newPassword, context);
   }
@@ -128,6 +134,7 @@ export class AuthController {
   @Get('me')
   @ApiBearerAuth()
   @AnyRole()
+  @ApiOperation({ summary: 'Who am I: the signed-in user' })
   async me(
     @CurrentPrincipal() principal: Principal,
   ): Promise<UserView | { apiKeyId: string; roles: readonly string[] }> {
@@ -140,6 +147,7 @@ export class AuthController {
   @AnyRole()
   @LoginThrottle()
   @HttpCode(204)
+  @ApiOperation({ summary: 'Change my password' })
   async changePassword(
     @Body() dto: ChangePasswordDto,
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type AuditContext } from '../../../database/src/index.js';
 import { SiteScope } from '../principal.js';
 import { CurrentScope, RequestAudit } from '../auth/request-context.js';
@@ -14,24 +14,28 @@ export class SitesController {
 
   @Post()
   @Roles('admin')
+  @ApiOperation({ summary: 'Create a site' })
   create(@Body() dto: CreateSiteDto, @RequestAudit() context: AuditContext): Promise<SiteView> {
     return this.sites.create(dto, context);
   }
 
   @Get()
   @AnyRole()
+  @ApiOperation({ summary: 'List the sites' })
   list(@CurrentScope() scope: SiteScope): Promise<SiteView[]> {
     return this.sites.list(scope);
   }
 
   @Get(':siteId')
   @AnyRole()
+  @ApiOperation({ summary: 'Read a site' })
   get(@Param() params: SiteParams, @CurrentScope() scope: SiteScope): Promise<SiteView> {
     return this.sites.get(scope, params.siteId);
   }
 
   @Patch(':siteId')
   @Roles('admin')
+  @ApiOperation({ summary: "Change a site's name or follow-up phone" })
   update(
     @Param() params: SiteParams,
     @Body() dto: UpdateSiteDto,

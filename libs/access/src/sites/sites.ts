@@ -36,7 +36,12 @@ export class CreateSiteDto {
   @IsNotBlank()
   name: string;
 
-  @ApiPropertyOptional({ example: '0114 271 1900', description: FOLLOW_UP_PHONE_DESCRIPTION })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '0114 271 1900',
+    description: FOLLOW_UP_PHONE_DESCRIPTION,
+  })
   @IsOptional()
   @Matches(FOLLOW_UP_PHONE, { message: FOLLOW_UP_PHONE_MESSAGE })
   followUpPhone?: string | null;
@@ -52,13 +57,19 @@ export class UpdateSiteDto {
   @IsNotBlank()
   name?: string;
 
-  @ApiPropertyOptional({ example: '0114 271 1900', description: FOLLOW_UP_PHONE_DESCRIPTION })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '0114 271 1900',
+    description: FOLLOW_UP_PHONE_DESCRIPTION,
+  })
   @IsOptional()
   @Matches(FOLLOW_UP_PHONE, { message: FOLLOW_UP_PHONE_MESSAGE })
   followUpPhone?: string | null;
 }
 
 export class SiteParams {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   siteId: string;
 }

@@ -29,7 +29,7 @@ import {
 } from './users.queries.js';
 
 export class CreateUserDto {
-  @ApiProperty({ example: 'nina.nurse@example.nhs.uk' })
+  @ApiProperty({ format: 'email', example: 'nina.nurse@example.nhs.uk' })
   @IsEmail()
   @Length(3, 254)
   email: string;
@@ -83,6 +83,7 @@ export class UpdateUserDto {
 }
 
 export class UserParams {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   userId: string;
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { CurrentPrincipal, RequestAudit, Roles, type Principal } from '../../../access/src/index.js';
@@ -27,6 +27,7 @@ export class AuditExportsController {
   @Post()
   @HttpCode(202)
   @Roles('data_manager', 'auditor')
+  @ApiOperation({ summary: 'Ask for an audit export' })
   request(
     @Body() dto: RequestExportDto,
     @CurrentPrincipal() principal: Principal,
@@ -37,6 +38,7 @@ export class AuditExportsController {
 
   @Get()
   @Roles('data_manager', 'auditor')
+  @ApiOperation({ summary: 'List the audit exports' })
   list(@Query() query: ListExportsQuery, @CurrentPrincipal() principal: Principal) {
     return this.exports.list(principal, query.profile, query.limit);
   }
@@ -44,6 +46,7 @@ export class AuditExportsController {
   /** Status, progress while generating, and, once ready, the files with their SHA-256. */
   @Get(':exportId')
   @Roles('data_manager', 'auditor')
+  @ApiOperation({ summary: "Follow an audit export's progress" })
   get(@Param() params: ExportParams, @CurrentPrincipal() principal: Principal) {
     return this.exports.get(principal, params.exportId);
   }
@@ -51,6 +54,7 @@ export class AuditExportsController {
   /** One file of a ready export (recorded in the audit trail); `Repr-Digest` carries its SHA-256. */
   @Get(':exportId/files/:file')
   @Roles('data_manager', 'auditor')
+  @ApiOperation({ summary: "Download one of an export's files" })
   async download(
     @Param() params: ExportFileParams,
     @CurrentPrincipal() principal: Principal,

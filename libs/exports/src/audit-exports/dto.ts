@@ -15,6 +15,7 @@ export class RequestExportDto {
   profile: ExportProfile;
 
   @ApiProperty({
+    format: 'date',
     example: '2026-10-31',
     description:
       'Data cut-off date: what happened up to the end of this day (Europe/London). Not after today.',
@@ -24,7 +25,7 @@ export class RequestExportDto {
 }
 
 export class ExportParams {
-  @ApiProperty()
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   exportId: string;
 }

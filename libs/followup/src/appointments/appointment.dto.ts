@@ -8,11 +8,11 @@ const TIME = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 const TIME_MESSAGE = 'must be a local time HH:MM (24 h, Europe/London)';
 
 export class BookAppointmentDto {
-  @ApiProperty({ description: 'The follow-up visit the appointment is for.' })
+  @ApiProperty({ format: 'uuid', description: 'The follow-up visit the appointment is for.' })
   @IsUUID()
   visitId: string;
 
-  @ApiProperty({ example: '2026-12-03', description: 'Local date in Europe/London.' })
+  @ApiProperty({ format: 'date', example: '2026-12-03', description: 'Local date in Europe/London.' })
   @IsCalendarDate()
   date: string;
 
@@ -33,7 +33,7 @@ export class BookAppointmentDto {
 
 /** A move: a new date, time, mode or place, with a reason. */
 export class MoveAppointmentDto {
-  @ApiPropertyOptional({ example: '2026-12-04' })
+  @ApiPropertyOptional({ format: 'date', example: '2026-12-04' })
   @IsOptionalNotNull()
   @IsCalendarDate()
   date?: string;
@@ -48,7 +48,7 @@ export class MoveAppointmentDto {
   @IsIn(APPOINTMENT_MODES)
   mode?: AppointmentMode;
 
-  @ApiPropertyOptional({ maxLength: 200, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true })
   @IsOptional()
   @IsString()
   @Length(1, 200)

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   CLINICAL_READERS,
@@ -36,6 +36,7 @@ export class AppointmentsController {
 
   @Post()
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Book an appointment for a visit' })
   async book(
     @Param() params: PatientParams,
     @Body() dto: BookAppointmentDto,
@@ -48,6 +49,7 @@ export class AppointmentsController {
 
   @Get(':recordId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'Read an appointment and its reminders' })
   async get(
     @Param() params: RecordParams,
     @CurrentScope() scope: SiteScope,
@@ -60,6 +62,7 @@ export class AppointmentsController {
   @Patch(':recordId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Move an appointment' })
   async move(
     @Param() params: RecordParams,
     @Body() dto: MoveAppointmentDto,
@@ -78,6 +81,7 @@ export class AppointmentsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Cancel an appointment' })
   async cancel(
     @Param() params: RecordParams,
     @Body() dto: ReasonDto,
@@ -96,6 +100,7 @@ export class AppointmentsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Record that the patient attended' })
   async attended(
     @Param() params: RecordParams,
     @IfMatch() version: number,
@@ -114,6 +119,7 @@ export class AppointmentsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Record that the patient did not attend' })
   async missed(
     @Param() params: RecordParams,
     @IfMatch() version: number,

@@ -14,6 +14,7 @@ import { IsOptionalNotNull } from '../../../observability/src/index.js';
 const level = (name: string, min: number, max: number, description: string) =>
   applyDecorators(
     ApiPropertyOptional({
+      type: 'integer',
       minimum: min,
       maximum: max,
       nullable: true,
@@ -26,11 +27,11 @@ const level = (name: string, min: number, max: number, description: string) =>
   );
 
 export class AssessmentDto {
-  @ApiProperty({ description: 'The follow-up visit this assessment completes.' })
+  @ApiProperty({ format: 'uuid', description: 'The follow-up visit this assessment completes.' })
   @IsUUID()
   visitId: string;
 
-  @ApiProperty({ example: '2026-03-02' })
+  @ApiProperty({ format: 'date', example: '2026-03-02' })
   @IsCalendarDate()
   assessedOn: string;
 
@@ -42,17 +43,33 @@ export class AssessmentDto {
   @IsIn(['alive', 'dead'])
   vitalStatus: 'alive' | 'dead';
 
-  @ApiPropertyOptional({ example: '2026-02-20', nullable: true, description: 'Dead only.' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date',
+    example: '2026-02-20',
+    nullable: true,
+    description: 'Dead only.',
+  })
   @IsOptional()
   @IsCalendarDate()
   diedOn?: string | null;
 
-  @ApiPropertyOptional({ example: 'cardiac', nullable: true, description: 'Value set cause_of_death.' })
+  @ApiPropertyOptional({
+    type: String,
+    example: 'cardiac',
+    nullable: true,
+    description: 'Value set cause_of_death.',
+  })
   @IsOptional()
   @IsString()
   causeOfDeath?: string | null;
 
-  @ApiPropertyOptional({ description: 'Required for the cause `other`.', maxLength: 500, nullable: true })
+  @ApiPropertyOptional({
+    type: String,
+    description: 'Required for the cause `other`.',
+    maxLength: 500,
+    nullable: true,
+  })
   @IsOptional()
   @IsString()
   @Length(1, 500)
@@ -90,7 +107,11 @@ export class AssessmentDto {
   @IsIn(RETURN_TO_WORK)
   returnToWork?: (typeof RETURN_TO_WORK)[number] | null;
 
-  @ApiPropertyOptional({ description: MISSING_DOC })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: MISSING_DOC,
+  })
   @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;

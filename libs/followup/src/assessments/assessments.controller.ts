@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   CLINICAL_READERS,
@@ -34,6 +34,7 @@ export class AssessmentsController {
 
   @Post()
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: "Record a visit's assessment" })
   async create(
     @Param() params: PatientParams,
     @Body() dto: AssessmentDto,
@@ -46,6 +47,7 @@ export class AssessmentsController {
 
   @Get(':recordId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'Read an assessment' })
   async get(
     @Param() params: RecordParams,
     @CurrentScope() scope: SiteScope,
@@ -57,6 +59,7 @@ export class AssessmentsController {
   @Patch(':recordId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Complete or correct an assessment' })
   async correct(
     @Param() params: RecordParams,
     @Body() dto: CorrectAssessmentDto,
@@ -76,6 +79,7 @@ export class AssessmentsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Void an assessment entered in error' })
   async void(
     @Param() params: RecordParams,
     @Body() dto: ReasonDto,

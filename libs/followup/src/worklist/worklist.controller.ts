@@ -7,6 +7,7 @@ import { CLINICAL_READERS, CurrentScope, Roles, SiteScope } from '../../../acces
 import { type Worklist, WorklistService } from './worklist.js';
 
 export class WorklistParams {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   siteId: string;
 }

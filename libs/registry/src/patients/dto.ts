@@ -64,21 +64,21 @@ export class IdentityDto {
   @IsNotBlank()
   givenName: string;
 
-  @ApiProperty({ example: '1961-04-12' })
+  @ApiProperty({ format: 'date', example: '1961-04-12' })
   @IsCalendarDate()
   dateOfBirth: string;
 
-  @ApiPropertyOptional({ example: '+44 7700 900123' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '+44 7700 900123' })
   @IsOptional()
   @Matches(/^\+?[0-9][0-9 ]{6,19}$/, { message: 'must be a telephone number of digits and spaces' })
   phone?: string | null;
 
-  @ApiPropertyOptional({ example: 'alex@example.org' })
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'email', example: 'alex@example.org' })
   @IsOptional()
   @IsEmail({}, { message: 'must be an e-mail address' })
   email?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
   @IsOptional()
   @IsString()
   @Length(1, 500)
@@ -90,7 +90,7 @@ export class IdentityDto {
 }
 
 export class MdtDecisionDto {
-  @ApiProperty({ example: '2026-03-01T13:00:00Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-03-01T13:00:00Z' })
   @IsInstant()
   decidedAt: string;
 
@@ -101,7 +101,7 @@ export class MdtDecisionDto {
 }
 
 export class OperationDto {
-  @ApiProperty({ example: '2026-03-01', description: 'A date: the time is not recorded.' })
+  @ApiProperty({ format: 'date', example: '2026-03-01', description: 'A date: the time is not recorded.' })
   @IsCalendarDate()
   operationDate: string;
 
@@ -109,37 +109,53 @@ export class OperationDto {
   @IsString()
   category: string;
 
-  @ApiPropertyOptional({ description: 'Required when the category is `other`.', maxLength: 500 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Required when the category is `other`.',
+    maxLength: 500,
+  })
   @IsOptional()
   @IsString()
   @Length(1, 500)
   categoryDetail?: string | null;
 
-  @ApiPropertyOptional({ example: 'urgent', description: 'Value set operation_urgency.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'urgent',
+    description: 'Value set operation_urgency.',
+  })
   @IsOptional()
   @IsString()
   urgency?: string | null;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: Boolean, nullable: true })
   @IsOptional()
   @IsBoolean()
   redo?: boolean | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2000 })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: 2000 })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(2000)
   bypassMinutes?: number | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1000 })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: 1000 })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(1000)
   crossClampMinutes?: number | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'EuroSCORE II, percent.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 100,
+    description: 'EuroSCORE II, percent.',
+  })
   @IsOptional()
   @IsNumber()
   @MaxDecimalPlaces(2)
@@ -147,18 +163,29 @@ export class OperationDto {
   @Max(100)
   euroscoreIi?: number | null;
 
-  @ApiPropertyOptional({ description: MISSING_DOC, example: { euroscoreIi: 'unknown' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: MISSING_DOC,
+    example: { euroscoreIi: 'unknown' },
+  })
   @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
 }
 
 export class EcmoRunDto {
-  @ApiProperty({ example: '2026-03-01T16:20:00Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-03-01T16:20:00Z' })
   @IsInstant()
   startedAt: string;
 
-  @ApiPropertyOptional({ example: '2026-03-05T10:00:00Z', description: 'Decannulation; with an end reason.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    example: '2026-03-05T10:00:00Z',
+    description: 'Decannulation; with an end reason.',
+  })
   @IsOptional()
   @IsInstant()
   endedAt?: string | null;
@@ -175,37 +202,63 @@ export class EcmoRunDto {
   @IsString()
   startedFor: string;
 
-  @ApiPropertyOptional({ example: 'peripheral', description: 'Value set cannulation.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'peripheral',
+    description: 'Value set cannulation.',
+  })
   @IsOptional()
   @IsString()
   cannulation?: string | null;
 
-  @ApiPropertyOptional({ example: 'femoral', description: 'Value set cannula_site.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'femoral',
+    description: 'Value set cannula_site.',
+  })
   @IsOptional()
   @IsString()
   drainageSite?: string | null;
 
-  @ApiPropertyOptional({ example: 'femoral', description: 'Value set cannula_site.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'femoral',
+    description: 'Value set cannula_site.',
+  })
   @IsOptional()
   @IsString()
   returnSite?: string | null;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: Boolean, nullable: true })
   @IsOptional()
   @IsBoolean()
   distalPerfusion?: boolean | null;
 
-  @ApiPropertyOptional({ example: 'iabp', description: 'Value set lv_unloading.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'iabp',
+    description: 'Value set lv_unloading.',
+  })
   @IsOptional()
   @IsString()
   lvUnloading?: string | null;
 
-  @ApiPropertyOptional({ description: 'Cardiac arrest before ECMO.' })
+  @ApiPropertyOptional({ type: Boolean, nullable: true, description: 'Cardiac arrest before ECMO.' })
   @IsOptional()
   @IsBoolean()
   preCardiacArrest?: boolean | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 30, description: 'Lactate before ECMO, mmol/L.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 30,
+    description: 'Lactate before ECMO, mmol/L.',
+  })
   @IsOptional()
   @IsNumber()
   @MaxDecimalPlaces(1)
@@ -213,7 +266,13 @@ export class EcmoRunDto {
   @Max(30)
   preLactate?: number | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: 'Vasoactive-inotropic score before ECMO.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 1000,
+    description: 'Vasoactive-inotropic score before ECMO.',
+  })
   @IsOptional()
   @IsNumber()
   @MaxDecimalPlaces(1)
@@ -221,7 +280,13 @@ export class EcmoRunDto {
   @Max(1000)
   preVis?: number | null;
 
-  @ApiPropertyOptional({ minimum: 6.5, maximum: 8, description: 'Arterial pH before ECMO.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 6.5,
+    maximum: 8,
+    description: 'Arterial pH before ECMO.',
+  })
   @IsOptional()
   @IsNumber()
   @MaxDecimalPlaces(2)
@@ -229,12 +294,22 @@ export class EcmoRunDto {
   @Max(8)
   prePh?: number | null;
 
-  @ApiPropertyOptional({ example: 'weaned', description: 'Value set ecmo_end_reason; with the end instant.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'weaned',
+    description: 'Value set ecmo_end_reason; with the end instant.',
+  })
   @IsOptional()
   @IsString()
   endReason?: string | null;
 
-  @ApiPropertyOptional({ description: MISSING_DOC, example: { preVis: 'not_done' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: MISSING_DOC,
+    example: { preVis: 'not_done' },
+  })
   @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
@@ -245,44 +320,68 @@ export class ComplicationDto {
   @IsString()
   code: string;
 
-  @ApiPropertyOptional({ description: 'Required for the code `other`.', maxLength: 500 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Required for the code `other`.',
+    maxLength: 500,
+  })
   @IsOptional()
   @IsString()
   @Length(1, 500)
   description?: string | null;
 
-  @ApiProperty({ example: '2026-03-02T08:00:00Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-03-02T08:00:00Z' })
   @IsInstant()
   onsetAt: string;
 
-  @ApiPropertyOptional({ description: 'The ECMO run it happened on, if on ECMO.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    description: 'The ECMO run it happened on, if on ECMO.',
+  })
   @IsOptional()
   @IsUUID()
   ecmoRunId?: string | null;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 5, description: '5 = fatal.' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 5, description: '5 = fatal.' })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(5)
   grade?: number | null;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: Boolean, nullable: true })
   @IsOptional()
   @IsBoolean()
   serious?: boolean | null;
 
-  @ApiPropertyOptional({ example: 'related', description: 'Value set complication_relation.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'related',
+    description: 'Value set complication_relation.',
+  })
   @IsOptional()
   @IsString()
   relation?: string | null;
 
-  @ApiPropertyOptional({ example: 'resolved', description: 'Value set complication_outcome.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'resolved',
+    description: 'Value set complication_outcome.',
+  })
   @IsOptional()
   @IsString()
   outcome?: string | null;
 
-  @ApiPropertyOptional({ description: MISSING_DOC })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: MISSING_DOC,
+  })
   @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
@@ -293,27 +392,46 @@ export class OutcomeDto {
   @IsIn(['discharge', 'death'])
   kind: 'discharge' | 'death';
 
-  @ApiProperty({ example: '2026-03-20T11:00:00Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-03-20T11:00:00Z' })
   @IsInstant()
   occurredAt: string;
 
-  @ApiPropertyOptional({ example: 'home', description: 'Value set discharge_destination (discharge only).' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'home',
+    description: 'Value set discharge_destination (discharge only).',
+  })
   @IsOptional()
   @IsString()
   destination?: string | null;
 
-  @ApiPropertyOptional({ example: 'cardiac', description: 'Value set cause_of_death (death only).' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'cardiac',
+    description: 'Value set cause_of_death (death only).',
+  })
   @IsOptional()
   @IsString()
   causeOfDeath?: string | null;
 
-  @ApiPropertyOptional({ description: 'Required for the cause `other`.', maxLength: 500 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Required for the cause `other`.',
+    maxLength: 500,
+  })
   @IsOptional()
   @IsString()
   @Length(1, 500)
   causeDetail?: string | null;
 
-  @ApiPropertyOptional({ description: MISSING_DOC })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: MISSING_DOC,
+  })
   @IsOptionalNotNull()
   @IsMissingReasons()
   missing?: MissingReasonChanges;
@@ -324,7 +442,7 @@ export class ConsentEventDto {
   @IsIn(CONSENT_EVENT_KINDS)
   kind: ConsentEventKind;
 
-  @ApiProperty({ example: '2026-03-01T17:00:00Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-03-01T17:00:00Z' })
   @IsInstant()
   occurredAt: string;
 
@@ -363,7 +481,10 @@ export class ConsentEventDto {
 }
 
 export class EnrolPatientDto {
-  @ApiPropertyOptional({ description: 'The enrolling site; required only when you work at several.' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The enrolling site; required only when you work at several.',
+  })
   @IsOptionalNotNull()
   @IsUUID()
   siteId?: string;
@@ -483,7 +604,7 @@ export class CorrectIdentityDto extends PartialType(
   @IsNotBlank()
   givenName?: string;
 
-  @ApiPropertyOptional({ example: '1961-04-12' })
+  @ApiPropertyOptional({ format: 'date', example: '1961-04-12' })
   @IsOptionalNotNull()
   @IsCalendarDate()
   dateOfBirth?: string;
@@ -505,7 +626,7 @@ export class CorrectPatientDto {
   @IsString()
   sex?: string;
 
-  @ApiPropertyOptional({ type: MdtDecisionDto })
+  @ApiPropertyOptional({ nullable: true, type: MdtDecisionDto })
   @IsOptional()
   @IsObject()
   @ValidateNested()
@@ -519,7 +640,7 @@ export class CorrectPatientDto {
 }
 
 export class TransferDto {
-  @ApiProperty({ description: 'The site taking over the patient.' })
+  @ApiProperty({ format: 'uuid', description: 'The site taking over the patient.' })
   @IsUUID()
   siteId: string;
 
@@ -545,21 +666,24 @@ export class PatientSearchDto {
   @Length(1, 100)
   familyName?: string;
 
-  @ApiPropertyOptional({ example: '1961-04-12' })
+  @ApiPropertyOptional({ format: 'date', example: '1961-04-12' })
   @IsOptionalNotNull()
   @IsCalendarDate()
   dateOfBirth?: string;
 }
 
 export class PatientParams {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   patientId: string;
 }
 
 export class RecordParams {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   patientId: string;
 
+  @ApiProperty({ format: 'uuid' })
   @IsUUID()
   recordId: string;
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   CLINICAL_READERS,
@@ -49,6 +49,7 @@ export class PatientsController {
   /** Enrol a patient at your site; refused (422) with the failed rule when not eligible. */
   @Post()
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Enrol a patient' })
   async enrol(
     @Body() dto: EnrolPatientDto,
     @CurrentScope() scope: SiteScope,
@@ -65,6 +66,7 @@ export class PatientsController {
   /** Patients in your scope, by registry ID (`registryId` finds one). */
   @Get()
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'List patients, filtered' })
   list(@Query() query: PatientListQuery, @CurrentScope() scope: SiteScope) {
     return this.patients.list(scope, query);
   }
@@ -73,6 +75,7 @@ export class PatientsController {
   @Post('search')
   @HttpCode(200)
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Search patients by NHS number, or by family name and date of birth' })
   search(
     @Body() dto: PatientSearchDto,
     @CurrentScope() scope: SiteScope,
@@ -84,6 +87,7 @@ export class PatientsController {
   /** The summary: every record's current state, derived facts, eligibility and completeness. */
   @Get(':patientId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: "Read a patient's summary" })
   async summary(
     @Param() params: PatientParams,
     @CurrentScope() scope: SiteScope,
@@ -98,6 +102,7 @@ export class PatientsController {
   @Patch(':patientId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: "Correct a patient's sex or MDT decision" })
   async correct(
     @Param() params: PatientParams,
     @Body() dto: CorrectPatientDto,
@@ -115,6 +120,7 @@ export class PatientsController {
   @Get(':patientId/identity')
   @Roles(...SITE_ROLES)
   @identityRead
+  @ApiOperation({ summary: "Read a patient's identity (logged)" })
   async identity(
     @Param() params: PatientParams,
     @CurrentScope() scope: SiteScope,
@@ -129,6 +135,7 @@ export class PatientsController {
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
   @identityRead
+  @ApiOperation({ summary: "Correct a patient's identity" })
   async correctIdentity(
     @Param() params: PatientParams,
     @Body() dto: CorrectIdentityDto,
@@ -145,6 +152,7 @@ export class PatientsController {
   /** Who changed what, from which value to which, when and why (from the audit trail). */
   @Get(':patientId/history')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: "Read a patient's history" })
   historyOf(@Param() params: PatientParams, @CurrentScope() scope: SiteScope) {
     return this.history.of(scope, params.patientId);
   }
@@ -153,6 +161,7 @@ export class PatientsController {
   @Post(':patientId/transfer')
   @HttpCode(200)
   @Roles('data_manager', 'admin')
+  @ApiOperation({ summary: 'Transfer a patient to another site' })
   transfer(
     @Param() params: PatientParams,
     @Body() dto: TransferDto,

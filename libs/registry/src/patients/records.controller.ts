@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   CLINICAL_READERS,
@@ -41,6 +41,7 @@ export class ClinicalRecordsController {
   /** Append a consent event (in time order); a decline destroys the identity and keeps only a count. */
   @Post('consent-events')
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Record a consent event' })
   async addConsentEvent(
     @Param() params: PatientParams,
     @Body() dto: ConsentEventDto,
@@ -56,6 +57,7 @@ export class ClinicalRecordsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Void a consent event entered in error' })
   async voidConsentEvent(
     @Param() params: RecordParams,
     @Body() dto: ReasonDto,
@@ -79,6 +81,7 @@ export class ClinicalRecordsController {
 
   @Get('operation/:recordId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'Read the index operation' })
   async getOperation(
     @Param() params: RecordParams,
     @CurrentScope() scope: SiteScope,
@@ -94,6 +97,7 @@ export class ClinicalRecordsController {
   @Patch('operation/:recordId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Correct the index operation' })
   async correctOperation(
     @Param() params: RecordParams,
     @Body() dto: CorrectOperationDto,
@@ -111,6 +115,7 @@ export class ClinicalRecordsController {
   /** Record a further ECMO run. */
   @Post('ecmo-runs')
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Record another ECMO run' })
   async createEcmoRun(
     @Param() params: PatientParams,
     @Body() dto: EcmoRunDto,
@@ -123,6 +128,7 @@ export class ClinicalRecordsController {
 
   @Get('ecmo-runs/:recordId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'Read an ECMO run' })
   async getEcmoRun(
     @Param() params: RecordParams,
     @CurrentScope() scope: SiteScope,
@@ -135,6 +141,7 @@ export class ClinicalRecordsController {
   @Patch('ecmo-runs/:recordId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Record the end of an ECMO run, or correct it' })
   async correctEcmoRun(
     @Param() params: RecordParams,
     @Body() dto: CorrectEcmoRunDto,
@@ -154,6 +161,7 @@ export class ClinicalRecordsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Void an ECMO run entered in error' })
   async voidEcmoRun(
     @Param() params: RecordParams,
     @Body() dto: ReasonDto,
@@ -179,6 +187,7 @@ export class ClinicalRecordsController {
   /** Record a complication. */
   @Post('complications')
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Record a complication' })
   async createComplication(
     @Param() params: PatientParams,
     @Body() dto: ComplicationDto,
@@ -191,6 +200,7 @@ export class ClinicalRecordsController {
 
   @Get('complications/:recordId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'Read a complication' })
   async getComplication(
     @Param() params: RecordParams,
     @CurrentScope() scope: SiteScope,
@@ -203,6 +213,7 @@ export class ClinicalRecordsController {
   @Patch('complications/:recordId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Complete or correct a complication' })
   async correctComplication(
     @Param() params: RecordParams,
     @Body() dto: CorrectComplicationDto,
@@ -230,6 +241,7 @@ export class ClinicalRecordsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Void a complication entered in error' })
   async voidComplication(
     @Param() params: RecordParams,
     @Body() dto: ReasonDto,
@@ -255,6 +267,7 @@ export class ClinicalRecordsController {
   /** Record the hospital outcome (discharge or death). */
   @Post('outcome')
   @Roles(...SITE_ROLES)
+  @ApiOperation({ summary: 'Record the hospital outcome' })
   async createOutcome(
     @Param() params: PatientParams,
     @Body() dto: OutcomeDto,
@@ -267,6 +280,7 @@ export class ClinicalRecordsController {
 
   @Get('outcome/:recordId')
   @Roles(...CLINICAL_READERS)
+  @ApiOperation({ summary: 'Read the hospital outcome' })
   async getOutcome(
     @Param() params: RecordParams,
     @CurrentScope() scope: SiteScope,
@@ -279,6 +293,7 @@ export class ClinicalRecordsController {
   @Patch('outcome/:recordId')
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Complete or correct the hospital outcome' })
   async correctOutcome(
     @Param() params: RecordParams,
     @Body() dto: CorrectOutcomeDto,
@@ -298,6 +313,7 @@ export class ClinicalRecordsController {
   @HttpCode(200)
   @Roles(...SITE_ROLES)
   @IF_MATCH_HEADER
+  @ApiOperation({ summary: 'Void the hospital outcome entered in error' })
   async voidOutcome(
     @Param() params: RecordParams,
     @Body() dto: ReasonDto,

@@ -1,3 +1,4 @@
+import { ApiHeader } from '@nestjs/swagger';
 import {
   BadRequestException,
   ConflictException,
@@ -52,10 +53,26 @@ export function assertUpdated(what: string, affected: number | null | undefined)
   if (affected !== 1) throw stale(what);
 }
 
+/** Declares the route's If-Match header in the OpenAPI document (a method decorator run for the parameter). */
+const documentIfMatch: ParameterDecorator = (target, key) => {
+  if (key === undefined) return;
+  const descriptor = Object.getOwnPropertyDescriptor(target, key);
+  if (!descriptor) return;
+  ApiHeader({
+    name: 'If-Match',
+    required: true,
+    description: 'The ETag of the record as read (its version, e.g. "3"): a stale one is refused with 409.',
+    schema: { type: 'string', pattern: '^(W/)?"[1-9][0-9]{0,8}"$', example: '"3"' },
+  })(target, key, descriptor);
+};
+
 /** The If-Match version of the request (see {@link parseIfMatch}). */
-export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext) => {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
-  const raw: unknown = request.headers['if-match'];
-  const header: unknown = Array.isArray(raw) ? raw[0] : raw;
-  return parseIfMatch(typeof header === 'string' ? header : undefined);
-});
+export const IfMatch = createParamDecorator(
+  (_: unknown, context: ExecutionContext) => {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const raw: unknown = request.headers['if-match'];
+    const header: unknown = Array.isArray(raw) ? raw[0] : raw;
+    return parseIfMatch(typeof header === 'string' ? header : undefined);
+  },
+  [documentIfMatch],
+);

@@ -1,10 +1,11 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { AnyRole } from '../../../access/src/index.js';
 import { type ValueSetView, ValueSets } from './value-sets.js';
 
 export class ValueSetParams {
+  @ApiProperty({ example: 'complication', pattern: '^[a-z][a-z_]*$' })
   @Matches(/^[a-z][a-z_]*$/, { message: 'must be a value set name such as complication' })
   name: string;
 }
@@ -18,12 +19,14 @@ export class ValueSetsController {
   /** Every value set with its current version and codes (the data dictionary of coded fields). */
   @Get()
   @AnyRole()
+  @ApiOperation({ summary: 'List the value sets' })
   list(): ValueSetView[] {
     return this.valueSets.list();
   }
 
   @Get(':name')
   @AnyRole()
+  @ApiOperation({ summary: "Read a value set's current codes" })
   get(@Param() params: ValueSetParams): ValueSetView {
     return this.valueSets.get(params.name);
   }
