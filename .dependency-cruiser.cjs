@@ -74,7 +74,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules|coverage)/' },
+    // The generated OpenAPI client is the generator's code, not ours (its own modules import each other).
+    exclude: { path: '^(dist|node_modules|coverage)/|^test/e2e/generated-client/api/' },
     // Type-only imports are dependencies too: a type that crosses a layer ties the layers together.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -6,14 +6,16 @@ import pg from 'pg';
 import { createApi } from '../../apps/api/src/bootstrap.js';
 import { createWorker } from '../../apps/worker/src/bootstrap.js';
 import { loadConfig, type AppConfig } from '../../libs/config/src/index.js';
+import { validateResponses } from './response-validation.js';
 
 /** The configuration of this Jest worker (its database, the run's Redis prefix), with overrides. */
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({ ...process.env, ...overrides });
 }
 
+/** The api, in this process, every answer checked against the committed OpenAPI document. */
 export function startApi(overrides: Record<string, string> = {}): Promise<NestFastifyApplication> {
-  return createApi(testConfig(overrides), { shutdownHooks: false });
+  return createApi(testConfig(overrides), { shutdownHooks: false, beforeInit: validateResponses });
 }
 
 export function startWorker(overrides: Record<string, string> = {}): Promise<NestFastifyApplication> {

@@ -5,6 +5,7 @@ import {
   DocumentBuilder,
   SwaggerModule,
   type OpenAPIObject,
+  type OperationObject,
   type ParameterObject,
   type SchemaObject,
 } from '@nestjs/swagger';
@@ -14,6 +15,8 @@ import { createHttpApp, initOrClose, type HttpAppOptions } from '../../../libs/o
 import { Authenticator } from '../../../libs/access/src/index.js';
 import { mountQueueDashboard, QueueService } from '../../../libs/queue/src/index.js';
 import { ApiModule } from './api.module.js';
+import { RESPONSE_SCHEMAS } from './response-schemas.generated.js';
+import { RESPONSES } from './responses.js';
 import { DASHBOARD_PATH, dashboardGuard } from './queue-dashboard/queue-dashboard.controller.js';
 
 export const DOCS_PATH = 'api/docs';
@@ -40,6 +43,46 @@ export function apiDocument(app: INestApplication, version: string): OpenAPIObje
         .build(),
     ),
   );
+}
+
+/** Operations whose 2xx answer Nest describes itself: the health probes (Terminus), a file download. */
+const DESCRIBED_ELSEWHERE = new Set([
+  'HealthController_live',
+  'HealthController_ready',
+  'AuditExportsController_download',
+]);
+
+/** Sets an operation's 2xx answer from RESPONSES (a named type of response-types.ts); throws if it has none. */
+function withAnswer(operation: OperationObject, name: string): void {
+  const id = operation.operationId ?? name;
+  if (id === 'AuditExportsController_download') {
+    const file = { schema: { type: 'string', format: 'binary' } };
+    operation.responses['200'] = {
+      description:
+        'The file as the export wrote it: CSV tables, the JSON manifest and report, the HTML report',
+      content: { 'text/csv': file, 'application/json': file, 'text/html': file },
+    };
+    return;
+  }
+  if (DESCRIBED_ELSEWHERE.has(id)) return;
+  const answer = RESPONSES[id];
+  if (!answer) throw new Error(`${name} (${id}) has no answer in apps/api/src/responses.ts`);
+  for (const status of Object.keys(operation.responses))
+    if (status.startsWith('2')) delete operation.responses[status];
+  const ref = (type: string) => ({ $ref: `#/components/schemas/${type}` });
+  operation.responses[answer.status] =
+    answer.body === null
+      ? { description: 'Done: no content' }
+      : {
+          description: 'The answer',
+          content: {
+            'application/json': {
+              schema: Array.isArray(answer.body)
+                ? { type: 'array', items: ref(answer.body[0]) }
+                : ref(answer.body),
+            },
+          },
+        };
 }
 
 /** RFC 9457 problem details, as every error answer has them (libs/observability problem-details.ts). */
@@ -76,6 +119,14 @@ const PROBLEM_DETAILS: SchemaObject = {
   additionalProperties: false,
 };
 
+/** Problems beyond the general rule: another site, a file of an export not ready, a clinic list backwards. */
+const EXTRA_PROBLEMS: Record<string, number[]> = {
+  // Enrolment at a site the caller does not work at: not found, as for one that does not exist.
+  PatientsController_enrol: [404],
+  AuditExportsController_download: [409],
+  ClinicListController_list: [422],
+};
+
 /** Why each error status is answered, as the document says it. */
 const PROBLEM_WHY: Record<number, string> = {
   400: 'A field, parameter or header is malformed (each named in `errors`)',
@@ -84,6 +135,9 @@ const PROBLEM_WHY: Record<number, string> = {
   404: 'Not found, or not at a site the caller may see',
   409: 'The record changed since it was read (a stale If-Match), or the change conflicts with its state',
   422: 'Well-formed, but breaks a registry rule (each field named in `errors`)',
+  410: 'Gone: the patient declined and their identity was destroyed',
+  413: 'The body is larger than 1 MiB',
+  415: 'The body is not JSON',
   428: 'A correction without If-Match',
   429: 'Too many requests: wait for Retry-After seconds',
   503: 'PostgreSQL or Redis is unavailable: the detail says what became of the change; try after Retry-After',
@@ -98,22 +152,38 @@ const PROBLEM_WHY: Record<number, string> = {
 function withProblems(document: OpenAPIObject): OpenAPIObject {
   document.components = {
     ...document.components,
-    schemas: { ...document.components?.schemas, ProblemDetails: PROBLEM_DETAILS },
+    schemas: {
+      ...document.components?.schemas,
+      ...(RESPONSE_SCHEMAS as Record<string, SchemaObject>),
+      ProblemDetails: PROBLEM_DETAILS,
+    },
   };
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
       const operation = item[method];
       if (!operation) continue;
       operation.security ??= [];
+      withAnswer(operation, `${method.toUpperCase()} ${path}`);
       const parameters = (operation.parameters ?? []) as ParameterObject[];
       const statuses = new Set<number>([503]);
       if (parameters.length > 0 || operation.requestBody) statuses.add(400);
+      // A body too large, or not JSON (any change may be sent one, even one that takes none).
+      if (method !== 'get') [413, 415].forEach((s) => statuses.add(s));
       if (operation.security.length > 0) [401, 403].forEach((s) => statuses.add(s));
+      // The sign-in steps refuse a bad credential.
+      if (path.startsWith('/auth/')) statuses.add(401);
+      // A patient kept only as a count (a decline) answers 409 to a read of their records.
+      if (method === 'get' && path.startsWith('/patients/{patientId}/')) statuses.add(409);
+      for (const status of EXTRA_PROBLEMS[operation.operationId ?? ''] ?? []) statuses.add(status);
+      // The identity of a patient who declined is destroyed.
+      if (path === '/patients/{patientId}/identity') statuses.add(410);
       if (path.includes('{')) statuses.add(404);
       if (method !== 'get') [409, 422].forEach((s) => statuses.add(s));
       if (parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match')) statuses.add(428);
       if (!path.startsWith('/health')) statuses.add(429);
       for (const status of [...statuses].sort()) {
+        // A 503 is always a problem (the readiness probe's too, with its report under `health`).
+        if (status === 503) delete operation.responses[status];
         operation.responses[status] ??= {
           description: PROBLEM_WHY[status],
           content: {
@@ -160,6 +230,7 @@ export async function createApi(config: AppConfig, options: HttpAppOptions): Pro
       jsonDocumentUrl: DOCS_JSON_PATH,
     });
   }
+  options.beforeInit?.(app);
   await initOrClose(app);
   return app;
 }

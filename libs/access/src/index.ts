@@ -1,5 +1,6 @@
 export { AccessModule } from './access.module.js';
-export { ApiKeysService } from './api-keys/api-keys.js';
+export { ApiKeysService, type ApiKeyView } from './api-keys/api-keys.js';
+export { type PasswordToken } from './users/password-token.js';
 export { AuthService, type PasswordStepResult, type TokenPair } from './auth/auth.service.js';
 export { API_KEY_PREFIX, Authenticator } from './auth/authenticator.js';
 export { PasswordHasher } from './auth/password-hasher.js';
@@ -27,8 +28,8 @@ export {
   type Role,
 } from './roles.js';
 export { routeProblems, routeTable, type RouteAccess } from './route-table.js';
-export { CreateSiteDto, SitesService } from './sites/sites.js';
-export { UsersService } from './users/users.js';
+export { CreateSiteDto, SitesService, type SiteView } from './sites/sites.js';
+export { UsersService, type UserView } from './users/users.js';
 export { createAdministrator } from './users/create-admin.js';
 export {
   IdentifierReadInterceptor,

@@ -7,3 +7,4 @@ export { EXPORT_PROFILES, type ExportFile, type ExportProfile } from './audit-ex
 export { EXPORT_TABLES } from './dataset/tables.js';
 export { createExport, cutOffProblem } from './audit-exports/export-requests.js';
 export { ExportStorage } from './audit-exports/export-storage.js';
+export { type ExportView } from './audit-exports/audit-exports.service.js';

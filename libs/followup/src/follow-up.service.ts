@@ -15,9 +15,13 @@ import {
   PatientExtensions,
   SharedReads,
 } from '../../registry/src/index.js';
-import { appointmentWithReminders, windowWarning } from './appointments/appointments.js';
+import {
+  appointmentWithReminders,
+  windowWarning,
+  type AppointmentWithReminders,
+} from './appointments/appointments.js';
 import { BOOKED_APPOINTMENTS } from './appointments/appointments.queries.js';
-import { assessmentView, FollowUpAssessments } from './assessments/assessments.js';
+import { assessmentView, FollowUpAssessments, type AssessmentView } from './assessments/assessments.js';
 import { LIVE_ASSESSMENTS, liveAssessments } from './assessments/assessments.queries.js';
 import { followUpDeathOn } from './rules/assessments.js';
 import type { FollowUpPlanDto, PublishProtocolDto } from './dto.js';
@@ -33,11 +37,62 @@ import {
   protocolOfVersion,
   visitInState,
 } from './follow-up.queries.js';
-import { protocolProblems } from './rules/visits.js';
+import {
+  protocolProblems,
+  type NotRequiredReason,
+  type ProtocolVisit,
+  type VisitStatus,
+} from './rules/visits.js';
 import { FollowUpPlanner } from './visits/planner.js';
 import { londonDay } from '../../time/src/index.js';
 
-export function protocolView(protocol: FollowUpProtocol) {
+/** A published follow-up protocol version. */
+export interface ProtocolView {
+  readonly version: number;
+  readonly title: string;
+  readonly notes: string | null;
+  readonly publishedBy: string;
+  /** @format date-time */
+  readonly publishedAt: string;
+  readonly visits: readonly ProtocolVisit[];
+}
+
+/** A follow-up visit of a patient: its days, its window and its state. */
+export interface VisitView {
+  /** @format uuid */
+  readonly id: string;
+  readonly code: string;
+  readonly label: string;
+  readonly protocolVersion: number;
+  readonly anchor: 'decannulation' | 'discharge';
+  /** @format date */
+  readonly dueOn: string | null;
+  readonly window: { readonly opensOn: string | null; readonly closesOn: string | null };
+  readonly status: VisitStatus;
+  readonly statusReason: NotRequiredReason | null;
+  readonly version: number;
+}
+
+/** A patient's follow-up plan: its protocol, its visits with their assessment and appointments. */
+export interface FollowUpPlanView {
+  /** The patient's version: the ETag of PATCH /patients/:id/follow-up. */
+  readonly patientVersion: number;
+  readonly protocolVersion: number | null;
+  readonly extendedFollowUp: boolean;
+  /** @format date */
+  readonly lostToFollowUpOn: string | null;
+  readonly visits: ReadonlyArray<
+    VisitView & {
+      /** The booked appointment outside the visit's window, said on the visit; else null. */
+      readonly bookedOutsideWindow: string | null;
+      readonly assessment: AssessmentView | null;
+      readonly appointments: readonly AppointmentWithReminders[];
+    }
+  >;
+  readonly voidedAssessments: readonly AssessmentView[];
+}
+
+export function protocolView(protocol: FollowUpProtocol): ProtocolView {
   return {
     version: protocol.version,
     title: protocol.title,
@@ -48,7 +103,7 @@ export function protocolView(protocol: FollowUpProtocol) {
   };
 }
 
-export function visitView(visit: FollowUpVisit) {
+export function visitView(visit: FollowUpVisit): VisitView {
   return {
     id: visit.id,
     code: visit.code,
@@ -188,7 +243,7 @@ export class FollowUpService implements OnModuleInit {
     return this.plan(scope, patientId);
   }
 
-  private async planOf(em: EntityManager, patient: Patient) {
+  private async planOf(em: EntityManager, patient: Patient): Promise<FollowUpPlanView> {
     const { visits, appointments, assessments, reminders } = await followUpRecordsOf(em, patient.id);
     return {
       patientVersion: patient.version,

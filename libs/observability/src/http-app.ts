@@ -12,6 +12,8 @@ import { registerBodyParsers } from './body-parsers.js';
 export interface HttpAppOptions {
   /** Listen for SIGTERM/SIGINT and run Nest's shutdown hooks (processes yes; tests close the app themselves). */
   readonly shutdownHooks: boolean;
+  /** Runs on the app before it initialises (the e2e suites hook their response checks in here). */
+  readonly beforeInit?: (app: NestFastifyApplication) => void;
 }
 
 /**

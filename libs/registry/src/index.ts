@@ -3,7 +3,8 @@ export { VALUE_SET_ENTITIES, ValueSetCode, ValueSetVersion } from './value-sets/
 export { ValueSets, type CodeView, type ValueSetView } from './value-sets/value-sets.js';
 export { ClinicalRecord, Patient, REGISTRY_ENTITIES } from './patients/entities.js';
 export { PatientIdentities, type Identity } from './patients/patient-identities.js';
-export { PatientsService } from './patients/patients.service.js';
+export { PatientsService, type IdentityView, type TransferView } from './patients/patients.service.js';
+export { type HistoryEntry } from './patients/history.js';
 export { ClinicalRecordsService, countingOnly, type RecordSpec } from './patients/records.service.js';
 export { rotateIdentityKeys } from './patients/rotate-keys.js';
 export {
@@ -34,7 +35,19 @@ export {
   ReasonDto,
   RecordParams,
 } from './patients/dto.js';
-export { recordBase } from './patients/views.js';
+export {
+  recordBase,
+  type ComplicationView,
+  type ConsentEventView,
+  type OperationView,
+  type OutcomeView,
+  type CountingSetView,
+  type DerivedFacts,
+  type PatientListItem,
+  type PatientSummary,
+  type RecordBase,
+  type RunView,
+} from './patients/views.js';
 export { loadCohort } from './synthetic/load-cohort.js';
 export {
   changeFollowUpFields,
@@ -49,5 +62,8 @@ export {
   inpatientsWithoutOutcome,
   incompleteRecords,
   type PatientWorkItem,
+  type ConsentToSeekItem,
+  type InpatientItem,
+  type IncompleteRecordItem,
 } from './patients/patient-directory.js';
 export { currentValueSetCodes } from './value-sets/value-sets.queries.js';

@@ -64,8 +64,46 @@ function assertBookable(date: string, visit: VisitWindow, now: Date): void {
   }
 }
 
+/** An appointment as answered. */
+export interface AppointmentView {
+  /** @format uuid */
+  readonly id: string;
+  /** @format uuid */
+  readonly visitId: string;
+  /** Local date in `zone`. @format date */
+  readonly date: string;
+  /** Local time (HH:MM) in `zone`. */
+  readonly time: string;
+  readonly zone: string;
+  /** @format date-time */
+  readonly startsAt: string;
+  readonly mode: 'clinic' | 'telephone' | 'video';
+  readonly place: string | null;
+  readonly status: 'booked' | 'cancelled' | 'attended' | 'missed';
+  readonly cancelReason: string | null;
+  /** Set while a booked appointment falls outside its visit's window. */
+  readonly warning: string | null;
+  readonly version: number;
+}
+
+/** A reminder as the nurse sees it (never the address or number). */
+export interface ReminderView {
+  /** @format uuid */
+  readonly id: string;
+  readonly daysBefore: number;
+  readonly channel: 'sms' | 'email';
+  /** @format date-time */
+  readonly dueAt: string;
+  readonly status: 'pending' | 'sending' | 'sent' | 'failed' | 'unknown' | 'cancelled' | 'expired';
+  readonly statusReason: string | null;
+}
+
+export interface AppointmentWithReminders extends AppointmentView {
+  readonly reminders: readonly ReminderView[];
+}
+
 /** An appointment as the nurse sees it; with its visit, a warning when it falls outside the visit's window. */
-export function appointmentView(a: Appointment, visit?: VisitWindow) {
+export function appointmentView(a: Appointment, visit?: VisitWindow): AppointmentView {
   return {
     id: a.id,
     visitId: a.visitId,
@@ -83,7 +121,7 @@ export function appointmentView(a: Appointment, visit?: VisitWindow) {
 }
 
 /** A reminder as the nurse sees it: when, how and what became of it (never the address or number). */
-export function reminderView(r: Reminder) {
+export function reminderView(r: Reminder): ReminderView {
   return {
     id: r.id,
     daysBefore: r.daysBefore,
@@ -99,7 +137,7 @@ export function appointmentWithReminders(
   a: Appointment,
   reminders: readonly Reminder[],
   visit?: VisitWindow,
-) {
+): AppointmentWithReminders {
   return {
     ...appointmentView(a, visit),
     reminders: reminders

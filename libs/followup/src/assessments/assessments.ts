@@ -4,6 +4,7 @@ import { RuleProblem, type FieldError } from '../../../observability/src/index.j
 import {
   deathInstant,
   recordBase,
+  type RecordBase,
   type PatientChangeHook,
   type SettledChange,
   type RecordSpec,
@@ -32,10 +33,51 @@ const FIELDS = [
   ...ASSESSMENT_SCORES,
 ] as const;
 
-export function assessmentView(a: FollowUpAssessment) {
-  const view: Record<string, unknown> = { ...recordBase(a) };
-  for (const field of FIELDS) view[field] = a[field];
-  return view as ReturnType<typeof recordBase> & Pick<FollowUpAssessment, (typeof FIELDS)[number]>;
+/** A follow-up assessment as answered. */
+export interface AssessmentView extends RecordBase {
+  /** @format uuid */
+  readonly visitId: string;
+  /** @format date */
+  readonly assessedOn: string;
+  readonly source: 'clinic' | 'telephone' | 'video' | 'records';
+  readonly vitalStatus: 'alive' | 'dead';
+  /** @format date */
+  readonly diedOn: string | null;
+  readonly causeOfDeath: string | null;
+  readonly causeDetail: string | null;
+  readonly mrs: number | null;
+  readonly nyha: number | null;
+  readonly eq5dMobility: number | null;
+  readonly eq5dSelfCare: number | null;
+  readonly eq5dUsualActivities: number | null;
+  readonly eq5dPainDiscomfort: number | null;
+  readonly eq5dAnxietyDepression: number | null;
+  readonly eqVas: number | null;
+  readonly readmissions: number | null;
+  readonly returnToWork: 'full' | 'partial' | 'no' | 'not_applicable' | null;
+}
+
+export function assessmentView(a: FollowUpAssessment): AssessmentView {
+  return {
+    ...recordBase(a),
+    visitId: a.visitId,
+    assessedOn: a.assessedOn,
+    source: a.source,
+    vitalStatus: a.vitalStatus,
+    diedOn: a.diedOn,
+    causeOfDeath: a.causeOfDeath,
+    causeDetail: a.causeDetail,
+    mrs: a.mrs,
+    nyha: a.nyha,
+    eq5dMobility: a.eq5dMobility,
+    eq5dSelfCare: a.eq5dSelfCare,
+    eq5dUsualActivities: a.eq5dUsualActivities,
+    eq5dPainDiscomfort: a.eq5dPainDiscomfort,
+    eq5dAnxietyDepression: a.eq5dAnxietyDepression,
+    eqVas: a.eqVas,
+    readmissions: a.readmissions,
+    returnToWork: a.returnToWork,
+  };
 }
 
 /** A follow-up assessment, recorded, corrected and voided like every clinical record. */

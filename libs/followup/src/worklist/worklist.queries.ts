@@ -100,8 +100,8 @@ export function appointmentsOfSite(
   first: string,
   last: string,
   status: string | null,
-): Promise<Array<AppointmentRef & { status: string }>> {
-  return items<AppointmentRef & { status: string }>(
+): Promise<Array<AppointmentRef & { status: 'booked' | 'cancelled' | 'attended' | 'missed' }>> {
+  return items<AppointmentRef & { status: 'booked' | 'cancelled' | 'attended' | 'missed' }>(
     em,
     `SELECT ${APPOINTMENT_COLUMNS}, a.status
            FROM appointment a JOIN follow_up_visit v ON v.id = a.visit_id JOIN ${PATIENT_REFS} p ON p.id = a.patient_id

@@ -4,7 +4,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { findSite, SiteScope } from '../../../access/src/index.js';
 import { addCalendarDays, Clock, londonDay } from '../../../time/src/index.js';
 import { RuleProblem } from '../../../observability/src/index.js';
-import { consentToSeek, incompleteRecords, inpatientsWithoutOutcome } from '../../../registry/src/index.js';
+import {
+  consentToSeek,
+  incompleteRecords,
+  inpatientsWithoutOutcome,
+  type ConsentToSeekItem,
+  type IncompleteRecordItem,
+  type InpatientItem,
+} from '../../../registry/src/index.js';
 import {
   appointmentsBetween,
   appointmentsOfSite,
@@ -34,6 +41,11 @@ interface Section<T> {
   readonly items: T[];
 }
 
+/** An appointment of a site's clinic list. */
+export interface ClinicListItem extends AppointmentRef {
+  readonly status: 'booked' | 'cancelled' | 'attended' | 'missed';
+}
+
 export interface Worklist {
   readonly site: { readonly id: string; readonly code: string; readonly name: string };
   /** The London day the lists are for. */
@@ -54,11 +66,11 @@ export interface Worklist {
   /** Reminders of appointments still ahead that failed or whose delivery is unknown: to tell the patient. */
   readonly reminders: Section<ReminderItem>;
   /** The patient's own consent still to be sought (enrolled in an emergency, or on a consultee's advice). */
-  readonly consentToSeek: Section<Awaited<ReturnType<typeof consentToSeek>>[number]>;
+  readonly consentToSeek: Section<ConsentToSeekItem>;
   /** No hospital outcome recorded yet: still in hospital, or the discharge or death to record. */
-  readonly inpatientsWithoutOutcome: Section<Awaited<ReturnType<typeof inpatientsWithoutOutcome>>[number]>;
+  readonly inpatientsWithoutOutcome: Section<InpatientItem>;
   /** Records lacking expected fields with no missing reason: to complete, or to say why not. */
-  readonly incompleteRecords: Section<Awaited<ReturnType<typeof incompleteRecords>>[number]>;
+  readonly incompleteRecords: Section<IncompleteRecordItem>;
 }
 
 /**
@@ -87,7 +99,7 @@ export class WorklistService {
     from: string,
     to: string,
     status: string | null,
-  ): Promise<Array<AppointmentRef & { status: string }>> {
+  ): Promise<ClinicListItem[]> {
     scope.assertIncludes(siteId, 'Site');
     if (to < from) {
       throw new RuleProblem('The clinic list runs forward', [

@@ -110,14 +110,27 @@ export interface PatientWorkItem {
   readonly registryId: string;
 }
 
+export interface ConsentToSeekItem extends PatientWorkItem {
+  readonly consentState: string;
+  /** The latest consent event (the enrolment, or a consultee's advice). */
+  readonly since: string;
+}
+
+export interface InpatientItem extends PatientWorkItem {
+  readonly ecmoStartedAt: string;
+  readonly onEcmo: boolean;
+}
+
+export interface IncompleteRecordItem extends PatientWorkItem {
+  readonly missing: number;
+  readonly fields: CompletenessItem[];
+}
+
 /**
  * Patients whose own consent is still to be sought: enrolled in an emergency, or on a consultee's advice
  * only; not those whose death the record holds. Longest waiting first.
  */
-export function consentToSeek(
-  em: EntityManager,
-  siteId: string,
-): Promise<Array<PatientWorkItem & { consentState: string; since: string }>> {
+export function consentToSeek(em: EntityManager, siteId: string): Promise<ConsentToSeekItem[]> {
   return em.query(
     `SELECT p.id AS "patientId", p.registry_id AS "registryId", p.consent_state AS "consentState",
             to_json(last.occurred_at) #>> '{}' AS since
@@ -137,10 +150,7 @@ export function consentToSeek(
 }
 
 /** Patients with no hospital outcome yet (still in hospital, or its outcome not recorded), longest stay first. */
-export function inpatientsWithoutOutcome(
-  em: EntityManager,
-  siteId: string,
-): Promise<Array<PatientWorkItem & { ecmoStartedAt: string; onEcmo: boolean }>> {
+export function inpatientsWithoutOutcome(em: EntityManager, siteId: string): Promise<InpatientItem[]> {
   return em.query(
     `SELECT p.id AS "patientId", p.registry_id AS "registryId",
             to_json(min(r.started_at)) #>> '{}' AS "ecmoStartedAt", bool_or(r.ended_at IS NULL) AS "onEcmo"
@@ -166,11 +176,8 @@ export function patientsToCheck(em: EntityManager, siteId: string): Promise<Pati
  * The site's patients whose record lacks expected fields with no missing reason (the summary's completeness
  * list), each with how many and which: one read of the records per patient of the site.
  */
-export async function incompleteRecords(
-  em: EntityManager,
-  siteId: string,
-): Promise<Array<PatientWorkItem & { missing: number; fields: CompletenessItem[] }>> {
-  const items = [];
+export async function incompleteRecords(em: EntityManager, siteId: string): Promise<IncompleteRecordItem[]> {
+  const items: IncompleteRecordItem[] = [];
   for (const patient of await patientsToCheck(em, siteId)) {
     const fields = completeness(patient, await loadRecords(em, patient.id));
     if (fields.length > 0) {

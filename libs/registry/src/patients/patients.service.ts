@@ -52,6 +52,7 @@ import {
   outcomeView,
   runView,
   type PatientListItem,
+  type PatientSummary,
 } from './views.js';
 import { assertStaleFree } from './versioning.js';
 
@@ -271,7 +272,7 @@ export class PatientsService {
     const enrolmentSite =
       patient.enrolmentSiteId === patient.siteId ? site : await findSite(em, patient.enrolmentSiteId);
     if (!enrolmentSite) throw new NotFoundException('Site not found');
-    return {
+    const summary: PatientSummary = {
       id: patient.id,
       registryId: patient.registryId,
       version: patient.version,
@@ -303,12 +304,12 @@ export class PatientsService {
       voidedOutcomes: all.outcomes.filter((o) => o.voidedAt).map(outcomeView),
       derived: derivedFacts(records, now, await this.extensions.recordedDeathOn(em, patient.id)),
       completeness: completeness(patient, records),
-      ...(await this.extensions.summaryParts(em, patient)),
     };
+    return { ...summary, ...(await this.extensions.summaryParts(em, patient)) };
   }
 
   /** The identity in clear (the route logs the read); 410 once destroyed. */
-  async identity(scope: SiteScope, patientId: string) {
+  async identity(scope: SiteScope, patientId: string): Promise<IdentityView> {
     const em = this.dataSource.manager;
     const patient = await findPatient(em, scope, patientId);
     const { identity, version } = await this.identities.read(em, patient.id);
@@ -361,7 +362,12 @@ export class PatientsService {
    * Moves a patient to another site (data manager or administrator): the new site's staff gain access, the
    * old site's lose it; the registry ID keeps the enrolling site's code. The history shows the move.
    */
-  async transfer(scope: SiteScope, patientId: string, dto: TransferDto, context: AuditContext) {
+  async transfer(
+    scope: SiteScope,
+    patientId: string,
+    dto: TransferDto,
+    context: AuditContext,
+  ): Promise<TransferView> {
     const audited = { ...context, reason: dto.reason };
     return this.transactions.run(audited, async (em) => {
       const patient = await lockPatient(em, scope, patientId);
@@ -427,4 +433,32 @@ function identityOf(dto: EnrolPatientDto['identity']): Identity {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A patient's identity in clear (reading it is logged). */
+export interface IdentityView {
+  /** @format uuid */
+  readonly patientId: string;
+  readonly registryId: string;
+  /** The identity's version: the ETag of PATCH /patients/:id/identity. */
+  readonly version: number;
+  readonly nhsNumber: string;
+  readonly familyName: string;
+  readonly givenName: string;
+  /** @format date */
+  readonly dateOfBirth: string;
+  readonly phone: string | null;
+  readonly email: string | null;
+  readonly address: string | null;
+  readonly reminderChannel: 'sms' | 'email' | 'none';
+}
+
+/** Where a transferred patient now is. */
+export interface TransferView {
+  /** @format uuid */
+  readonly id: string;
+  readonly registryId: string;
+  /** @format uuid */
+  readonly siteId: string;
+  readonly siteCode: string;
 }

@@ -24,8 +24,154 @@ import type { PatientRecords } from './patient-records.js';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
+// The answers' shapes, named: the views below must return them (the compiler checks), and the api's OpenAPI
+// document describes its answers with them (apps/api/src/response-types.ts).
+
+/** The parts every record view shares. */
+export interface RecordBase {
+  /** @format uuid */
+  readonly id: string;
+  /** The record's version: its ETag, sent back in If-Match to correct or void it. */
+  readonly version: number;
+  /** Why an expected field has no value, by field (value set missing_reason). */
+  readonly missing: Record<string, string>;
+  /** Set when the record was voided (entered in error): when, and why. */
+  readonly voided: { readonly at: string; readonly reason: string | null } | null;
+}
+
+export interface OperationView extends RecordBase {
+  /** @format date */
+  readonly operationDate: string;
+  readonly category: string;
+  readonly categoryDetail: string | null;
+  readonly urgency: string | null;
+  readonly redo: boolean | null;
+  readonly bypassMinutes: number | null;
+  readonly crossClampMinutes: number | null;
+  readonly euroscoreIi: number | null;
+}
+
+export interface RunView extends RecordBase {
+  /** @format date-time */
+  readonly startedAt: string;
+  /** @format date-time */
+  readonly endedAt: string | null;
+  readonly mode: string;
+  readonly startLocation: string;
+  readonly startedFor: string;
+  readonly cannulation: string | null;
+  readonly drainageSite: string | null;
+  readonly returnSite: string | null;
+  readonly distalPerfusion: boolean | null;
+  readonly lvUnloading: string | null;
+  readonly preCardiacArrest: boolean | null;
+  readonly preLactate: number | null;
+  readonly preVis: number | null;
+  readonly prePh: number | null;
+  readonly endReason: string | null;
+  /** Hours on ECMO (to now while the run goes on); null for a voided run. */
+  readonly durationHours: number | null;
+}
+
+export interface ComplicationView extends RecordBase {
+  readonly code: string;
+  readonly description: string | null;
+  /** @format date-time */
+  readonly onsetAt: string;
+  /** @format uuid */
+  readonly ecmoRunId: string | null;
+  readonly grade: number | null;
+  readonly serious: boolean | null;
+  readonly relation: string | null;
+  readonly outcome: string | null;
+}
+
+export interface OutcomeView extends RecordBase {
+  readonly kind: 'discharge' | 'death';
+  /** @format date-time */
+  readonly occurredAt: string;
+  readonly aliveAtDischarge: boolean;
+  readonly destination: string | null;
+  readonly causeOfDeath: string | null;
+  readonly causeDetail: string | null;
+}
+
+export interface ConsentEventView extends RecordBase {
+  readonly kind: string;
+  /** @format date-time */
+  readonly occurredAt: string;
+  readonly independentDoctor: string | null;
+  readonly consulteeType: 'personal' | 'nominated' | null;
+  readonly consulteeAgreed: boolean | null;
+  readonly withdrawalLevel: 'a' | 'b' | 'c' | null;
+  readonly note: string | null;
+}
+
+/** Facts derived from the recorded instants (never typed in). */
+export interface DerivedFacts {
+  readonly ecmoDurationHours: number;
+  readonly onEcmo: boolean;
+  readonly survivedEcmo: boolean | null;
+  readonly survivedToDischarge: boolean | null;
+  readonly successfulWeaning24h: boolean | null;
+  readonly successfulWeaning48h: boolean | null;
+  readonly successfulWeaningAtDischarge: boolean | null;
+  readonly daysSinceDecannulation: number | null;
+  /** The instant of death where one is recorded (hospital, ECMO), else the day of one recorded at a visit. */
+  readonly deathAt: string | null;
+  /** @format date */
+  readonly deathOn: string | null;
+  readonly deathRecordedIn: 'hospital' | 'follow_up_visit' | null;
+}
+
+/** The patient summary: every record's current state, consent, eligibility, derived facts, completeness. */
+export interface PatientSummary {
+  /** @format uuid */
+  readonly id: string;
+  readonly registryId: string;
+  /** The patient row's version: the ETag of PATCH /patients/:id and of the follow-up plan. */
+  readonly version: number;
+  readonly site: { readonly id: string; readonly code: string; readonly name: string };
+  readonly enrolmentSite: { readonly id: string; readonly code: string };
+  readonly synthetic: boolean;
+  readonly sex: string;
+  readonly ageAtEcmoStart: number;
+  readonly mdtDecision: { readonly decidedAt: string; readonly decidedBy: string | null } | null;
+  readonly missing: Record<string, string>;
+  readonly eligibility: { readonly eligible: boolean; readonly failures: readonly EligibilityFailure[] };
+  readonly consent: {
+    readonly state: string | null;
+    readonly contactWithdrawnAt: string | null;
+    readonly dataCollectionWithdrawnAt: string | null;
+    readonly exportWithdrawnAt: string | null;
+    readonly events: readonly ConsentEventView[];
+  };
+  readonly operation: OperationView | null;
+  readonly ecmoRuns: readonly RunView[];
+  readonly complications: readonly ComplicationView[];
+  readonly outcome: OutcomeView | null;
+  readonly voidedOperations: readonly OperationView[];
+  readonly voidedOutcomes: readonly OutcomeView[];
+  readonly derived: DerivedFacts;
+  readonly completeness: readonly CompletenessItem[];
+}
+
+/** What remains readable of a patient who declined: the minimal counting set. */
+export interface CountingSetView {
+  /** @format uuid */
+  readonly id: string;
+  readonly registryId: string;
+  readonly countingOnly: true;
+  readonly countingOnlySince: string | null;
+  readonly site: string;
+  readonly ecmoStartMonth: string | null;
+  readonly ageBand: string;
+  readonly sex: string;
+  readonly aliveAtDischarge: boolean | null;
+}
+
 /** The parts every record view shares: id, version (its ETag), missing reasons, and its void if voided. */
-export function recordBase(record: ClinicalRecord) {
+export function recordBase(record: ClinicalRecord): RecordBase {
   return {
     id: record.id,
     version: record.version,
@@ -34,7 +180,7 @@ export function recordBase(record: ClinicalRecord) {
   };
 }
 
-export function operationView(op: IndexOperation) {
+export function operationView(op: IndexOperation): OperationView {
   return {
     ...recordBase(op),
     operationDate: op.operationDate,
@@ -48,7 +194,7 @@ export function operationView(op: IndexOperation) {
   };
 }
 
-export function runView(run: EcmoRun, now: Date) {
+export function runView(run: EcmoRun, now: Date): RunView {
   return {
     ...recordBase(run),
     startedAt: run.startedAt.toISOString(),
@@ -70,7 +216,7 @@ export function runView(run: EcmoRun, now: Date) {
   };
 }
 
-export function complicationView(c: Complication) {
+export function complicationView(c: Complication): ComplicationView {
   return {
     ...recordBase(c),
     code: c.code,
@@ -84,7 +230,7 @@ export function complicationView(c: Complication) {
   };
 }
 
-export function outcomeView(o: HospitalOutcome) {
+export function outcomeView(o: HospitalOutcome): OutcomeView {
   return {
     ...recordBase(o),
     kind: o.kind,
@@ -96,7 +242,7 @@ export function outcomeView(o: HospitalOutcome) {
   };
 }
 
-export function consentEventView(e: ConsentEvent) {
+export function consentEventView(e: ConsentEvent): ConsentEventView {
   return {
     ...recordBase(e),
     kind: e.kind,
@@ -144,7 +290,7 @@ function month(instant: Date): string {
  * What remains readable of a patient who declined (domain guide §3 item 3): the minimal counting set, so
  * that every treated patient is counted and survival is unbiased, and nothing else.
  */
-export function countingSetView(p: Patient, siteCode: string, records: PatientRecords) {
+export function countingSetView(p: Patient, siteCode: string, records: PatientRecords): CountingSetView {
   const first = records.runs[0] ?? null;
   return {
     id: p.id,
@@ -204,7 +350,11 @@ export function completeness(p: Patient, records: PatientRecords): CompletenessI
  * last run: total ECMO hours, survived ECMO, survived to discharge, successful weaning by the 24 h and 48 h
  * definitions and at discharge, whole days since decannulation.
  */
-export function derivedFacts(records: PatientRecords, now: Date, followUpDeathOn: string | null = null) {
+export function derivedFacts(
+  records: PatientRecords,
+  now: Date,
+  followUpDeathOn: string | null = null,
+): DerivedFacts {
   const last = records.runs.at(-1) ?? null;
   const endReason = (last?.endReason ?? null) as EndReason | null;
   const death = deathInstant({ runs: records.runs, outcome: records.outcome });
