@@ -7,7 +7,9 @@ import { connect, startApi } from '../support/apps.js';
 import { usePrivateDatabase } from '../support/private-database.js';
 import {
   buildWorld,
+  callerOf,
   FIXTURES,
+  writeMark,
   type Caller,
   type FixtureRequest,
   type World,
@@ -666,22 +668,11 @@ describe('every database rule of the clinical tables is a rule the service check
     expect(Object.keys(CONSTRAINTS).filter((name) => !names.includes(name))).toEqual([]);
   });
 
-  const mark = async () =>
-    JSON.stringify(
-      (
-        await db.query(
-          `SELECT (SELECT coalesce(max(id), 0) FROM audit_event)::text AS audit,
-                  (SELECT coalesce(max(id::text), '') FROM outbox) AS outbox`,
-        )
-      ).rows[0],
-    );
+  const mark = () => writeMark(db);
 
   it('answers every breaking request with a 4xx naming the body field, and writes nothing', async () => {
-    const callerOf = (name: string): Caller => {
-      const route = routes.find((r) => `${r.method} ${r.path}` === name);
-      const roles = route?.roles ?? [];
-      return roles.includes('research_nurse') ? 'research_nurse' : roles[0];
-    };
+    const callerFor = (name: string): Caller =>
+      callerOf(routes.find((r) => `${r.method} ${r.path}` === name));
     const answers: string[] = [];
     const expected: string[] = [];
     for (const [constraint, mapping] of Object.entries(CONSTRAINTS)) {
@@ -707,7 +698,7 @@ describe('every database rule of the clinical tables is a rule the service check
         const response = await app.inject({
           method: method as 'POST',
           url: target.url,
-          headers: { ...target.headers, ...bearer(tokens[callerOf(breach.route)]) },
+          headers: { ...target.headers, ...bearer(tokens[callerFor(breach.route)]) },
           payload,
         });
         const written = (await mark()) !== before;

@@ -5,7 +5,7 @@ import { JobSchedulerService, QueueName, QueueService } from '../../libs/queue/s
 import { eventually, spawnWorker, type WorkerProcess } from '../support/apps.js';
 import { FakeNotify } from '../support/fake-notify.js';
 import { PrivateRedis } from '../support/private-redis.js';
-import { ReminderHarness } from '../support/reminders.js';
+import { insertDueReminder, ReminderHarness } from '../support/reminders.js';
 
 const today = () => londonDay(new Date());
 
@@ -45,22 +45,7 @@ describe('reminders: a worker killed mid-send, Redis flushed', () => {
       workers.push(first);
       const killed = once(first.process, 'exit');
       // Then a reminder due in a second, written as the planner writes one (row and outbox row together).
-      await h.db.query('BEGIN');
-      await h.db.query(`SELECT set_config('registry.actor', 'test:sigkill', true)`);
-      const { rows } = await h.db.query<{ id: string }>(
-        `INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
-         SELECT $1, $2, local_date, 10, 'sms', now() + interval '1 second', 'pending', 1 FROM appointment WHERE id = $2
-         RETURNING id`,
-        [patientId, appointment.id],
-      );
-      const reminderId = rows[0].id;
-      await h.db.query(
-        `INSERT INTO outbox (job_name, job_id, payload, run_at)
-         VALUES ('send-reminder', $2, jsonb_build_object('reminderId', $1::text, 'version', 1),
-                 now() + interval '1 second')`,
-        [reminderId, `reminder-${reminderId}-v1`],
-      );
-      await h.db.query('COMMIT');
+      const reminderId = await insertDueReminder(h.db, patientId, appointment.id, 'sms', 'test:sigkill');
 
       const [, signal] = (await killed) as [number | null, string | null];
       expect(signal).toBe('SIGKILL');

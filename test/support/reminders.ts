@@ -379,3 +379,32 @@ export class ReminderHarness {
     }, timeoutMs);
   }
 }
+
+/**
+ * A reminder (10 days before, on `channel`) due in a second, written as the planner writes one: the row and
+ * its outbox job in one transaction, audited as `actor`. Answers the reminder's id.
+ */
+export async function insertDueReminder(
+  db: pg.Client,
+  patientId: string,
+  appointmentId: string,
+  channel: 'sms' | 'email',
+  actor: string,
+): Promise<string> {
+  await db.query('BEGIN');
+  await db.query(`SELECT set_config('registry.actor', $1, true)`, [actor]);
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO reminder (patient_id, appointment_id, appointment_date, days_before, channel, due_at, status, version)
+     SELECT $1, $2, local_date, 10, $3, now() + interval '1 second', 'pending', 1 FROM appointment WHERE id = $2
+     RETURNING id`,
+    [patientId, appointmentId, channel],
+  );
+  const reminderId = rows[0].id;
+  await db.query(
+    `INSERT INTO outbox (job_name, job_id, payload, run_at)
+     VALUES ('send-reminder', $2, jsonb_build_object('reminderId', $1::text, 'version', 1), now() + interval '1 second')`,
+    [reminderId, `reminder-${reminderId}-v1`],
+  );
+  await db.query('COMMIT');
+  return reminderId;
+}

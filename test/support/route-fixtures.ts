@@ -5,6 +5,7 @@ import { isSiteRole, ROLES, routeTable, type Role, type RouteAccess } from '../.
 import { DEFAULT_PROTOCOL } from '../../libs/followup/src/index.js';
 import { localWallClock } from '../../libs/time/src/local-time.js';
 import { bearer, createAdminWithCli, createSite, createUser, onboard, uniqueEmail } from './access.js';
+import type pg from 'pg';
 import { connect } from './apps.js';
 import { enrol, enrolment } from './patients.js';
 
@@ -709,4 +710,22 @@ export async function buildWorld(
   };
   tokens['other-site nurse' as Caller] = otherNurse.accessToken;
   return { world, tokens, routes };
+}
+
+/** The caller a route is exercised as: an own-site nurse where allowed, else the first role it declares. */
+export function callerOf(route: Pick<RouteAccess, 'roles'> | undefined): Caller {
+  const roles = route?.roles ?? [];
+  return roles.includes('research_nurse') ? 'research_nurse' : roles[0];
+}
+
+/**
+ * Where the audit trail and the outbox stand (as text): the same before and after a request means it wrote
+ * nothing (every table but the named exceptions carries the audit trigger).
+ */
+export async function writeMark(db: pg.Client): Promise<string> {
+  const { rows } = await db.query<{ audit: string; outbox: string }>(
+    `SELECT (SELECT coalesce(max(id), 0) FROM audit_event)::text AS audit,
+            (SELECT coalesce(max(id::text), '') FROM outbox) AS outbox`,
+  );
+  return JSON.stringify(rows[0]);
 }
