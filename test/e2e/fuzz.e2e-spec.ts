@@ -198,7 +198,6 @@ const NOT_FUZZED: Record<string, string> = {
     'every generated body has a wrong current password, which counts towards the caller’s lockout by design (and is recorded)',
 };
 
-/** The caller a route is fuzzed as: an own-site nurse where allowed, else the first declared role. */
 /**
  * Issue 7's fuzzing: for every write route of the route table, fast-check bodies derived from the route's
  * valid request (its authorization-matrix fixture): fields replaced by values of the wrong type, at the

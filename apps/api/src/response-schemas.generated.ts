@@ -1278,17 +1278,6 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
   "IdentityView": {
     "type": "object",
     "properties": {
-      "patientId": {
-        "type": "string",
-        "format": "uuid"
-      },
-      "registryId": {
-        "type": "string"
-      },
-      "version": {
-        "type": "number",
-        "description": "The identity's version: the ETag of PATCH /patients/:id/identity."
-      },
       "nhsNumber": {
         "type": "string"
       },
@@ -1321,20 +1310,31 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
           "email",
           "none"
         ]
+      },
+      "patientId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "registryId": {
+        "type": "string"
+      },
+      "version": {
+        "type": "number",
+        "description": "The identity's version: the ETag of PATCH /patients/:id/identity."
       }
     },
     "required": [
-      "patientId",
-      "registryId",
-      "version",
-      "nhsNumber",
+      "address",
+      "dateOfBirth",
+      "email",
       "familyName",
       "givenName",
-      "dateOfBirth",
+      "nhsNumber",
+      "patientId",
       "phone",
-      "email",
-      "address",
-      "reminderChannel"
+      "registryId",
+      "reminderChannel",
+      "version"
     ],
     "additionalProperties": false,
     "description": "A patient's identity in clear (reading it is logged)."

@@ -29,6 +29,7 @@ export interface Identity {
   readonly nhsNumber: string;
   readonly familyName: string;
   readonly givenName: string;
+  /** @format date */
   readonly dateOfBirth: string;
   readonly phone: string | null;
   readonly email: string | null;

@@ -436,21 +436,12 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /** A patient's identity in clear (reading it is logged). */
-export interface IdentityView {
+export interface IdentityView extends Identity {
   /** @format uuid */
   readonly patientId: string;
   readonly registryId: string;
   /** The identity's version: the ETag of PATCH /patients/:id/identity. */
   readonly version: number;
-  readonly nhsNumber: string;
-  readonly familyName: string;
-  readonly givenName: string;
-  /** @format date */
-  readonly dateOfBirth: string;
-  readonly phone: string | null;
-  readonly email: string | null;
-  readonly address: string | null;
-  readonly reminderChannel: 'sms' | 'email' | 'none';
 }
 
 /** Where a transferred patient now is. */

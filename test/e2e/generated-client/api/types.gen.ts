@@ -1112,12 +1112,6 @@ export type HistoryEntry = {
  * A patient's identity in clear (reading it is logged).
  */
 export type IdentityView = {
-    patientId: string;
-    registryId: string;
-    /**
-     * The identity's version: the ETag of PATCH /patients/:id/identity.
-     */
-    version: number;
     nhsNumber: string;
     familyName: string;
     givenName: string;
@@ -1126,6 +1120,12 @@ export type IdentityView = {
     email: string | null;
     address: string | null;
     reminderChannel: 'sms' | 'email' | 'none';
+    patientId: string;
+    registryId: string;
+    /**
+     * The identity's version: the ETag of PATCH /patients/:id/identity.
+     */
+    version: number;
 };
 
 export type IncompleteRecordItem = {
