@@ -14,6 +14,7 @@ import { ReminderAppointmentIndex1795580000000 } from './1795580000000-ReminderA
 import { RecordPatientIndexes1795590000000 } from './1795590000000-RecordPatientIndexes.js';
 import { RecordsOfSamePatient1795600000000 } from './1795600000000-RecordsOfSamePatient.js';
 import { ReminderOncePerDate1795610000000 } from './1795610000000-ReminderOncePerDate.js';
+import { SiteRegion1795620000000 } from './1795620000000-SiteRegion.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   RecordPatientIndexes1795590000000,
   RecordsOfSamePatient1795600000000,
   ReminderOncePerDate1795610000000,
+  SiteRegion1795620000000,
 ];

@@ -660,6 +660,37 @@ describe('access: a new deployment, as its first users meet it', () => {
     expect(trail.rows.map((r) => r.phone)).toEqual(['+44 114 496 0000', null]);
   });
 
+  it("records a site's NHS England region (admin only, audited), refusing one that is not a region", async () => {
+    const site = await createSite(app, admin.accessToken, 'Region Royal');
+    const patch = (payload: Record<string, unknown>) =>
+      app.inject({ method: 'PATCH', url: `/sites/${site.id}`, headers: bearer(admin.accessToken), payload });
+    expect((await patch({})).json()).toMatchObject({ region: null });
+    const set = await patch({ region: 'north_east_and_yorkshire' });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ name: 'Region Royal', region: 'north_east_and_yorkshire' });
+    const refused = await patch({ region: 'yorkshire' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json<{ errors: { field: string }[] }>().errors.map((e) => e.field)).toEqual(['region']);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/sites',
+      headers: bearer(admin.accessToken),
+      payload: {
+        code: `R${Date.now().toString(36).toUpperCase().slice(-6)}`,
+        name: 'Region General',
+        region: 'london',
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ region: 'london' });
+    const trail = await db.query<{ region: string | null }>(
+      `SELECT new_values->>'region' AS region FROM audit_event
+        WHERE entity_type = 'site' AND entity_id = $1 AND action = 'update' ORDER BY id`,
+      [site.id],
+    );
+    expect(trail.rows.map((r) => r.region)).toEqual(['north_east_and_yorkshire']);
+  });
+
   it('records role and site changes in the audit trail with actor and address, and never a secret', async () => {
     const a = await createSite(app, admin.accessToken, 'Audit A');
     const b = await createSite(app, admin.accessToken, 'Audit B');

@@ -2294,6 +2294,18 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
   "SignInStep": {
     "$ref": "#/components/schemas/PasswordStepResult"
   },
+  "SiteRegion": {
+    "type": "string",
+    "enum": [
+      "east_of_england",
+      "london",
+      "midlands",
+      "north_east_and_yorkshire",
+      "north_west",
+      "south_east",
+      "south_west"
+    ]
+  },
   "SiteView": {
     "type": "object",
     "properties": {
@@ -2310,6 +2322,15 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
         "type": "string",
         "nullable": true
       },
+      "region": {
+        "nullable": true,
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/SiteRegion"
+          }
+        ],
+        "type": "string"
+      },
       "createdAt": {
         "type": "string"
       }
@@ -2319,6 +2340,7 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
       "code",
       "name",
       "followUpPhone",
+      "region",
       "createdAt"
     ],
     "additionalProperties": false

@@ -4,6 +4,19 @@ import type { ApiKeyRole, Role } from './roles.js';
 // The tables, their checks, triggers and grants are defined in SQL (migration Access); TypeORM only maps
 // them (synchronize: false keeps them out of migration:generate).
 
+/** NHS England's seven regions (the column's check holds the same list). */
+export const SITE_REGIONS = [
+  'east_of_england',
+  'london',
+  'midlands',
+  'north_east_and_yorkshire',
+  'north_west',
+  'south_east',
+  'south_west',
+] as const;
+
+export type SiteRegion = (typeof SITE_REGIONS)[number];
+
 /** A hospital taking part in the registry; the unit of data ownership for site roles. */
 @Entity('site', { synchronize: false })
 export class Site {
@@ -20,6 +33,10 @@ export class Site {
   /** The number patients call about their follow-up; reminders end with it. */
   @Column({ name: 'follow_up_phone', type: 'text', nullable: true })
   followUpPhone: string | null;
+
+  /** The site's NHS England region (an external-audit export may show it in place of the site). */
+  @Column({ type: 'text', nullable: true })
+  region: SiteRegion | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
   createdAt: Date;

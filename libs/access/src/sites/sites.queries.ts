@@ -7,12 +7,13 @@ import type { SiteScope } from '../principal.js';
 /** A new site; returns its id. */
 export async function insertSite(
   em: EntityManager,
-  site: { code: string; name: string; followUpPhone: string | null },
+  site: Pick<Site, 'code' | 'name' | 'followUpPhone' | 'region'>,
 ): Promise<string> {
   const { identifiers } = await em.insert(Site, {
     code: site.code,
     name: site.name,
     followUpPhone: site.followUpPhone,
+    region: site.region,
   });
   return identifiers[0].id as string;
 }
@@ -40,7 +41,7 @@ export function findSiteInScope(em: EntityManager, scope: SiteScope, siteId: str
 export async function updateSite(
   em: EntityManager,
   siteId: string,
-  changes: Partial<Pick<Site, 'name' | 'followUpPhone'>>,
+  changes: Partial<Pick<Site, 'name' | 'followUpPhone' | 'region'>>,
 ): Promise<void> {
   await em.update(Site, { id: siteId }, changes);
 }

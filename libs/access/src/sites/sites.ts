@@ -2,9 +2,9 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
 import { type AuditContext, isUniqueViolation, TransactionService } from '../../../database/src/index.js';
-import type { Site } from '../entities.js';
+import { SITE_REGIONS, type Site, type SiteRegion } from '../entities.js';
 import { SiteScope } from '../principal.js';
 import { IsNotBlank } from '../../../observability/src/index.js';
 import {
@@ -45,6 +45,14 @@ export class CreateSiteDto {
   @IsOptional()
   @Matches(FOLLOW_UP_PHONE, { message: FOLLOW_UP_PHONE_MESSAGE })
   followUpPhone?: string | null;
+  @ApiPropertyOptional({
+    enum: SITE_REGIONS,
+    nullable: true,
+    description: 'The site’s NHS England region: an external-audit export may show it in place of the site.',
+  })
+  @IsOptional()
+  @IsIn(SITE_REGIONS)
+  region?: SiteRegion | null;
 }
 
 /** A change to a site: only the fields sent change; `followUpPhone: null` removes the number. */
@@ -66,6 +74,14 @@ export class UpdateSiteDto {
   @IsOptional()
   @Matches(FOLLOW_UP_PHONE, { message: FOLLOW_UP_PHONE_MESSAGE })
   followUpPhone?: string | null;
+  @ApiPropertyOptional({
+    enum: SITE_REGIONS,
+    nullable: true,
+    description: 'The site’s NHS England region: an external-audit export may show it in place of the site.',
+  })
+  @IsOptional()
+  @IsIn(SITE_REGIONS)
+  region?: SiteRegion | null;
 }
 
 export class SiteParams {
@@ -79,6 +95,7 @@ export interface SiteView {
   readonly code: string;
   readonly name: string;
   readonly followUpPhone: string | null;
+  readonly region: SiteRegion | null;
   readonly createdAt: string;
 }
 
@@ -88,6 +105,7 @@ function view(site: Site): SiteView {
     code: site.code,
     name: site.name,
     followUpPhone: site.followUpPhone,
+    region: site.region,
     createdAt: site.createdAt.toISOString(),
   };
 }
@@ -106,6 +124,7 @@ export class SitesService {
           code: dto.code,
           name: dto.name.trim(),
           followUpPhone: dto.followUpPhone ?? null,
+          region: dto.region ?? null,
         });
         return view(await findSiteOrFail(em, id));
       });
@@ -134,9 +153,10 @@ export class SitesService {
   ): Promise<SiteView> {
     return this.transactions.run(context, async (em) => {
       const site = await this.findInScope(em, scope, siteId);
-      const changes: Partial<Pick<Site, 'name' | 'followUpPhone'>> = {};
+      const changes: Partial<Pick<Site, 'name' | 'followUpPhone' | 'region'>> = {};
       if (dto.name !== undefined) changes.name = dto.name.trim();
       if (dto.followUpPhone !== undefined) changes.followUpPhone = dto.followUpPhone;
+      if (dto.region !== undefined) changes.region = dto.region;
       if (Object.keys(changes).length === 0) return view(site);
       await updateSite(em, site.id, changes);
       return view(await findSiteOrFail(em, site.id));

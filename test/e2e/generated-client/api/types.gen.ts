@@ -44,6 +44,10 @@ export type CreateSiteDto = {
      * The number patients call about their follow-up: patient reminders end with it (null: "the number on your appointment letter").
      */
     followUpPhone?: string | null;
+    /**
+     * The site’s NHS England region: an external-audit export may show it in place of the site.
+     */
+    region?: 'east_of_england' | 'london' | 'midlands' | 'north_east_and_yorkshire' | 'north_west' | 'south_east' | 'south_west';
 };
 
 export type UpdateSiteDto = {
@@ -52,6 +56,10 @@ export type UpdateSiteDto = {
      * The number patients call about their follow-up: patient reminders end with it (null: "the number on your appointment letter").
      */
     followUpPhone?: string | null;
+    /**
+     * The site’s NHS England region: an external-audit export may show it in place of the site.
+     */
+    region?: 'east_of_england' | 'london' | 'midlands' | 'north_east_and_yorkshire' | 'north_west' | 'south_east' | 'south_west';
 };
 
 export type CreateUserDto = {
@@ -1418,11 +1426,14 @@ export type RunView = {
 
 export type SignInStep = PasswordStepResult;
 
+export type SiteRegion = 'east_of_england' | 'london' | 'midlands' | 'north_east_and_yorkshire' | 'north_west' | 'south_east' | 'south_west';
+
 export type SiteView = {
     id: string;
     code: string;
     name: string;
     followUpPhone: string | null;
+    region: SiteRegion | null;
     createdAt: string;
 };
 
