@@ -59,7 +59,7 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
       setupFiles: ['<rootDir>/test/support/esm-bridge.ts', '<rootDir>/test/support/worker-env.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/support/no-fallback.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-guards.ts'],
     },
   ],
 };

@@ -395,6 +395,17 @@ describe('follow-up: protocol and visits', () => {
   const assess = (patientId: string, body: Record<string, unknown>) =>
     call('POST', `/patients/${patientId}/assessments`, nurse.accessToken, body);
   const ALIVE = ALIVE_ASSESSMENT;
+  /** A death recorded today at a visit, by telephone (cardiac, mRS 6). */
+  const deathAtVisit = (patientId: string, visitId: string, diedOn: string) =>
+    assess(patientId, {
+      visitId,
+      assessedOn: londonDay(new Date()),
+      source: 'telephone',
+      vitalStatus: 'dead',
+      diedOn,
+      causeOfDeath: 'cardiac',
+      mrs: 6,
+    });
 
   it('records a visit’s assessment: the visit is completed, the summary shows it, the trail has it', async () => {
     const patient = await enrolOnEcmo(40);
@@ -512,15 +523,7 @@ describe('follow-up: protocol and visits', () => {
     expect(discharged.statusCode).toBe(201);
     const before = await plan(patient.id);
     const diedOn = londonDay(new Date(Date.now() - 10 * DAY));
-    const death = await assess(patient.id, {
-      visitId: visit(before, 'day_30').id,
-      assessedOn: londonDay(new Date()),
-      source: 'telephone',
-      vitalStatus: 'dead',
-      diedOn,
-      causeOfDeath: 'cardiac',
-      mrs: 6,
-    });
+    const death = await deathAtVisit(patient.id, visit(before, 'day_30').id, diedOn);
     expect(death.statusCode).toBe(201);
     const after = await plan(patient.id);
     expect(visit(after, 'day_30').status).toBe('completed');
@@ -780,15 +783,7 @@ describe('follow-up: protocol and visits', () => {
     const p = await plan(patient.id);
     // Death recorded at the day-30 visit (by telephone): month 3 onwards are no longer required.
     const diedOn = londonDay(new Date(Date.now() - DAY));
-    const death = await assess(patient.id, {
-      visitId: visit(p, 'day_30').id,
-      assessedOn: londonDay(new Date()),
-      source: 'telephone',
-      vitalStatus: 'dead',
-      diedOn,
-      causeOfDeath: 'cardiac',
-      mrs: 6,
-    });
+    const death = await deathAtVisit(patient.id, visit(p, 'day_30').id, diedOn);
     expect(death.statusCode).toBe(201);
     const month3 = await appointment(patient.id, ids[1]);
     expect(month3).toMatchObject({
@@ -892,15 +887,11 @@ describe('follow-up: protocol and visits', () => {
     const booked = await bookedPatient();
     const dead = await enrolOnEcmo(40);
     await decannulate(dead, daysAgo(36));
-    const died = await assess(dead.id, {
-      visitId: visit(await plan(dead.id), 'day_30').id,
-      assessedOn: londonDay(new Date()),
-      source: 'telephone',
-      vitalStatus: 'dead',
-      diedOn: londonDay(new Date(Date.now() - DAY)),
-      causeOfDeath: 'cardiac',
-      mrs: 6,
-    });
+    const died = await deathAtVisit(
+      dead.id,
+      visit(await plan(dead.id), 'day_30').id,
+      londonDay(new Date(Date.now() - DAY)),
+    );
     expect(died.statusCode).toBe(201);
     const consented = await enrolOnEcmo(10);
     expect(

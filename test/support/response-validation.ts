@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
  * Issue 24: every answer an end-to-end suite receives from an api it started is checked against the committed
  * OpenAPI document (openapi.json): its status must be one the operation declares, and a JSON body must match
  * the declared schema, with no property the document does not name. A mismatch is recorded here and fails the
- * test that caused it (test/support/no-fallback.ts), whatever that test asserts.
+ * test that caused it (test/support/e2e-guards.ts), whatever that test asserts.
  */
 
 interface Operation {

@@ -103,7 +103,7 @@ export function sendProblem(exception: unknown, request: FastifyRequest, reply: 
 /**
  * Database rules that reached the error filter: each is a rule the service should have checked first (with
  * the field and the reason), so each is a bug, answered 422 all the same. Registered in every process's
- * metrics registry (see Metrics); the e2e suites fail a test that reaches it (test/support/no-fallback.ts).
+ * metrics registry (see Metrics); the e2e suites fail a test that reaches it (test/support/e2e-guards.ts).
  */
 export const constraintFallbacks = new Counter({
   name: 'db_constraint_fallback_total',
