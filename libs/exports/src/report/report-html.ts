@@ -39,9 +39,30 @@ function proportionCells(p: ShownProportion): (string | number | null)[] {
 }
 
 const W = 640;
-const H = 300;
-const M = { left: 56, right: 16, top: 16, bottom: 44 };
-const X_TICKS = [0, 30, 90, 180, 270, 365];
+const H = 330;
+/**
+ * Room for, left to right, the y-axis title (rotated), the percent labels and the "At risk" label; below the
+ * plot, top to bottom, the day labels, the x-axis title and the row of numbers at risk.
+ */
+const M = { left: 72, right: 24, top: 16, bottom: 74 };
+/** Follow-up is censored at one year: no axis goes beyond it. */
+const YEAR = 365;
+/**
+ * Possible ends of the x axis (days), each with its ticks: the axis ends at the first that reaches the
+ * longest follow-up, so a short cohort is not squeezed into a corner of a year.
+ */
+const X_AXES: readonly { readonly end: number; readonly ticks: readonly number[] }[] = [
+  { end: 10, ticks: [0, 2, 4, 6, 8, 10] },
+  { end: 20, ticks: [0, 5, 10, 15, 20] },
+  { end: 30, ticks: [0, 5, 10, 15, 20, 25, 30] },
+  { end: 60, ticks: [0, 10, 20, 30, 40, 50, 60] },
+  { end: 90, ticks: [0, 15, 30, 45, 60, 75, 90] },
+  { end: 180, ticks: [0, 30, 60, 90, 120, 150, 180] },
+  { end: 270, ticks: [0, 90, 180, 270] },
+  { end: YEAR, ticks: [0, 30, 90, 180, 270, 365] },
+];
+/** The axis of a curve with no follow-up at all. */
+const EMPTY_AXIS = X_AXES[2];
 /** Beyond this many censoring times, ticks would merge into a smear over the curve: none are drawn. */
 export const MAX_CENSOR_TICKS = 100;
 
@@ -49,16 +70,42 @@ export const MAX_CENSOR_TICKS = 100;
 const marksCensoring = (curve: SurvivalSummary) =>
   curve.steps.filter((s) => s.censored > 0).length <= MAX_CENSOR_TICKS;
 
+/** The longest follow-up of a curve, days: the time of its last step (0 without any). */
+const longestFollowUp = (curve: SurvivalSummary) =>
+  curve.steps.length > 0 ? curve.steps[curve.steps.length - 1].time : 0;
+
+/**
+ * The x axis of a curve: the smallest end of the ladder at or beyond its longest follow-up (one year at
+ * most), with that end's ticks; 30 days for a curve with no steps.
+ */
+export function survivalAxis(curve: SurvivalSummary): { end: number; ticks: readonly number[] } {
+  if (curve.steps.length === 0) return EMPTY_AXIS;
+  const longest = longestFollowUp(curve);
+  return X_AXES.find((a) => a.end >= longest) ?? X_AXES[X_AXES.length - 1];
+}
+
+/**
+ * How many patients were at risk at day `t` (still followed and alive just before it): all `n` at 0, then
+ * the number at risk at the first step at or after `t` (every time anyone died or was censored is a step,
+ * so no one leaves between `t` and that step), and 0 once everyone's follow-up has ended.
+ */
+export function atRiskAtTick(curve: SurvivalSummary, t: number): number {
+  if (t <= 0) return curve.n;
+  return curve.steps.find((s) => s.time >= t)?.atRisk ?? 0;
+}
+
 /**
  * A Kaplan–Meier curve as inline SVG: the step function, its 95% log-log confidence band (shaded), censoring
- * marks, axes in days and percent. Coordinates are rounded to 0.1 px so the same curve always gives the same
- * bytes.
+ * marks, axes in days (up to the follow-up there is) and percent, and the numbers at risk under the day
+ * ticks. Coordinates are rounded to 0.1 px so the same curve always gives the same bytes.
  */
 export function survivalSvg(curve: SurvivalSummary, title: string): string {
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
-  const x = (t: number) => (M.left + (Math.min(t, 365) / 365) * plotW).toFixed(1);
+  const axis = survivalAxis(curve);
+  const x = (t: number) => (M.left + (Math.min(t, axis.end) / axis.end) * plotW).toFixed(1);
   const y = (s: number) => (M.top + (1 - s) * plotH).toFixed(1);
+  const below = (dy: number) => (M.top + plotH + dy).toFixed(1);
 
   let survival = 1;
   let lower = 1;
@@ -85,20 +132,30 @@ export function survivalSvg(curve: SurvivalSummary, title: string): string {
     }
   }
   // The curve stops at the last time anyone was followed (to day 365 only if someone was followed a year).
-  const end = curve.steps.length > 0 ? curve.steps[curve.steps.length - 1].time : 0;
+  const end = longestFollowUp(curve);
   line += ` H${x(end)}`;
   upperPts.push(`${x(end)},${y(upper)}`);
   lowerPts.push(`${x(end)},${y(lower)}`);
   const band = [...upperPts, ...lowerPts.reverse()].join(' ');
 
-  const xTicks = X_TICKS.map(
-    (t) =>
-      `<line x1="${x(t)}" x2="${x(t)}" y1="${y(0)}" y2="${(Number(y(0)) + 5).toFixed(1)}"/><text x="${x(t)}" y="${(Number(y(0)) + 18).toFixed(1)}" text-anchor="middle">${t}</text>`,
-  ).join('');
+  const xTicks = axis.ticks
+    .map(
+      (t) =>
+        `<line x1="${x(t)}" x2="${x(t)}" y1="${y(0)}" y2="${below(5)}"/><text x="${x(t)}" y="${below(18)}" text-anchor="middle">${t}</text>`,
+    )
+    .join('');
   const yTicks = [0, 0.25, 0.5, 0.75, 1]
     .map(
       (s) =>
         `<line x1="${M.left - 5}" x2="${W - M.right}" y1="${y(s)}" y2="${y(s)}" class="grid"/><text x="${M.left - 8}" y="${(Number(y(s)) + 4).toFixed(1)}" text-anchor="end">${s * 100}%</text>`,
+    )
+    .join('');
+  const yTitleX = 16;
+  const yTitleY = (M.top + plotH / 2).toFixed(1);
+  const atRisk = axis.ticks
+    .map(
+      (t) =>
+        `<text x="${x(t)}" y="${below(62)}" text-anchor="middle">${escapeHtml(atRiskAtTick(curve, t))}</text>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">
@@ -107,7 +164,9 @@ export function survivalSvg(curve: SurvivalSummary, title: string): string {
 <polygon class="band" points="${band}"/>
 <path class="curve" d="${line}"/>
 <g class="censor">${marks.join('')}</g>
-<text x="${(M.left + plotW / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle">days from ${curve.origin === 'ecmo_start' ? 'ECMO start' : 'hospital discharge'}</text>
+<text x="${yTitleX}" y="${yTitleY}" transform="rotate(-90 ${yTitleX} ${yTitleY})" text-anchor="middle" class="axis-title">Survival (%)</text>
+<text x="${(M.left + plotW / 2).toFixed(1)}" y="${below(38)}" text-anchor="middle" class="axis-title">days from ${curve.origin === 'ecmo_start' ? 'ECMO start' : 'hospital discharge'}</text>
+<g class="at-risk"><text x="4" y="${below(62)}" class="at-risk-label">At risk</text>${atRisk}</g>
 </svg>`;
 }
 
@@ -119,6 +178,7 @@ th,td{border:1px solid #c8c8c8;padding:.25rem .5rem;text-align:right}th[scope=ro
 .note{background:#fff9c4;border-left:4px solid #ffb81c;padding:.5rem .8rem}
 svg{max-width:100%;height:auto;font-size:12px}svg .axis line{stroke:#4c6272}svg .grid{stroke:#e8edee}
 svg .band{fill:#005eb8;fill-opacity:.18;stroke:none}svg .curve{fill:none;stroke:#005eb8;stroke-width:2}svg .censor line{stroke:#1d1d1b}
+svg .axis-title,svg .at-risk-label{font-weight:600}svg .at-risk{font-variant-numeric:tabular-nums}
 .met-no{color:#d5281b;font-weight:600}`;
 
 /**
@@ -134,7 +194,7 @@ export function reportHtml(report: AuditReport, profile: string): string {
 Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.treated.countingOnly} declined or withdrew from exports and count only in the treated totals and survival to discharge.</p>`);
   if (report.disclosure) {
     parts.push(
-      `<p class="note">Sub-national counts from 1 to ${report.disclosure.threshold} are shown as * and other sub-national counts are rounded to the nearest ${report.disclosure.rounding}; further cells are starred where a star could otherwise be worked out from the totals, and a percentage or interval is not shown where its count is starred. National figures are exact.</p>`,
+      `<p class="note">Sub-national counts from 1 to ${escapeHtml(report.disclosure.threshold)} are shown as * and other sub-national counts are rounded to the nearest ${escapeHtml(report.disclosure.rounding)}; further cells are starred where a star could otherwise be worked out from anything else published. A site's percentage, interval and met verdict are computed from its published (rounded) counts, and are not shown where one of its counts is starred. National figures are exact.</p>`,
     );
   }
 
@@ -174,7 +234,7 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
       curve.origin === 'ecmo_start'
         ? 'Kaplan–Meier survival from the start of ECMO (all sites)'
         : 'Kaplan–Meier survival from hospital discharge, hospital survivors (all sites)';
-    const longest = curve.steps.length > 0 ? curve.steps[curve.steps.length - 1].time : 0;
+    const longest = longestFollowUp(curve);
     const censored = curve.steps.reduce((sum, s) => sum + s.censored, 0);
     const censoredTimes = curve.steps.filter((s) => s.censored > 0).length;
     parts.push(
@@ -245,11 +305,11 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
   const criteria = report.criteria
     .map(
       (r) =>
-        `<tr><th scope="row">${escapeHtml(r.label)}</th><td>${escapeHtml(r.site === 'ALL' ? 'All sites' : r.site)}</td><td>${escapeHtml(`${count(r.numerator)} / ${count(r.denominator)}`)}</td><td>${pct(r.estimate)}</td><td>${r.standard === null ? '–' : `${r.standard}%`}</td><td${r.met === false ? ' class="met-no"' : ''}>${r.met === null ? '–' : r.met ? 'yes' : 'no'}</td></tr>`,
+        `<tr><th scope="row">${escapeHtml(r.label)}</th><td>${escapeHtml(r.site === 'ALL' ? 'All sites' : r.site)}</td><td>${escapeHtml(`${count(r.numerator)} / ${count(r.denominator)}`)}</td><td>${escapeHtml(pct(r.estimate))}</td><td>${escapeHtml(interval(r.lower, r.upper))}</td><td>${escapeHtml(r.standard === null ? '–' : `${r.standard}%`)}</td><td${r.met === false ? ' class="met-no"' : ''}>${escapeHtml(r.met === null ? '–' : r.met ? 'yes' : 'no')}</td></tr>`,
     )
     .join('\n');
   parts.push(
-    `<table>\n<caption>Audit criteria, per site and overall</caption>\n<thead><tr><th scope="col">Criterion</th><th scope="col">Site</th><th scope="col">Numerator / denominator</th><th scope="col">Result</th><th scope="col">Standard</th><th scope="col">Met</th></tr></thead>\n<tbody>\n${criteria}\n</tbody>\n</table>`,
+    `<table>\n<caption>Audit criteria, per site and overall</caption>\n<thead><tr><th scope="col">Criterion</th><th scope="col">Site</th><th scope="col">Numerator / denominator</th><th scope="col">Result</th><th scope="col">95% interval</th><th scope="col">Standard</th><th scope="col">Met</th></tr></thead>\n<tbody>\n${criteria}\n</tbody>\n</table>`,
   );
 
   return `<!DOCTYPE html>
