@@ -15,6 +15,7 @@ import { RecordPatientIndexes1795590000000 } from './1795590000000-RecordPatient
 import { RecordsOfSamePatient1795600000000 } from './1795600000000-RecordsOfSamePatient.js';
 import { ReminderOncePerDate1795610000000 } from './1795610000000-ReminderOncePerDate.js';
 import { SiteRegion1795620000000 } from './1795620000000-SiteRegion.js';
+import { ExportPublicationProfile1795630000000 } from './1795630000000-ExportPublicationProfile.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -38,4 +39,5 @@ export const MIGRATIONS = [
   RecordsOfSamePatient1795600000000,
   ReminderOncePerDate1795610000000,
   SiteRegion1795620000000,
+  ExportPublicationProfile1795630000000,
 ];

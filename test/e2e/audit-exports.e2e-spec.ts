@@ -297,7 +297,7 @@ describe('audit exports', () => {
     ).rejects.toThrow(/never rewritten/);
   });
 
-  it('keeps exact dates in the internal profile, for data managers only; the auditor sees external exports only', async () => {
+  it('keeps exact dates in the internal profile, for data managers only; the auditor sees the external profiles only', async () => {
     const internal = await requestReady(manager, 'internal');
     const [operation] = rowsOf(await download(manager, internal, 'operations.csv'), [
       keying.pseudonym(patients[0].id),
@@ -316,13 +316,40 @@ describe('audit exports', () => {
     const auditor = as(auditorKey);
     const refused = await auditor.post('/exports', { profile: 'internal', cutOff: today() });
     expect(refused.statusCode).toBe(403);
+    expect(refused.json<{ detail: string }>().detail).toBe(
+      'The auditor role may request external_audit and publication exports only',
+    );
     expect((await auditor.get(`/exports/${internal.id}`)).statusCode).toBe(404);
     expect((await auditor.get(`/exports/${internal.id}/files/operations.csv`)).statusCode).toBe(404);
     const external = await requestReady(auditorKey, 'external_audit');
     const listed = (await auditor.get('/exports?limit=200')).json<ExportView[]>();
-    expect(listed.map((v) => v.profile)).toEqual(listed.map(() => 'external_audit'));
+    expect(listed.filter((v) => v.profile === 'internal')).toEqual([]);
     expect(listed.map((v) => v.id)).toContain(external.id);
     expect(await download(auditorKey, external, 'patients.csv')).toContain(keying.pseudonym(patients[0].id));
+  });
+
+  it('publishes aggregates only: no patient-level file to count a starred cell from (issue 25, third attack)', async () => {
+    const publication = await requestReady(auditorKey, 'publication');
+    expect(publication.files!.map((f) => f.name).sort()).toEqual([
+      'audit_criteria.csv',
+      'audit_report.csv',
+      'audit_report.html',
+      'audit_report.json',
+      'manifest.json',
+    ]);
+    for (const file of ['patients.csv', 'hospital_outcomes.csv', 'data_dictionary.csv'])
+      expect((await as(auditorKey).get(`/exports/${publication.id}/files/${file}`)).statusCode).toBe(404);
+    const manifest = JSON.parse(await download(auditorKey, publication, 'manifest.json')) as {
+      export: { profile: string };
+      format: { version: number; patientLevelFiles: boolean };
+    };
+    expect(manifest.export.profile).toBe('publication');
+    expect(manifest.format).toMatchObject({ version: 2, patientLevelFiles: false });
+    // The report is under disclosure control: this test's site has 3 treated patients, starred.
+    const report = JSON.parse(await download(auditorKey, publication, 'audit_report.json')) as Report;
+    expect(report.disclosure).toEqual({ threshold: 7, rounding: 5 });
+    const site = await siteCode();
+    expect(report.treated.sites.find((s) => s.site === site)).toMatchObject({ total: '*' });
   });
 
   it('refuses bad requests with the field and the reason, and changes nothing', async () => {
@@ -370,6 +397,7 @@ describe('audit exports', () => {
     expect(rows.rows).toEqual([
       { profile: 'external_audit', requested_by: 'system:exports' },
       { profile: 'internal', requested_by: 'system:exports' },
+      { profile: 'publication', requested_by: 'system:exports' },
     ]);
     const views = (await as(manager).get('/exports?limit=200')).json<ExportView[]>();
     const scheduled = views.filter((v) => v.origin === 'schedule' && v.cutOff === yesterday);

@@ -918,7 +918,8 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
     "type": "string",
     "enum": [
       "internal",
-      "external_audit"
+      "external_audit",
+      "publication"
     ]
   },
   "ExportProgress": {

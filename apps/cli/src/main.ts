@@ -127,7 +127,7 @@ const commands: Record<string, () => Promise<void>> = {
   'synthetic-cohort'() {
     return syntheticCohortCommand(process.argv.slice(3), log);
   },
-  // export --profile internal|external_audit --cut-off YYYY-MM-DD: an audit export made in this process.
+  // export --profile internal|external_audit|publication --cut-off YYYY-MM-DD: an audit export made in this process.
   export() {
     return exportCommand(process.argv.slice(3), log);
   },

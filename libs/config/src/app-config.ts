@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import {
+  ArrayNotEmpty,
   IsBoolean,
   IsIn,
   IsInt,
@@ -61,6 +62,14 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (/^(false|0|no)$/i.test(value)) return false;
   return value;
 };
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '')
+    : value;
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -396,13 +405,29 @@ export class AppConfig {
   EXPORT_DIR = 'var/exports';
 
   @EnvVar(
-    'When the scheduled audit exports run (both profiles, cut-off the day before): a 5-field cron pattern in Europe/London, or `off`.',
+    'When the scheduled audit exports run (the profiles of `EXPORT_SCHEDULE_PROFILES`, cut-off the day before): a 5-field cron pattern in Europe/London, or `off`.',
   )
   @Matches(/^(off|\S+( \S+){4})$/, { message: 'must be a 5-field cron pattern (e.g. `0 2 1 * *`) or `off`' })
   EXPORT_SCHEDULE = '0 2 1 * *';
 
   @EnvVar(
-    'External-audit exports: a sub-national count from 1 to this number is shown as `*` (NHS hospital statistics practice: 7).',
+    'The audit export profiles the schedule asks for, comma-separated: `internal` (exact, for the registry’s analysts), `external_audit` (pseudonymised files for an auditor under agreement), `publication` (aggregates only, safe to publish).',
+  )
+  @Transform(toList)
+  @ArrayNotEmpty()
+  @IsIn(['internal', 'external_audit', 'publication'], { each: true })
+  EXPORT_SCHEDULE_PROFILES: string[] = ['internal', 'external_audit', 'publication'];
+
+  @EnvVar(
+    'The audit export profiles the auditor role may request and download, comma-separated: `external_audit`, `publication` (`internal` is for data managers only).',
+  )
+  @Transform(toList)
+  @ArrayNotEmpty()
+  @IsIn(['external_audit', 'publication'], { each: true })
+  AUDITOR_EXPORT_PROFILES: string[] = ['external_audit', 'publication'];
+
+  @EnvVar(
+    'External-audit and publication exports: a sub-national count from 1 to this number is shown as `*` (NHS hospital statistics practice: 7).',
   )
   @Transform(toInt)
   @IsInt()
@@ -411,7 +436,7 @@ export class AppConfig {
   DISCLOSURE_THRESHOLD = 7;
 
   @EnvVar(
-    'External-audit exports: other sub-national counts are rounded to the nearest multiple of this (1: no rounding).',
+    'External-audit and publication exports: other sub-national counts are rounded to the nearest multiple of this (1: no rounding).',
   )
   @Transform(toInt)
   @IsInt()

@@ -1,7 +1,24 @@
 /** What an audit export is, as its row holds it. */
 
-export const EXPORT_PROFILES = ['internal', 'external_audit'] as const;
+/**
+ * The three audiences of domain guide §5: the registry's own analysts (`internal`: exact), an auditor under
+ * a data sharing agreement (`external_audit`: pseudonymised patient-level files), the public
+ * (`publication`: aggregates only).
+ */
+export const EXPORT_PROFILES = ['internal', 'external_audit', 'publication'] as const;
 export type ExportProfile = (typeof EXPORT_PROFILES)[number];
+
+/** Whether an export of this profile carries the patient-level files and their dictionary. */
+export const hasPatientFiles = (profile: ExportProfile): boolean => profile !== 'publication';
+
+/** Whether the profile's figures by site go through disclosure control. */
+export const isProtected = (profile: ExportProfile): boolean => profile !== 'internal';
+
+/**
+ * The version of the export's format, in its manifest. 2: the `publication` profile; a site's percentage,
+ * interval and met verdict computed from its published counts.
+ */
+export const EXPORT_FORMAT_VERSION = 2;
 export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed';
 
 /** A file of an export, as the manifest and the export row list it. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Principal } from '../../../access/src/index.js';
 import { AuditService } from '../../../audit/src/index.js';
+import { AppConfig } from '../../../config/src/index.js';
 import { Clock } from '../../../time/src/index.js';
 import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { RuleProblem } from '../../../observability/src/index.js';
@@ -42,11 +43,12 @@ export interface ExportView {
 }
 
 /**
- * The profiles a caller may request and read: a data manager both; the auditor's service account only the
- * external-audit profile (shifted dates, suppressed aggregates). Another profile's exports answer 404.
+ * The profiles a caller may request and read: a data manager every one; the auditor's service account those
+ * of `AUDITOR_EXPORT_PROFILES` (never `internal`). Another profile's exports answer 404.
  */
-function profilesOf(principal: Principal): readonly ExportProfile[] {
-  return principal.roles.includes('data_manager') ? EXPORT_PROFILES : ['external_audit'];
+function profilesOf(principal: Principal, config: AppConfig): readonly ExportProfile[] {
+  if (principal.roles.includes('data_manager')) return EXPORT_PROFILES;
+  return EXPORT_PROFILES.filter((p) => p !== 'internal' && config.AUDITOR_EXPORT_PROFILES.includes(p));
 }
 
 /** Export requests, their progress, and downloads (each download recorded in the audit trail). */
@@ -59,11 +61,13 @@ export class AuditExportsService {
     private readonly queues: QueueService,
     private readonly storage: ExportStorage,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   async request(principal: Principal, dto: RequestExportDto, context: AuditContext): Promise<ExportView> {
-    if (!profilesOf(principal).includes(dto.profile)) {
-      throw new ForbiddenException('The auditor role may request external_audit exports only');
+    const allowed = profilesOf(principal, this.config);
+    if (!allowed.includes(dto.profile)) {
+      throw new ForbiddenException(`The auditor role may request ${allowed.join(' and ')} exports only`);
     }
     const now = this.clock.now();
     const problem = cutOffProblem(dto.cutOff, now);
@@ -83,7 +87,7 @@ export class AuditExportsService {
   }
 
   async list(principal: Principal, profile: ExportProfile | undefined, limit = 50): Promise<ExportView[]> {
-    const profiles = profilesOf(principal).filter((p) => profile === undefined || p === profile);
+    const profiles = profilesOf(principal, this.config).filter((p) => profile === undefined || p === profile);
     const rows = await listExports(this.dataSource.manager, profiles, limit);
     return Promise.all(rows.map((row) => this.view(row)));
   }
@@ -125,7 +129,7 @@ export class AuditExportsService {
   }
 
   private async find(principal: Principal, exportId: string): Promise<ExportRecord> {
-    const row = await findExport(this.dataSource.manager, exportId, profilesOf(principal));
+    const row = await findExport(this.dataSource.manager, exportId, profilesOf(principal, this.config));
     if (!row) throw new NotFoundException('Export not found');
     return row;
   }

@@ -9,7 +9,7 @@ export class RequestExportDto {
   @ApiProperty({
     enum: EXPORT_PROFILES,
     description:
-      '`internal`: exact dates, for the registry’s analysts (data managers only). `external_audit`: dates shifted per patient, aggregates with small counts suppressed.',
+      '`internal`: exact dates, for the registry’s analysts (data managers only). `external_audit`: pseudonymised patient-level files with dates shifted per patient, for an auditor under a data sharing agreement; aggregates under disclosure control. `publication`: the aggregate report, criteria table and HTML report only, under disclosure control, safe to publish. Which ones the auditor role may request is configuration (`AUDITOR_EXPORT_PROFILES`).',
   })
   @IsIn(EXPORT_PROFILES)
   profile: ExportProfile;

@@ -22,7 +22,13 @@ import { patientFacts } from '../report/facts.js';
 import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { reportHtml } from '../report/report-html.js';
 import { EXPORT_ACTOR } from './export-requests.js';
-import type { ExportClaim, ExportFile } from './audit-export.js';
+import {
+  EXPORT_FORMAT_VERSION,
+  hasPatientFiles,
+  isProtected,
+  type ExportClaim,
+  type ExportFile,
+} from './audit-export.js';
 import {
   claimExport,
   logExportPatients,
@@ -194,8 +200,10 @@ export class ExportGenerator {
   ): Promise<{ files: ExportFile[]; patients: number }> {
     const cut = cutOffOf(row.cut_off);
     const external = row.profile === 'external_audit';
+    // A publication carries the aggregate report only: no patient-level file, no dictionary of them.
+    const tables = hasPatientFiles(row.profile) ? EXPORT_TABLES : [];
     // The steps: one per patient-level file, then the report (four files), the dictionary, the manifest.
-    const total = EXPORT_TABLES.length + 3;
+    const total = tables.length + (tables.length > 0 ? 3 : 2);
     let done = 0;
     const next = (step: string) => progress({ step, done: done++, total });
     const patients = await logExportPatients(runner.manager, row.id, cut);
@@ -205,7 +213,7 @@ export class ExportGenerator {
     };
 
     const files: ExportFile[] = [];
-    for (const table of EXPORT_TABLES) {
+    for (const table of tables) {
       signal?.throwIfAborted();
       await next(table.file);
       const stream = new PseudonymisingStream(
@@ -234,7 +242,7 @@ export class ExportGenerator {
     const facts = await patientFacts(runner.manager, cut);
     const report = auditReport(facts, {
       cut,
-      disclosure: external
+      disclosure: isProtected(row.profile)
         ? { threshold: this.config.DISCLOSURE_THRESHOLD, rounding: this.config.DISCLOSURE_ROUNDING }
         : null,
       followUpStandard: this.config.FOLLOW_UP_STANDARD_PERCENT,
@@ -244,9 +252,11 @@ export class ExportGenerator {
     files.push(await writeText(dir, CRITERIA_CSV, criteriaCsv(report), report.criteria.length));
     files.push(await writeText(dir, REPORT_HTML, reportHtml(report, row.profile), null));
 
-    await next(DICTIONARY);
     const valueSets = await this.valueSets(runner);
-    files.push(await writeText(dir, DICTIONARY, dataDictionary(EXPORT_TABLES, valueSets, external), null));
+    if (tables.length > 0) {
+      await next(DICTIONARY);
+      files.push(await writeText(dir, DICTIONARY, dataDictionary(tables, valueSets, external), null));
+    }
 
     await next(MANIFEST);
     const protocols = await publishedProtocols(runner.manager);
@@ -262,9 +272,18 @@ export class ExportGenerator {
         generatedAt: this.clock.now().toISOString(),
       },
       software: { name: 'ecmo-registry', version: this.config.APP_VERSION },
-      dates: external
-        ? `shifted per patient by a whole number of days, between -${this.config.EXPORT_DATE_SHIFT_MAX_DAYS} and +${this.config.EXPORT_DATE_SHIFT_MAX_DAYS}, never 0, the same in every file`
-        : 'exact',
+      format: {
+        version: EXPORT_FORMAT_VERSION,
+        patientLevelFiles: tables.length > 0,
+        disclosure: isProtected(row.profile)
+          ? `sub-national counts 1 to ${this.config.DISCLOSURE_THRESHOLD} shown as *, others rounded to the nearest ${this.config.DISCLOSURE_ROUNDING}, with secondary suppression; a site's percentage, interval and met verdict computed from its published counts`
+          : 'none: exact counts',
+      },
+      dates: !hasPatientFiles(row.profile)
+        ? 'no patient-level dates: aggregates only'
+        : external
+          ? `shifted per patient by a whole number of days, between -${this.config.EXPORT_DATE_SHIFT_MAX_DAYS} and +${this.config.EXPORT_DATE_SHIFT_MAX_DAYS}, never 0, the same in every file`
+          : 'exact',
       pseudonym: 'HMAC-SHA-256 of the internal patient id, key held outside the database',
       patients,
       protocols,

@@ -48,7 +48,7 @@ export async function createExport(em: EntityManager, request: NewExport): Promi
 }
 
 /**
- * The worker's side of the schedule: the monthly job asks for both profiles with the day before as the
+ * The worker's side of the schedule: the monthly job asks for the profiles of `EXPORT_SCHEDULE_PROFILES` with the day before as the
  * cut-off; the reconciler re-adds the job of any export still waiting whose job Redis lost.
  */
 @Injectable()
@@ -71,7 +71,9 @@ export class ScheduledExports {
       { actor: EXPORT_ACTOR, reason: `scheduled export, cut-off ${cutOff}` },
       async (em) => {
         const ids: string[] = [];
-        for (const profile of EXPORT_PROFILES) {
+        for (const profile of EXPORT_PROFILES.filter((p) =>
+          this.config.EXPORT_SCHEDULE_PROFILES.includes(p),
+        )) {
           const id = await createExport(em, {
             profile,
             cutOff,

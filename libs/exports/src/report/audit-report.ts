@@ -1,4 +1,10 @@
-import { protectTable, SUPPRESSED, type DisclosureRules, type Shown } from '../disclosure/suppression.js';
+import {
+  protectTable,
+  SUPPRESSED,
+  type DisclosureRules,
+  type ProtectedTable,
+  type Shown,
+} from '../disclosure/suppression.js';
 import { DAY_MS } from '../../../time/src/index.js';
 import {
   atRiskAt,
@@ -95,6 +101,8 @@ export interface SurvivalSummary {
 export interface AuditReport {
   readonly cutOff: string;
   readonly disclosure: DisclosureRules | null;
+  /** Tables (by id: `treated`, a measure or a criterion) whose figures by site are not published. */
+  readonly withheld: readonly string[];
   readonly treated: {
     readonly periods: readonly string[];
     readonly sites: readonly {
@@ -201,19 +209,45 @@ function summarise(origin: string, observations: readonly SurvivalObservation[])
   };
 }
 
+/** The report's tables of sites as they are built, each protected once. */
+interface Tables {
+  readonly disclosure: DisclosureRules | null;
+  readonly sites: readonly string[];
+  /** Table id (`treated`, a measure or a criterion) → how it is published. */
+  readonly built: Map<string, ProtectedTable>;
+}
+
+/** Protects a table of sites (once per id: a measure printed twice is published the same way twice). */
+function protect(
+  tables: Tables,
+  id: string,
+  counts: readonly (readonly number[])[],
+  disclosure: DisclosureRules,
+): ProtectedTable {
+  const shown = tables.built.get(id) ?? protectTable(counts, disclosure);
+  tables.built.set(id, shown);
+  return shown;
+}
+
 /**
- * Sub-national counts as published. Internal profile: exact. External: the table of sites × (yes, no) goes
+ * Sub-national counts as published. Internal profile: exact. Otherwise the table of sites × (yes, no) goes
  * through disclosure control (small counts starred, others rounded, secondary suppression so no star can be
- * recomputed from the totals), and a site's estimate and interval are hidden whenever one of its counts is.
+ * worked out), and a site's estimate and interval are computed from its published counts: hidden when one
+ * of its counts is starred, from the rounded counts otherwise (an interval from the exact counts would give
+ * them back).
  */
 function shownBySite(
+  tables: Tables,
+  id: string,
   rows: readonly SiteCounts[],
-  disclosure: DisclosureRules | null,
 ): ({ site: string } & ShownProportion)[] {
+  const disclosure = tables.disclosure;
   if (!disclosure || rows.length === 0) {
     return rows.map((r) => ({ site: r.site, ...wilson(r.numerator, r.denominator) }));
   }
-  const table = protectTable(
+  const table = protect(
+    tables,
+    id,
     rows.map((r) => [r.numerator, r.denominator - r.numerator]),
     disclosure,
   );
@@ -221,14 +255,14 @@ function shownBySite(
     const numerator = table.withheld ? SUPPRESSED : table.cells[i][0];
     const denominator = table.withheld ? SUPPRESSED : table.rowTotals[i];
     const hidden = numerator === SUPPRESSED || table.cells[i][1] === SUPPRESSED || denominator === SUPPRESSED;
-    const exact = wilson(r.numerator, r.denominator);
+    const published = hidden ? null : wilson(numerator, denominator);
     return {
       site: r.site,
       numerator,
       denominator,
-      estimate: hidden ? null : exact.estimate,
-      lower: hidden ? null : exact.lower,
-      upper: hidden ? null : exact.upper,
+      estimate: published?.estimate ?? null,
+      lower: published?.lower ?? null,
+      upper: published?.upper ?? null,
     };
   });
 }
@@ -265,21 +299,20 @@ function tallyBySite(
 
 /** A yes/no/unknown measure per patient, by site and overall. */
 function proportions(
+  tables: Tables,
   measure: string,
   label: string,
   facts: readonly PatientFacts[],
-  sites: readonly string[],
   judge: (p: PatientFacts) => boolean | string,
-  disclosure: DisclosureRules | null,
 ): SiteProportions {
   const excluded: Record<string, number> = {};
-  const { perSite, overall } = tallyBySite(facts, sites, (p) => {
+  const { perSite, overall } = tallyBySite(facts, tables.sites, (p) => {
     const verdict = judge(p);
     if (typeof verdict !== 'string') return [verdict ? 1 : 0, 1];
     excluded[verdict] = (excluded[verdict] ?? 0) + 1;
     return [0, 0];
   });
-  return { measure, label, sites: shownBySite(perSite, disclosure), overall, excluded };
+  return { measure, label, sites: shownBySite(tables, measure, perSite), overall, excluded };
 }
 
 /**
@@ -295,13 +328,14 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
   // SYN2 before SYN10: digits in a site code compare as numbers.
   const sites = [...new Set(all.map((p) => p.site))].sort(SITE_ORDER.compare);
   const survival = new Map(full.map((p) => [p, survivalOf(p, cutOffEndsAt)]));
+  const tables: Tables = { disclosure: options.disclosure, sites, built: new Map() };
 
   // Treated, by site and year of ECMO start: everyone, whatever their consent.
   const periods = [...new Set(all.map((p) => p.startYear))].sort();
   const counts = sites.map((site) =>
     periods.map((year) => all.filter((p) => p.site === site && p.startYear === year).length),
   );
-  const treatedTable = options.disclosure ? protectTable(counts, options.disclosure) : null;
+  const treatedTable = options.disclosure ? protect(tables, 'treated', counts, options.disclosure) : null;
   const hide = treatedTable?.withheld === true;
   const treated = {
     periods,
@@ -315,45 +349,35 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
     countingOnly: all.length - full.length,
   };
 
-  const d = options.disclosure;
   const outcomes: SiteProportions[] = [
     proportions(
+      tables,
       'survival_to_decannulation',
       'Alive at decannulation (last run ended, not by death or withdrawal of care)',
       full,
-      sites,
       (p) => {
         const last = p.runs[p.runs.length - 1];
         if (!last || p.runs.some((r) => r.endedAt === null)) return 'still on ECMO at the cut-off';
         if (last.endReason !== null && UNKNOWN_END.includes(last.endReason)) return 'transferred on ECMO';
         return !DIED_ON_ECMO.includes(last.endReason ?? '');
       },
-      d,
     ),
     proportions(
+      tables,
       'survival_to_discharge',
       'Alive at hospital discharge (all treated patients, declined and withdrawn included)',
       all,
-      sites,
       (p) => (p.outcome === null ? 'in hospital at the cut-off' : p.outcome === 'discharge'),
-      d,
     ),
-    proportions(
-      'survival_30_days',
-      'Alive 30 days after the start of ECMO',
-      full,
-      sites,
-      (p) => {
-        const s = survival.get(p)!;
-        const day30 = p.startedAt + 30 * DAY_MS;
-        if (s.deathAt !== null && s.deathAt <= day30) return false;
-        if (s.aliveAt >= day30) return true;
-        return day30 > cutOffEndsAt
-          ? 'started less than 30 days before the cut-off'
-          : 'not known alive at 30 days';
-      },
-      d,
-    ),
+    proportions(tables, 'survival_30_days', 'Alive 30 days after the start of ECMO', full, (p) => {
+      const s = survival.get(p)!;
+      const day30 = p.startedAt + 30 * DAY_MS;
+      if (s.deathAt !== null && s.deathAt <= day30) return false;
+      if (s.aliveAt >= day30) return true;
+      return day30 > cutOffEndsAt
+        ? 'started less than 30 days before the cut-off'
+        : 'not known alive at 30 days';
+    }),
   ];
 
   const fromStart = full.map((p) => observation(p.startedAt, survival.get(p)!));
@@ -412,9 +436,11 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
     return { visit, completed, due, completeness: wilson(completed, due), deaths, withdrawals, lost };
   });
 
-  return {
+  const criteriaRows = criteria(tables, full, all, visitCodes, options);
+  const report: AuditReport = {
     cutOff: options.cut.date,
     disclosure: options.disclosure,
+    withheld: [...tables.built].filter(([, t]) => t.withheld).map(([id]) => id),
     treated,
     outcomes,
     survival: survivalCurves,
@@ -426,8 +452,9 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
     },
     ecmoDurationHours: medianIqr(durations),
     followUp,
-    criteria: criteria(full, all, sites, visitCodes, options),
+    criteria: criteriaRows,
   };
+  return report;
 }
 
 interface CriterionSpec {
@@ -445,9 +472,9 @@ interface CriterionSpec {
  * criterion, numerator, denominator, result, expected standard, met — per site and overall.
  */
 function criteria(
+  tables: Tables,
   full: readonly PatientFacts[],
   all: readonly PatientFacts[],
-  sites: readonly string[],
   visitCodes: readonly string[],
   options: ReportOptions,
 ): CriterionRow[] {
@@ -517,10 +544,10 @@ function criteria(
   ];
   const rows: CriterionRow[] = [];
   for (const spec of specs) {
-    const { perSite, overall } = tallyBySite(spec.over === 'full' ? full : all, sites, spec.count);
+    const { perSite, overall } = tallyBySite(spec.over === 'full' ? full : all, tables.sites, spec.count);
     const judge = (estimate: number | null) =>
       spec.standard === null || estimate === null ? null : estimate * 100 >= spec.standard - 1e-9;
-    for (const shown of shownBySite(perSite, options.disclosure)) {
+    for (const shown of shownBySite(tables, spec.criterion, perSite)) {
       rows.push({
         criterion: spec.criterion,
         label: spec.label,

@@ -723,9 +723,9 @@ export type MoveAppointmentDto = {
 
 export type RequestExportDto = {
     /**
-     * `internal`: exact dates, for the registry’s analysts (data managers only). `external_audit`: dates shifted per patient, aggregates with small counts suppressed.
+     * `internal`: exact dates, for the registry’s analysts (data managers only). `external_audit`: pseudonymised patient-level files with dates shifted per patient, for an auditor under a data sharing agreement; aggregates under disclosure control. `publication`: the aggregate report, criteria table and HTML report only, under disclosure control, safe to publish. Which ones the auditor role may request is configuration (`AUDITOR_EXPORT_PROFILES`).
      */
-    profile: 'internal' | 'external_audit';
+    profile: 'internal' | 'external_audit' | 'publication';
     /**
      * Data cut-off date: what happened up to the end of this day (Europe/London). Not after today.
      */
@@ -1013,7 +1013,7 @@ export type ExportFile = {
     sha256: string;
 };
 
-export type ExportProfile = 'internal' | 'external_audit';
+export type ExportProfile = 'internal' | 'external_audit' | 'publication';
 
 export type ExportProgress = {
     step: string;
@@ -5688,7 +5688,7 @@ export type AuditExportsControllerListData = {
     body?: never;
     path?: never;
     query?: {
-        profile?: 'internal' | 'external_audit';
+        profile?: 'internal' | 'external_audit' | 'publication';
         limit?: number;
     };
     url: '/exports';
