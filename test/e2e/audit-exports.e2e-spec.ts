@@ -352,6 +352,17 @@ describe('audit exports', () => {
     expect(report.treated.sites.find((s) => s.site === site)).toMatchObject({ total: '*' });
   });
 
+  it('checks a publication together with the previous one of its profile, and says so in the manifest', async () => {
+    const yesterday = londonDay(new Date(Date.now() - 86_400_000));
+    const earlier = await requestReady(auditorKey, 'publication', yesterday);
+    const later = await requestReady(auditorKey, 'publication');
+    const manifest = JSON.parse(await download(auditorKey, later, 'manifest.json')) as {
+      intruderCheck: { protection: number; previousExport: string | null; cellsStarredByTheCheck: number };
+    };
+    expect(manifest.intruderCheck).toMatchObject({ protection: 5, previousExport: earlier.id });
+    expect(manifest.intruderCheck.cellsStarredByTheCheck).toBeGreaterThanOrEqual(0);
+  });
+
   it('refuses bad requests with the field and the reason, and changes nothing', async () => {
     const count = async () =>
       Number((await h.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_export`)).rows[0].n);

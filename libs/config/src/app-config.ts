@@ -444,6 +444,15 @@ export class AppConfig {
   @Max(100)
   DISCLOSURE_ROUNDING = 5;
 
+  @EnvVar(
+    'External-audit and publication exports: a site count x of 1 to the threshold is protected when everything a reader holds (this report and the previous one of its profile) still allows it to be as low as x minus this (or 1) and as high as x plus this, within what the national figures allow. Checked by integer programming; more cells are starred until it holds.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  DISCLOSURE_PROTECTION = 5;
+
   @EnvVar('Expected standard (percent) of the audit criterion "follow-up visit completed in its window".')
   @Transform(toInt)
   @IsInt()

@@ -1,5 +1,6 @@
 import { auditReport, type ShownProportion } from '../../../libs/exports/src/report/audit-report.js';
 import type { PatientFacts } from '../../../libs/exports/src/report/facts.js';
+import { dischargedPatient } from '../../support/registries.js';
 import { cutOffOf } from '../../../libs/exports/src/dataset/tables.js';
 import { SUPPRESSED, wilson, type Shown } from '../../../libs/exports/src/index.js';
 
@@ -10,30 +11,8 @@ import { SUPPRESSED, wilson, type Shown } from '../../../libs/exports/src/index.
  * Before the fix (tried on the code of 73a3f85) this recovered 21/21 behind a printed 20/20.
  */
 
-const DAY = 86_400_000;
-const START = Date.parse('2026-03-10T14:00:00Z');
 const RULES = { threshold: 7, rounding: 5 };
-
-function discharged(site: string): PatientFacts {
-  return {
-    site,
-    countingOnly: false,
-    startedAt: START,
-    startYear: '2026',
-    outcome: 'discharge',
-    outcomeAt: START + 20 * DAY,
-    outcomeRecordedAt: START + 21 * DAY,
-    consentDocumented: true,
-    mdtDecisionTimely: true,
-    runs: [
-      { startedAt: START, endedAt: START + 5 * DAY, endReason: 'weaned', lactateAndArrestRecorded: true },
-    ],
-    complications: [],
-    visits: [],
-    assessedAliveAt: null,
-    assessedDeathAt: null,
-  };
-}
+const discharged = (site: string) => dischargedPatient(site);
 
 /** A 3-site registry: one site of 1 patient, one of 9, one of 21; everyone discharged alive. */
 const REGISTRY: PatientFacts[] = [

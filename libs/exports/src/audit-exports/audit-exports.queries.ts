@@ -85,6 +85,24 @@ export async function findExport(
   return rows[0] ?? null;
 }
 
+/**
+ * The publication a reader of this export may already hold: the latest ready export of the same profile for
+ * an earlier cut-off (its last version).
+ */
+export async function previousReadyExport(
+  em: EntityManager,
+  profile: ExportProfile,
+  cutOff: string,
+): Promise<{ id: string; cut_off: string } | null> {
+  const rows = await em.query<{ id: string; cut_off: string }[]>(
+    `SELECT id, cut_off::text AS cut_off FROM audit_export
+      WHERE profile = $1 AND status = 'ready' AND cut_off < $2::date
+      ORDER BY cut_off DESC, version DESC LIMIT 1`,
+    [profile, cutOff],
+  );
+  return rows[0] ?? null;
+}
+
 /** Takes the export's generation lock on the runner's own connection (a crash releases it); false if held. */
 export async function tryLockGeneration(runner: QueryRunner, exportId: string): Promise<boolean> {
   const [{ locked }] = await runner.manager.query<{ locked: boolean }[]>(

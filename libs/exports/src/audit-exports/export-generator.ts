@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
@@ -17,7 +17,8 @@ import { dataDictionary, type ValueSetVersion } from '../dataset/dictionary.js';
 import { PseudonymisingStream, type PatientKeying } from '../dataset/pseudonymising-stream.js';
 import { copyQuery, cutOffOf, EXPORT_TABLES } from '../dataset/tables.js';
 import { Pseudonymiser } from '../pseudonym.js';
-import { auditReport } from '../report/audit-report.js';
+import type { AuditReport } from '../report/audit-report.js';
+import { publishedReport } from '../report/published-report.js';
 import { patientFacts } from '../report/facts.js';
 import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { reportHtml } from '../report/report-html.js';
@@ -33,6 +34,7 @@ import {
   claimExport,
   logExportPatients,
   markExportFailed,
+  previousReadyExport,
   markExportReady,
   tryLockGeneration,
   unlockGeneration,
@@ -240,13 +242,24 @@ export class ExportGenerator {
 
     await next(REPORT_JSON);
     const facts = await patientFacts(runner.manager, cut);
-    const report = auditReport(facts, {
-      cut,
-      disclosure: isProtected(row.profile)
-        ? { threshold: this.config.DISCLOSURE_THRESHOLD, rounding: this.config.DISCLOSURE_ROUNDING }
-        : null,
-      followUpStandard: this.config.FOLLOW_UP_STANDARD_PERCENT,
-    });
+    const disclosure = isProtected(row.profile)
+      ? { threshold: this.config.DISCLOSURE_THRESHOLD, rounding: this.config.DISCLOSURE_ROUNDING }
+      : null;
+    // A reader may hold the previous publication of the profile: its counts are part of the intruder check,
+    // and this one's true counts at that cut-off (as the registry holds them now) are checked too.
+    const earlier = disclosure ? await previousReadyExport(runner.manager, row.profile, row.cut_off) : null;
+    const previousReport = earlier ? await this.previousReport(earlier.id) : null;
+    const previous =
+      earlier && previousReport
+        ? { report: previousReport, facts: await patientFacts(runner.manager, cutOffOf(earlier.cut_off)) }
+        : null;
+    const published = await publishedReport(
+      facts,
+      { cut, disclosure, followUpStandard: this.config.FOLLOW_UP_STANDARD_PERCENT },
+      previous,
+      this.config.DISCLOSURE_PROTECTION,
+    );
+    const report = published.report;
     files.push(await writeText(dir, REPORT_JSON, `${JSON.stringify(report, null, 2)}\n`, null));
     files.push(await writeText(dir, REPORT_CSV, reportCsv(report), null));
     files.push(await writeText(dir, CRITERIA_CSV, criteriaCsv(report), report.criteria.length));
@@ -276,9 +289,17 @@ export class ExportGenerator {
         version: EXPORT_FORMAT_VERSION,
         patientLevelFiles: tables.length > 0,
         disclosure: isProtected(row.profile)
-          ? `sub-national counts 1 to ${this.config.DISCLOSURE_THRESHOLD} shown as *, others rounded to the nearest ${this.config.DISCLOSURE_ROUNDING}, with secondary suppression; a site's percentage, interval and met verdict computed from its published counts`
+          ? `sub-national counts 1 to ${this.config.DISCLOSURE_THRESHOLD} shown as *, others rounded to the nearest ${this.config.DISCLOSURE_ROUNDING}, with secondary suppression checked by an intruder model (integer programming) until every small count can still be ${this.config.DISCLOSURE_PROTECTION} lower or higher; a site's percentage, interval and met verdict computed from its published counts`
           : 'none: exact counts',
       },
+      intruderCheck: isProtected(row.profile)
+        ? {
+            protection: this.config.DISCLOSURE_PROTECTION,
+            cellsStarredByTheCheck: published.forced,
+            tablesPublishedNationallyOnly: report.withheld,
+            previousExport: earlier && published.previousChecked ? earlier.id : null,
+          }
+        : null,
       dates: !hasPatientFiles(row.profile)
         ? 'no patient-level dates: aggregates only'
         : external
@@ -292,6 +313,17 @@ export class ExportGenerator {
     };
     const manifestFile = await writeText(dir, MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`, null);
     return { files: [...files, manifestFile], patients };
+  }
+
+  /** The aggregate report of an earlier export, as delivered; null if its file cannot be read. */
+  private async previousReport(exportId: string): Promise<AuditReport | null> {
+    const path = this.storage.path(exportId, REPORT_JSON);
+    try {
+      return path ? (JSON.parse(await readFile(path, 'utf8')) as AuditReport) : null;
+    } catch (error) {
+      this.logger.warn({ exportId, error: errorMessage(error) }, 'the previous report could not be read');
+      return null;
+    }
   }
 
   /** The current version of every value set, with its codes in order. */

@@ -54,7 +54,20 @@ export function augment(counts: readonly (readonly number[])[]): number[][] {
   return [...rows, totals];
 }
 
-type Position = readonly [number, number];
+export type Position = readonly [number, number];
+
+/** What the caller adds to the rules for one table. */
+export interface ProtectOptions {
+  /** Cells [row, column] of the augmented table to suppress as well (chosen by a stronger check). */
+  readonly forced?: readonly Position[];
+  /**
+   * The national totals are published elsewhere exactly (the report prints every overall figure): never
+   * use one as a complementary cell. A table that then cannot be protected is withheld.
+   */
+  readonly nationalExact?: boolean;
+  /** Publish no sub-national cell of this table (a stronger check found no pattern that protects it). */
+  readonly withhold?: boolean;
+}
 
 /** Whether the suppressed cell (r, c) lies on a cycle of suppressed cells (rows and columns as nodes). */
 function onCycle(
@@ -111,6 +124,7 @@ function cheapestCycle(
   suppressed: ReadonlySet<string>,
   r: number,
   c: number,
+  nationalExact: boolean,
 ): Position[] | null {
   const height = table.length;
   const width = table[0].length;
@@ -118,7 +132,9 @@ function cheapestCycle(
   const grandColumn = width - 1;
   const penalty = (table[national][grandColumn] + 1) * (height * width + 1) * 1000;
   const allowed = (rr: number, cc: number) =>
-    !(rr === r && cc === c) && !(rr === national && cc === grandColumn) && table[rr][cc] > 0;
+    !(rr === r && cc === c) &&
+    !(rr === national && (nationalExact || cc === grandColumn)) &&
+    table[rr][cc] > 0;
   const cost = (rr: number, cc: number) =>
     suppressed.has(`${rr},${cc}`) ? 0 : table[rr][cc] * 1000 + 1 + (rr === national ? penalty : 0);
   // Nodes: rows 0..height-1, then columns height..height+width-1.
@@ -172,6 +188,7 @@ function roundTo(value: number, rounding: number): number {
 export function protectTable(
   counts: readonly (readonly number[])[],
   rules: DisclosureRules = DEFAULT_DISCLOSURE_RULES,
+  options: ProtectOptions = {},
 ): ProtectedTable {
   for (const row of counts) {
     if (row.length !== counts[0].length) throw new RangeError('every row must have the same columns');
@@ -190,13 +207,18 @@ export function protectTable(
     }
   }
   const suppressed = new Set(primary.map(([r, c]) => key(r, c)));
-  let withheld = false;
+  // Forced cells are kept whatever the release below finds; a 0 is shown as 0 whatever it is asked.
+  const forced = new Set(
+    (options.forced ?? []).filter(([r, c]) => table[r]?.[c] > 0).map(([r, c]) => key(r, c)),
+  );
+  for (const k of forced) suppressed.add(k);
+  let withheld = options.withhold === true;
   for (
-    let bridge = firstUnprotected(suppressed, width, height);
+    let bridge = withheld ? null : firstUnprotected(suppressed, width, height);
     bridge;
     bridge = firstUnprotected(suppressed, width, height)
   ) {
-    const path = cheapestCycle(table, suppressed, bridge[0], bridge[1]);
+    const path = cheapestCycle(table, suppressed, bridge[0], bridge[1], options.nationalExact === true);
     if (!path) {
       withheld = true;
       break;
@@ -208,7 +230,7 @@ export function protectTable(
   if (!withheld) {
     // Release what is not needed, the largest counts first (then the last position: deterministic).
     const candidates = [...suppressed]
-      .filter((k) => !isPrimary.has(k))
+      .filter((k) => !isPrimary.has(k) && !forced.has(k))
       .map((k) => k.split(',').map(Number) as [number, number])
       .sort(([r1, c1], [r2, c2]) => table[r2][c2] - table[r1][c1] || r2 - r1 || c2 - c1);
     for (const [r, c] of candidates) {

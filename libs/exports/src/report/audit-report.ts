@@ -2,6 +2,7 @@ import {
   protectTable,
   SUPPRESSED,
   type DisclosureRules,
+  type Position,
   type ProtectedTable,
   type Shown,
 } from '../disclosure/suppression.js';
@@ -45,6 +46,12 @@ export interface ReportOptions {
   readonly disclosure: DisclosureRules | null;
   /** Standard (percent) of the follow-up criterion. */
   readonly followUpStandard: number;
+  /** Cells to suppress as well, by table id, as positions of its table with margins (`publishedReport`). */
+  readonly forced?: ReadonlyMap<string, readonly Position[]>;
+  /** Tables whose sub-national cells are not published at all (`publishedReport`). */
+  readonly withhold?: ReadonlySet<string>;
+  /** Tables already protected, shared by a search that builds the report many times (`publishedReport`). */
+  readonly memo?: Map<string, ProtectedTable>;
 }
 
 /** A proportion as published: counts maybe suppressed or rounded, the interval hidden with its count. */
@@ -107,10 +114,12 @@ export interface AuditReport {
     readonly periods: readonly string[];
     readonly sites: readonly {
       readonly site: string;
+      /** By year: exact in the internal profile; empty where protected (the site's total only). */
       readonly byPeriod: readonly Shown[];
       readonly total: Shown;
     }[];
-    readonly byPeriod: readonly Shown[];
+    /** National, by year: exact. */
+    readonly byPeriod: readonly number[];
     readonly total: number;
     readonly countingOnly: number;
   };
@@ -215,6 +224,11 @@ interface Tables {
   readonly sites: readonly string[];
   /** Table id (`treated`, a measure or a criterion) → how it is published. */
   readonly built: Map<string, ProtectedTable>;
+  /** Table id → its exact counts (rows: sites), as protected. */
+  readonly counts: Map<string, readonly (readonly number[])[]>;
+  readonly forced: ReadonlyMap<string, readonly Position[]>;
+  readonly withhold: ReadonlySet<string>;
+  readonly memo: Map<string, ProtectedTable>;
 }
 
 /** Protects a table of sites (once per id: a measure printed twice is published the same way twice). */
@@ -224,8 +238,13 @@ function protect(
   counts: readonly (readonly number[])[],
   disclosure: DisclosureRules,
 ): ProtectedTable {
-  const shown = tables.built.get(id) ?? protectTable(counts, disclosure);
+  // Every national figure is printed exactly elsewhere in the report: none may serve as a complement.
+  const options = { forced: tables.forced.get(id), withhold: tables.withhold.has(id), nationalExact: true };
+  const key = JSON.stringify([counts, disclosure, options]);
+  const shown = tables.built.get(id) ?? tables.memo.get(key) ?? protectTable(counts, disclosure, options);
+  tables.memo.set(key, shown);
   tables.built.set(id, shown);
+  tables.counts.set(id, counts);
   return shown;
 }
 
@@ -323,28 +342,51 @@ function proportions(
  * to discharge, and in nothing else.
  */
 export function auditReport(all: readonly PatientFacts[], options: ReportOptions): AuditReport {
+  return buildReport(all, options).report;
+}
+
+/** The report, and its tables of sites as protected: exact counts and shown cells by table id. */
+export function buildReport(
+  all: readonly PatientFacts[],
+  options: ReportOptions,
+  /** tables: the tables of sites only (curves and complications left empty), for a disclosure check. */
+  scope: 'whole' | 'tables' = 'whole',
+): {
+  report: AuditReport;
+  tables: ReadonlyMap<string, { counts: readonly (readonly number[])[]; shown: ProtectedTable }>;
+} {
   const cutOffEndsAt = options.cut.endsAt.getTime();
   const full = all.filter((p) => !p.countingOnly);
   // SYN2 before SYN10: digits in a site code compare as numbers.
   const sites = [...new Set(all.map((p) => p.site))].sort(SITE_ORDER.compare);
   const survival = new Map(full.map((p) => [p, survivalOf(p, cutOffEndsAt)]));
-  const tables: Tables = { disclosure: options.disclosure, sites, built: new Map() };
+  const tables: Tables = {
+    disclosure: options.disclosure,
+    sites,
+    built: new Map(),
+    counts: new Map(),
+    forced: options.forced ?? new Map(),
+    withhold: options.withhold ?? new Set(),
+    memo: options.memo ?? new Map<string, ProtectedTable>(),
+  };
 
-  // Treated, by site and year of ECMO start: everyone, whatever their consent.
+  // Treated, by site and year of ECMO start: everyone, whatever their consent. Published by site in all
+  // years together only: a small site's count split over years would be stars known to add up to ≥ 2.
   const periods = [...new Set(all.map((p) => p.startYear))].sort();
   const counts = sites.map((site) =>
     periods.map((year) => all.filter((p) => p.site === site && p.startYear === year).length),
   );
-  const treatedTable = options.disclosure ? protect(tables, 'treated', counts, options.disclosure) : null;
+  const siteTotals = counts.map((row) => [row.reduce((a, b) => a + b, 0)]);
+  const treatedTable = options.disclosure ? protect(tables, 'treated', siteTotals, options.disclosure) : null;
   const hide = treatedTable?.withheld === true;
   const treated = {
     periods,
     sites: sites.map((site, i) => ({
       site,
-      byPeriod: hide ? periods.map((): Shown => SUPPRESSED) : (treatedTable?.cells[i] ?? counts[i]),
-      total: hide ? SUPPRESSED : (treatedTable?.rowTotals[i] ?? counts[i].reduce((a, b) => a + b, 0)),
+      byPeriod: treatedTable ? [] : counts[i],
+      total: hide ? SUPPRESSED : (treatedTable?.rowTotals[i] ?? siteTotals[i][0]),
     })),
-    byPeriod: treatedTable?.columnTotals ?? periods.map((_, j) => counts.reduce((n, row) => n + row[j], 0)),
+    byPeriod: periods.map((_, j) => counts.reduce((n, row) => n + row[j], 0)),
     total: all.length,
     countingOnly: all.length - full.length,
   };
@@ -384,7 +426,10 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
   const fromDischarge = full
     .filter((p) => p.outcome === 'discharge' && p.outcomeAt !== null)
     .map((p) => observation(p.outcomeAt!, survival.get(p)!));
-  const survivalCurves = [summarise('ecmo_start', fromStart), summarise('hospital_discharge', fromDischarge)];
+  const survivalCurves =
+    scope === 'tables'
+      ? []
+      : [summarise('ecmo_start', fromStart), summarise('hospital_discharge', fromDischarge)];
 
   const ecmoDays =
     full.reduce(
@@ -392,6 +437,7 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
       0,
     ) / DAY_MS;
   const complicationRows = (key: (c: { group: string; code: string }) => string, withCode: boolean) => {
+    if (scope === 'tables') return [];
     const keys = [...new Set(full.flatMap((p) => p.complications.map(key)))].sort();
     return keys.map((k): ComplicationRow => {
       const patients = full.filter((p) => p.complications.some((c) => key(c) === k)).length;
@@ -454,7 +500,10 @@ export function auditReport(all: readonly PatientFacts[], options: ReportOptions
     followUp,
     criteria: criteriaRows,
   };
-  return report;
+  return {
+    report,
+    tables: new Map([...tables.built].map(([id, shown]) => [id, { counts: tables.counts.get(id)!, shown }])),
+  };
 }
 
 interface CriterionSpec {

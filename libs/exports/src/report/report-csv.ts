@@ -46,7 +46,8 @@ export function reportCsv(report: AuditReport): string {
   };
   const { treated } = report;
   for (const s of treated.sites) {
-    treated.periods.forEach((period, j) => row('treated', 'patients', s.site, period, s.byPeriod[j], null));
+    // Protected profiles publish a site's total only (byPeriod empty).
+    s.byPeriod.forEach((shown, j) => row('treated', 'patients', s.site, treated.periods[j], shown, null));
     row('treated', 'patients', s.site, null, s.total, null);
   }
   treated.periods.forEach((period, j) =>

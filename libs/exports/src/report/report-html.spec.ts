@@ -226,7 +226,9 @@ describe('reportHtml', () => {
       'external_audit',
     );
     expect(html).toContain('shown as *');
-    expect(html).toContain('<tr><th scope="row">A&lt;1&gt;</th><td>*</td><td>*</td></tr>');
+    // By site, all years together (the years are national only).
+    expect(html).toContain('<tr><th scope="row">A&lt;1&gt;</th><td>*</td></tr>');
+    expect(html).toContain('<caption>Patients treated, by year of ECMO start (all sites)</caption>');
     expect(html).toMatch(/<th scope="row">A&lt;1&gt;<\/th><td>\* \/ \*<\/td><td>–<\/td><td><\/td>/);
     // The criteria table hides the interval with the percentage.
     expect(html).toContain('<td>A&lt;1&gt;</td><td>* / *</td><td>–</td><td></td><td>100%</td><td>–</td>');

@@ -196,20 +196,41 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
     parts.push(
       `<p class="note">Sub-national counts from 1 to ${escapeHtml(report.disclosure.threshold)} are shown as * and other sub-national counts are rounded to the nearest ${escapeHtml(report.disclosure.rounding)}; further cells are starred where a star could otherwise be worked out from anything else published. A site's percentage, interval and met verdict are computed from its published (rounded) counts, and are not shown where one of its counts is starred. National figures are exact.</p>`,
     );
+    if (report.withheld.length > 0) {
+      parts.push(
+        `<p class="note">Not published by site, because no pattern of stars could protect its small counts (its figures by site are all shown as *; the national figures are exact): ${report.withheld.map(escapeHtml).join(', ')}.</p>`,
+      );
+    }
   }
 
   const t = report.treated;
   parts.push('<h2>Patients treated</h2>');
-  parts.push(
-    table(
-      'Patients treated, by site and year of ECMO start',
-      ['Site', ...t.periods, 'Total'],
-      [
-        ...t.sites.map((s) => [s.site, ...s.byPeriod.map(count), count(s.total)]),
-        ['All sites', ...t.byPeriod.map(count), t.total],
-      ],
-    ),
-  );
+  if (report.disclosure) {
+    // Protected: a site's patients in all years together (small counts split by year could not be hidden).
+    parts.push(
+      table(
+        'Patients treated, by site (all years)',
+        ['Site', 'Total'],
+        [...t.sites.map((s) => [s.site, count(s.total)]), ['All sites', t.total]],
+      ),
+      table(
+        'Patients treated, by year of ECMO start (all sites)',
+        ['Year', 'Patients'],
+        [...t.periods.map((period, j) => [period, t.byPeriod[j]]), ['All years', t.total]],
+      ),
+    );
+  } else {
+    parts.push(
+      table(
+        'Patients treated, by site and year of ECMO start',
+        ['Site', ...t.periods, 'Total'],
+        [
+          ...t.sites.map((s) => [s.site, ...s.byPeriod.map(count), count(s.total)]),
+          ['All sites', ...t.byPeriod.map(count), t.total],
+        ],
+      ),
+    );
+  }
 
   parts.push('<h2>Outcomes</h2>');
   for (const o of report.outcomes) {
