@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +55,8 @@ interface Report {
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** The rows of a CSV file whose first column (the pseudonym) is one of `pseudonyms`, as objects. */
+const run = promisify(execFile);
+
 function rowsOf(csv: string, pseudonyms: readonly string[]): Record<string, string>[] {
   const [header, ...lines] = csv.trimEnd().split('\n');
   const names = header.split(',');
@@ -115,7 +119,9 @@ describe('audit exports', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ecmo-exports-'));
-    h = await ReminderHarness.start('exports', { EXPORT_DIR: dir });
+    // k = 1: this file's handful of patients could not be 5-anonymous (the export would be refused, as the
+    // last test shows); the 2,000-patient trial checks k = 5.
+    h = await ReminderHarness.start('exports', { EXPORT_DIR: dir, EXPORT_K_ANONYMITY: '1' });
     manager = (await createUser(h.app, h.admin.accessToken, 'data_manager', [])).accessToken;
     const key = await h.app.inject({
       method: 'POST',
@@ -187,7 +193,7 @@ describe('audit exports', () => {
     const people = rowsOf(texts.get('patients.csv')!, pseudonyms);
     expect(people.map((r) => r.pseudonym).sort()).toEqual([...pseudonyms].sort());
     expect(people[0]).toMatchObject({
-      site: expect.stringMatching(/^[A-Z]/),
+      site: expect.stringMatching(/^site-[0-9a-f]{10}$/),
       sex: 'female',
       eligible: 'true',
     });
@@ -236,8 +242,11 @@ describe('audit exports', () => {
 
     // The aggregate report: this site's 3 patients are a small count, starred with their intervals hidden;
     // the national figures are exact.
+    // Sites appear as a stable pseudonymous code, in the files and in the report alike.
     const report = JSON.parse(texts.get('audit_report.json')!) as Report;
-    const site = await siteCode();
+    const site = `site-${keying.pseudonym(`site:${h.siteId}`).slice(0, 10)}`;
+    expect(people.every((p) => p.site === site && p.enrolment_site === site)).toBe(true);
+    expect(texts.get('patients.csv')).not.toContain(await siteCode());
     expect(report.disclosure).toEqual({ threshold: 7, rounding: 5 });
     expect(report.treated.sites.find((s) => s.site === site)!.total).toBe('*');
     const discharge = report.outcomes.find((o) => o.measure === 'survival_to_discharge')!;
@@ -344,7 +353,7 @@ describe('audit exports', () => {
       format: { version: number; patientLevelFiles: boolean };
     };
     expect(manifest.export.profile).toBe('publication');
-    expect(manifest.format).toMatchObject({ version: 2, patientLevelFiles: false });
+    expect(manifest.format).toMatchObject({ version: 3, patientLevelFiles: false });
     // The report is under disclosure control: this test's site has 3 treated patients, starred.
     const report = JSON.parse(await download(auditorKey, publication, 'audit_report.json')) as Report;
     expect(report.disclosure).toEqual({ threshold: 7, rounding: 5 });
@@ -361,6 +370,26 @@ describe('audit exports', () => {
     };
     expect(manifest.intruderCheck).toMatchObject({ protection: 5, previousExport: earlier.id });
     expect(manifest.intruderCheck.cellsStarredByTheCheck).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses an external export that k-anonymity cannot reach, says why, and publishes nothing', async () => {
+    const reachable = await requestReady(manager, 'external_audit');
+    // One more than the patients there are: no generalisation can put k of them together.
+    const k = reachable.patients! + 1;
+    const failure = await run(
+      process.execPath,
+      ['dist/apps/cli/src/main.js', 'export', '--profile', 'external_audit', '--cut-off', today()],
+      { env: { ...process.env, EXPORT_DIR: dir, EXPORT_K_ANONYMITY: String(k), LOG_LEVEL: 'silent' } },
+    ).then(
+      () => null,
+      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+    expect(failure).toContain(`cannot be made ${k}-anonymous`);
+    const { rows } = await h.db.query<{ id: string; status: string; failure: string }>(
+      `SELECT id, status, failure FROM audit_export WHERE profile = 'external_audit' ORDER BY version DESC LIMIT 1`,
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', failure: expect.stringContaining(`${k}-anonymous`) });
+    expect(await readdir(dir)).not.toContain(rows[0].id);
   });
 
   it('refuses bad requests with the field and the reason, and changes nothing', async () => {

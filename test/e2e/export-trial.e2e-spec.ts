@@ -16,6 +16,8 @@ import { londonDay } from '../../libs/time/src/index.js';
 import { exposures } from '../../libs/exports/src/disclosure/intruder.js';
 import type { AuditReport } from '../../libs/exports/src/report/audit-report.js';
 import { readerView } from '../../libs/exports/src/report/reader-view.js';
+import { Pseudonymiser } from '../../libs/exports/src/index.js';
+import { checkKAnonymity } from '../support/k-anonymity-check.js';
 
 const run = promisify(execFile);
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -165,14 +167,53 @@ describe('audit export trial: 2,000 synthetic patients, an external export, down
     }
   });
 
-  it('reports the patients treated and survival to discharge exactly as the cohort was made, small sites starred', () => {
+  it('is 5-anonymous: the checker, reading the files only, finds no group of fewer than 5 patients and no rare value', () => {
+    const files = new Map([...downloaded].map(([name, bytes]) => [name, bytes.toString('utf8')]));
+    const checked = checkKAnonymity(files, 5);
+    expect(checked.patients).toBe(view.patients);
+    expect(checked.smallestGroup).toBeGreaterThanOrEqual(5);
+    expect(checked.rareValues).toEqual([]);
+    // The manifest says what was done, and the checker agrees with its smallest group.
+    const manifest = JSON.parse(files.get('manifest.json')!) as {
+      kAnonymity: { k: number; smallestGroup: number; generalisation: Record<string, string> };
+    };
+    expect(manifest.kAnonymity).toMatchObject({ k: 5, smallestGroup: checked.smallestGroup });
+    expect(Object.keys(manifest.kAnonymity.generalisation).sort()).toEqual([
+      'age',
+      'dates',
+      'duration',
+      'place',
+      'sex',
+    ]);
+  });
+
+  it('reports the patients treated and survival to discharge exactly as the cohort was made, small sites starred', async () => {
     const report = JSON.parse(downloaded.get('audit_report.json')!.toString('utf8')) as Report;
+    // Sites appear as the files show them: the manifest says at which level.
+    const manifest = JSON.parse(downloaded.get('manifest.json')!.toString('utf8')) as {
+      kAnonymity: { generalisation: { place: string } };
+    };
+    const level = manifest.kAnonymity.generalisation.place;
+    const keying = new Pseudonymiser(process.env.EXPORT_PSEUDONYM_KEY!, 1);
+    const sites = new Map(
+      (
+        await h.db.query<{ id: string; code: string; region: string | null }>(
+          `SELECT id, code, region FROM site`,
+        )
+      ).rows.map((s) => [s.code, s]),
+    );
+    const placeOf = (code: string) => {
+      const site = sites.get(code)!;
+      if (level.startsWith('site')) return `site-${keying.pseudonym(`site:${site.id}`).slice(0, 10)}`;
+      if (level.startsWith('NHS England region')) return site.region ?? 'region_not_recorded';
+      return 'ALL';
+    };
     // The table the cohort implies: site × London year of ECMO start, every patient whatever their consent.
     const yearOf = (p: (typeof cohort)[number]) =>
       londonDay(new Date(p.enrolment.ecmoRun.startedAt)).slice(0, 4);
     const expected = new Map<string, Map<string, number>>();
     for (const p of cohort) {
-      const site = `SYN${p.siteIndex + 1}`;
+      const site = placeOf(`SYN${p.siteIndex + 1}`);
       const year = yearOf(p);
       const row = expected.get(site) ?? new Map<string, number>();
       row.set(year, (row.get(year) ?? 0) + 1);

@@ -453,6 +453,15 @@ export class AppConfig {
   @Max(50)
   DISCLOSURE_PROTECTION = 5;
 
+  @EnvVar(
+    'External-audit exports: every combination of quasi-identifiers (site, age, sex, durations), over a patient’s record joined across the files, is shared by at least this many patients, and a category value held by fewer is shown as other; the files are generalised until it holds, or the export is refused.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  EXPORT_K_ANONYMITY = 5;
+
   @EnvVar('Expected standard (percent) of the audit criterion "follow-up visit completed in its window".')
   @Transform(toInt)
   @IsInt()

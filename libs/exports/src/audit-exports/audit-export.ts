@@ -16,9 +16,11 @@ export const isProtected = (profile: ExportProfile): boolean => profile !== 'int
 
 /**
  * The version of the export's format, in its manifest. 2: the `publication` profile; a site's percentage,
- * interval and met verdict computed from its published counts.
+ * interval and met verdict computed from its published counts. 3: secondary suppression chosen by the
+ * intruder check, patients treated by site in all years together; in the external audit, sites as a
+ * pseudonymous code or a region and the files generalised to k-anonymity (the manifest's `kAnonymity`).
  */
-export const EXPORT_FORMAT_VERSION = 2;
+export const EXPORT_FORMAT_VERSION = 3;
 export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed';
 
 /** A file of an export, as the manifest and the export row list it. */

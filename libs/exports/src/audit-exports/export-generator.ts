@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
@@ -15,11 +16,20 @@ import { applyAuditContext, TransactionService } from '../../../database/src/ind
 import { JobHandler, JobName } from '../../../queue/src/index.js';
 import { dataDictionary, type ValueSetVersion } from '../dataset/dictionary.js';
 import { PseudonymisingStream, type PatientKeying } from '../dataset/pseudonymising-stream.js';
-import { copyQuery, cutOffOf, EXPORT_TABLES } from '../dataset/tables.js';
+import { copyQuery, cutOffOf, EXPORT_TABLES, siteRegions, type ExportTable } from '../dataset/tables.js';
 import { Pseudonymiser } from '../pseudonym.js';
 import type { AuditReport } from '../report/audit-report.js';
 import { publishedReport } from '../report/published-report.js';
-import { patientFacts } from '../report/facts.js';
+import { patientFacts, type PatientFacts } from '../report/facts.js';
+import {
+  DatasetStats,
+  ExportRefused,
+  planKAnonymity,
+  recodersFor,
+  generalisationNote,
+  type KAnonymity,
+} from '../dataset/generalised-files.js';
+import { HIERARCHY, placeAt, type Place } from '../dataset/k-anonymity.js';
 import { criteriaCsv, reportCsv } from '../report/report-csv.js';
 import { reportHtml } from '../report/report-html.js';
 import { EXPORT_ACTOR } from './export-requests.js';
@@ -205,7 +215,7 @@ export class ExportGenerator {
     // A publication carries the aggregate report only: no patient-level file, no dictionary of them.
     const tables = hasPatientFiles(row.profile) ? EXPORT_TABLES : [];
     // The steps: one per patient-level file, then the report (four files), the dictionary, the manifest.
-    const total = tables.length + (tables.length > 0 ? 3 : 2);
+    const total = tables.length + (tables.length > 0 ? 3 : 2) + (external ? 1 : 0);
     let done = 0;
     const next = (step: string) => progress({ step, done: done++, total });
     const patients = await logExportPatients(runner.manager, row.id, cut);
@@ -214,22 +224,10 @@ export class ExportGenerator {
       shiftDays: (id) => (external ? pseudonymiser.shiftDays(id) : 0),
     };
 
-    const files: ExportFile[] = [];
-    for (const table of tables) {
-      signal?.throwIfAborted();
-      await next(table.file);
-      const stream = new PseudonymisingStream(
-        table.columns.map((c) => c.name),
-        table.columns.map((c) => c.kind),
-        keying,
-      );
+    // Streams a file's COPY through the pseudonymising stream into a sink.
+    const copyThrough = async (table: ExportTable, stream: PseudonymisingStream, sink: Writable) => {
       try {
-        await pipeline(
-          client.query(copyTo(copyQuery(table, cut))),
-          stream,
-          createWriteStream(join(dir, table.file)),
-          { signal },
-        );
+        await pipeline(client.query(copyTo(copyQuery(table, cut))), stream, sink, { signal });
       } catch (error) {
         // pg-copy-streams cannot stop a COPY TO half-way: the connection is left mid-COPY and would hang the
         // next query. It is closed instead (the server rolls back and frees the lock), and the pool drops it.
@@ -237,11 +235,50 @@ export class ExportGenerator {
         await client.end().catch(() => undefined);
         throw error;
       }
+    };
+    const streamOf = (table: ExportTable, recode?: ReturnType<typeof recodersFor>) =>
+      new PseudonymisingStream(
+        table.columns.map((c) => c.name),
+        table.columns.map((c) => c.kind),
+        keying,
+        recode,
+      );
+
+    // External audit: the files are read once as they would be, then generalised until k-anonymous.
+    let kAnonymity: KAnonymity | null = null;
+    const places = new Map<string, Place>();
+    if (external) {
+      await next('k-anonymity');
+      for (const site of await siteRegions(runner.manager)) {
+        places.set(site.code, {
+          code: `site-${pseudonymiser.pseudonym(`site:${site.id}`).slice(0, 10)}`,
+          region: site.region ?? 'region_not_recorded',
+        });
+      }
+      const stats = new DatasetStats();
+      for (const table of tables) {
+        signal?.throwIfAborted();
+        await copyThrough(table, streamOf(table), stats.collector(table));
+      }
+      kAnonymity = planKAnonymity(stats, this.config.EXPORT_K_ANONYMITY, places);
+    }
+
+    const files: ExportFile[] = [];
+    for (const table of tables) {
+      signal?.throwIfAborted();
+      await next(table.file);
+      const stream = streamOf(table, kAnonymity ? recodersFor(table, kAnonymity, places) : undefined);
+      await copyThrough(table, stream, createWriteStream(join(dir, table.file)));
       files.push({ name: table.file, rows: stream.rows, bytes: stream.bytes, sha256: stream.sha256() });
     }
 
     await next(REPORT_JSON);
-    const facts = await patientFacts(runner.manager, cut);
+    // The external audit's report shows sites as its files do (a pseudonymous code, a region or ALL).
+    const placeOf = (facts: PatientFacts[]) =>
+      kAnonymity
+        ? facts.map((p) => ({ ...p, site: placeAt(places.get(p.site), kAnonymity.generalisation.place) }))
+        : facts;
+    const facts = placeOf(await patientFacts(runner.manager, cut));
     const disclosure = isProtected(row.profile)
       ? { threshold: this.config.DISCLOSURE_THRESHOLD, rounding: this.config.DISCLOSURE_ROUNDING }
       : null;
@@ -251,7 +288,10 @@ export class ExportGenerator {
     const previousReport = earlier ? await this.previousReport(earlier.id) : null;
     const previous =
       earlier && previousReport
-        ? { report: previousReport, facts: await patientFacts(runner.manager, cutOffOf(earlier.cut_off)) }
+        ? {
+            report: previousReport,
+            facts: placeOf(await patientFacts(runner.manager, cutOffOf(earlier.cut_off))),
+          }
         : null;
     const published = await publishedReport(
       facts,
@@ -268,7 +308,19 @@ export class ExportGenerator {
     const valueSets = await this.valueSets(runner);
     if (tables.length > 0) {
       await next(DICTIONARY);
-      files.push(await writeText(dir, DICTIONARY, dataDictionary(tables, valueSets, external), null));
+      files.push(
+        await writeText(
+          dir,
+          DICTIONARY,
+          dataDictionary(
+            tables,
+            valueSets,
+            external,
+            kAnonymity ? (table, column) => generalisationNote(table, column, kAnonymity) : undefined,
+          ),
+          null,
+        ),
+      );
     }
 
     await next(MANIFEST);
@@ -292,6 +344,22 @@ export class ExportGenerator {
           ? `sub-national counts 1 to ${this.config.DISCLOSURE_THRESHOLD} shown as *, others rounded to the nearest ${this.config.DISCLOSURE_ROUNDING}, with secondary suppression checked by an intruder model (integer programming) until every small count can still be ${this.config.DISCLOSURE_PROTECTION} lower or higher; a site's percentage, interval and met verdict computed from its published counts`
           : 'none: exact counts',
       },
+      kAnonymity: kAnonymity
+        ? {
+            k: kAnonymity.k,
+            quasiIdentifiers:
+              'site, age at ECMO start, sex, each ECMO run’s hours and end less start, and ECMO start to hospital outcome, over the patient’s record joined across the files by pseudonym',
+            generalisation: Object.fromEntries(
+              Object.entries(kAnonymity.generalisation).map(([d, level]) => [
+                d,
+                HIERARCHY[d as keyof typeof HIERARCHY][level],
+              ]),
+            ),
+            smallestGroup: kAnonymity.smallestGroup,
+            patients: kAnonymity.patients,
+            valuesRecodedToOther: kAnonymity.recodedToOther,
+          }
+        : null,
       intruderCheck: isProtected(row.profile)
         ? {
             protection: this.config.DISCLOSURE_PROTECTION,
@@ -351,6 +419,11 @@ export class ExportJobs {
     } catch (error) {
       // Another process (the CLI) is generating it: retried later, when that one has finished or died.
       if (error instanceof ExportInProgress) throw error;
+      // A refusal (k-anonymity out of reach) is the same at every attempt: it fails now, with its reason.
+      if (error instanceof ExportRefused) {
+        await this.generator.markFailed(payload.exportId, error.message);
+        throw new UnrecoverableError(error.message);
+      }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (last) await this.generator.markFailed(payload.exportId, errorMessage(error));
       throw error;

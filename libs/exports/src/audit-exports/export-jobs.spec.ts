@@ -1,4 +1,5 @@
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ExportRefused } from '../dataset/generalised-files.js';
 import { ExportGenerator, ExportInProgress, ExportJobs } from './export-generator.js';
 
 /** The worker's export job after the generator fails: when the export is marked failed, and when not. */
@@ -27,5 +28,11 @@ describe('ExportJobs', () => {
     const { handler, failed } = jobs(new ExportInProgress('e2'));
     await expect(handler.generate({ exportId: 'e2' }, jobAt(2))).rejects.toBeInstanceOf(ExportInProgress);
     expect(failed).toEqual([]);
+  });
+
+  it('fails a refused export at its first attempt, with the reason, and asks for no retry', async () => {
+    const { handler, failed } = jobs(new ExportRefused('refused: 3 patients cannot be made 5-anonymous'));
+    await expect(handler.generate({ exportId: 'e3' }, jobAt(0))).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(failed).toEqual(['e3: refused: 3 patients cannot be made 5-anonymous']);
   });
 });

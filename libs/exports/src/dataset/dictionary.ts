@@ -49,6 +49,11 @@ export function dataDictionary(
   tables: readonly ExportTable[],
   valueSets: ReadonlyMap<string, ValueSetVersion>,
   shifted: boolean,
+  /** What the external audit's generalisation did to a column, said after its meaning. */
+  note?: (
+    table: ExportTable,
+    column: string,
+  ) => { readonly text: string; readonly adds?: string } | undefined,
 ): string {
   let text = csvLine(DICTIONARY_HEADER);
   for (const table of tables) {
@@ -57,10 +62,16 @@ export function dataDictionary(
       if (column.valueSet !== undefined && !set) throw new Error(`value set ${column.valueSet} not found`);
       const values = set?.codes ?? column.values ?? (column.kind === 'boolean' ? BOOLEAN_VALUES : undefined);
       const dated = column.kind === 'date' || column.kind === 'instant';
-      const meaning =
+      const shiftedMeaning =
         dated && shifted
           ? `${column.meaning} Shifted by the patient's own whole number of days (the same in every file).`
           : column.meaning;
+      const generalised = note?.(table, column.name);
+      const meaning = generalised ? `${shiftedMeaning} ${generalised.text}` : shiftedMeaning;
+      const allowed =
+        generalised?.adds && values && !values.includes(generalised.adds)
+          ? [...values, generalised.adds]
+          : values;
       text += csvLine([
         table.file,
         column.name,
@@ -69,7 +80,7 @@ export function dataDictionary(
         meaning,
         column.valueSet,
         set?.version,
-        values?.join('|'),
+        allowed?.join('|'),
       ]);
     }
   }

@@ -15,7 +15,8 @@ export interface PatientKeying {
 /**
  * Turns COPY's CSV lines into the file's lines, one line at a time so memory stays flat however large the
  * table: the first field (the patient's internal id) becomes the pseudonym, dates and instants move by the
- * patient's shift, and everything else passes through unchanged. The header comes first. Counts rows and
+ * patient's shift, the external audit's generalisation is applied (k-anonymity), and everything else passes
+ * through unchanged. The header comes first. Counts rows and
  * hashes (SHA-256) exactly the bytes it emits.
  *
  * The columns hold ids, codes, numbers, dates and instants only (columns.ts has no free-text kind), so a line
@@ -35,6 +36,8 @@ export class PseudonymisingStream extends Transform {
     private readonly header: readonly string[],
     private readonly kinds: readonly ColumnKind[],
     private readonly keying: PatientKeying,
+    /** Per column, how a non-empty value is generalised after the shift (external audit); null: unchanged. */
+    private readonly recode: readonly (((value: string) => string) | null)[] = [],
   ) {
     super();
     if (kinds[0] !== 'pseudonym')
@@ -98,6 +101,10 @@ export class PseudonymisingStream extends Transform {
         if (this.kinds[i] === 'date') fields[i] = shiftDate(fields[i], this.lastShift);
         else if (this.kinds[i] === 'instant') fields[i] = shiftInstant(fields[i], this.lastShift);
       }
+    }
+    for (let i = 1; i < fields.length; i++) {
+      const recode = this.recode[i];
+      if (recode && fields[i] !== '') fields[i] = recode(fields[i]);
     }
     this.rows++;
     return `${fields.join(',')}\n`;

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { addCalendarDays, resolveLocalTime } from '../../../time/src/index.js';
 import {
   BOOLEAN_VALUES,
@@ -73,6 +74,13 @@ export function copyQuery(table: ExportTable, cut: CutOff): string {
      runs AS (${runsQuery(cut)})
 SELECT ${select}
   ${table.from}) TO STDOUT (FORMAT csv)`;
+}
+
+/** Every site: its code, internal id and NHS England region (null until recorded), for the external audit. */
+export function siteRegions(
+  em: EntityManager,
+): Promise<{ id: string; code: string; region: string | null }[]> {
+  return em.query(`SELECT id, code, region FROM site ORDER BY code`);
 }
 
 /** The taxonomy group (`g.group_code`) of a complication `x`, from the current version of the taxonomy. */

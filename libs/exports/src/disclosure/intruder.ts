@@ -221,7 +221,13 @@ class Model {
       }
       terms.set(table.id, { count, total });
       if (!exact) return;
-      exact.rows.forEach((row, s) => {
+      // The truth, row by row of the published table (by site): a site missing from it is a false premise.
+      const truthRows = table.rows.map((row) => {
+        const found = exact.rows.find((r) => r.site === row.site);
+        if (!found) throw new ModelContradiction(`${table.id}: ${row.site} is not in the true counts`);
+        return found;
+      });
+      truthRows.forEach((row, s) => {
         this.truthRows.push({ terms: count[s], lo: row.count as number, hi: row.count as number });
         if (table.kind === 'proportion')
           this.truthRows.push({ terms: total[s], lo: row.total as number, hi: row.total as number });
@@ -238,7 +244,7 @@ class Model {
         );
       }
       for (const [cell, cellTerms, valueOf] of kinds) {
-        const values = exact.rows.map(valueOf);
+        const values = truthRows.map(valueOf);
         const national = values.reduce((a, b) => a + b, 0);
         values.forEach((value, s) => {
           if (value < 1 || view.rules === null || value > view.rules.threshold) return;
