@@ -78,13 +78,20 @@ describe('the intruder model', () => {
 
   it('subtracts the previous publication: counts that only grow bound the star beside them', async () => {
     const now = { view: treatedOnly([SUPPRESSED, SUPPRESSED, 20], 31), truth: exact([1, 9, 21]) };
-    // Alone, either star may be 1 to 12. But S2 and S3 were 28 together before (S1 was 0) and cannot have
-    // shrunk: S1 ≤ 31 − 28 = 3.
-    const before = { view: treatedOnly([0, 10, 20], 28), truth: exact([0, 8, 20]) };
+    // Alone, either star may be 1 to 12. But S2 and S3 were at least 8 + 18 before and cannot have shrunk:
+    // S1 ≤ 31 − 26 = 5.
+    const before = { view: treatedOnly([SUPPRESSED, 10, 20], 29), truth: exact([1, 8, 20]) };
     expect(await exposures(now, null, PROTECTION)).toEqual([]);
-    expect(await exposures(now, before, PROTECTION)).toEqual([
-      expect.objectContaining({ publication: 'current', site: 'S1', lo: 1, hi: 3 }),
-    ]);
+    expect(await exposures(now, before, PROTECTION)).toContainEqual(
+      expect.objectContaining({ publication: 'current', site: 'S1', lo: 1, hi: 5 }),
+    );
+  });
+
+  it('asks nothing the policy itself gives away: a site published as 0 last month has at most the growth', async () => {
+    // S1 was 0 (published as 0) and the national total grew by 3: S1 ≤ 3 whatever is starred.
+    const now = { view: treatedOnly([SUPPRESSED, SUPPRESSED, 20], 31), truth: exact([1, 9, 21]) };
+    const before = { view: treatedOnly([0, 10, 20], 28), truth: exact([0, 8, 20]) };
+    expect(await exposures(now, before, PROTECTION)).toEqual([]);
   });
 
   it('asks no more than the national figures allow: two stars adding up to a national 2 are 1 each', async () => {
@@ -126,56 +133,28 @@ async function publishAndAttack(facts: readonly PatientFacts[]) {
 }
 
 describe('attack 2: differencing, by integer programming', () => {
-  /** In hospital at the cut-off, consent not documented; MDT and pre-ECMO state as given. */
-  const inHospital = (site: string, mdt: boolean, lactate: boolean): PatientFacts => {
-    const p = dischargedPatient(site, {
-      outcome: null,
-      outcomeAt: null,
-      outcomeRecordedAt: null,
-      consentDocumented: false,
-      mdtDecisionTimely: mdt,
-    });
-    return { ...p, runs: [{ ...p.runs[0], lactateAndArrestRecorded: lactate }] };
-  };
-  /** Declined: kept as a count only. */
-  const kept = (site: string): PatientFacts => ({
-    ...inHospital(site, false, false),
-    countingOnly: true,
-    consentDocumented: null,
-    mdtDecisionTimely: null,
-    runs: [],
-  });
-  // Found by fast-check, then written out: A treats 10 (4 with full data), B 10 (2), C 1 (1).
+  // Found by fast-check, then written out: sites of 1, 10 and 1 patients.
   const registry: PatientFacts[] = [
-    ...Array.from({ length: 6 }, () => kept('A')),
-    ...Array.from({ length: 3 }, () => inHospital('A', true, false)),
-    inHospital('A', false, false),
-    ...Array.from({ length: 8 }, () => kept('B')),
-    inHospital('B', false, false),
-    inHospital('B', false, true),
-    inHospital('C', true, false),
+    dischargedPatient('S1'),
+    ...Array.from({ length: 10 }, () => dischargedPatient('S2')),
+    dischargedPatient('S3'),
   ];
 
-  it('narrows small counts on the table rules alone (what was published before this check)', async () => {
+  it('narrows the stars on the table rules alone (what was published before this check)', async () => {
     const rulesOnly = buildReport(registry, OPTIONS).report;
+    expect(rulesOnly.treated.sites.map((s) => s.total)).toEqual([SUPPRESSED, 10, SUPPRESSED]);
     const truth = readerView(buildReport(registry, { ...OPTIONS, disclosure: null }).report);
     const found = await exposures({ view: readerView(rulesOnly), truth }, null, PROTECTION);
-    // B's 2 patients with full data, starred in every table, are 1 to 3 once the tables are read together.
+    // The national 12 less S2's rounded 10 (8 to 12) leaves the two stars 2 to 4 together: each 1 to 3.
     expect(found).toContainEqual(
-      expect.objectContaining({
-        table: 'consent_documented',
-        site: 'B',
-        cell: 'total',
-        value: 2,
-        lo: 1,
-        hi: 3,
-      }),
+      expect.objectContaining({ table: 'treated', site: 'S1', value: 1, lo: 1, hi: 3 }),
     );
   });
 
   it('narrows none once the secondary suppression is chosen by the check', async () => {
-    const { found } = await publishAndAttack(registry);
+    const { found, current } = await publishAndAttack(registry);
     expect(found).toEqual([]);
+    expect(current.report.treated.sites.map((s) => s.total)).toEqual([SUPPRESSED, SUPPRESSED, SUPPRESSED]);
   });
 
   it('narrows none in the hand-made registry of issue 25 (sites of 1, 9 and 21 patients)', async () => {
@@ -197,7 +176,10 @@ describe('publications of generated registries', () => {
     await fc.assert(
       fc.asyncProperty(registries(30), async (facts) => {
         const { found, current } = await publishAndAttack(facts);
-        expect(found).toEqual([]);
+        // None of this month's; of last month's, only what the generator could not protect even publishing
+        // nothing by site, and says so (the national figures and last month's own counts narrow them).
+        expect(found.filter((e) => e.publication === 'current')).toEqual([]);
+        expect(found.length).toBe(current.previousLeftExposed);
         // The rules hold: every site count of 1 to 7 in a published table is a star.
         const truth = readerView(buildReport(facts, { ...OPTIONS, disclosure: null }).report);
         const shown = readerView(current.report);
@@ -210,7 +192,9 @@ describe('publications of generated registries', () => {
           });
         }
       }),
-      { numRuns: 10 },
+      // A fixed seed keeps the suite's time steady (the search grows with the registry); DISCLOSURE_SEED
+      // explores others, and a failure prints its seed.
+      { numRuns: 10, seed: Number(process.env.DISCLOSURE_SEED ?? 1) },
     );
   }, 600_000);
 });

@@ -366,6 +366,7 @@ export class ExportGenerator {
             cellsStarredByTheCheck: published.forced,
             tablesPublishedNationallyOnly: report.withheld,
             previousExport: earlier && published.previousChecked ? earlier.id : null,
+            previousCellsLeftExposed: published.previousLeftExposed,
           }
         : null,
       dates: !hasPatientFiles(row.profile)

@@ -9,7 +9,7 @@
  *   long from the start of ECMO to leaving hospital (the hospital outcome less the first run's start).
  *
  * Each has a hierarchy of levels, from exact to nothing. The export takes the least generalisation (the
- * smallest sum of levels; ties in a fixed order) under which every combination is shared by at least k
+ * smallest weighted sum of levels: sex and age weigh most; ties in a fixed order) under which every combination is shared by at least k
  * patients, or refuses. Category columns (codes, code lists, missing reasons) are handled apart: a value that
  * fewer than k patients hold is recoded to `other`, and more values join it until `other` pools k patients
  * (or the whole column, when fewer than k patients hold any value of it).
@@ -158,9 +158,15 @@ export function smallestGroup(
 }
 
 /**
- * The least generalisation under which every combination is shared by at least k patients (the smallest sum
- * of levels; of equal sums, the one generalising dates, then duration, age, place and sex last), with its
- * smallest group; null when even the most general one leaves a group smaller than k.
+ * What a level of each quasi-identifier costs an audit: sex and age adjust for risk and are given up last,
+ * then the place; durations and date precision first.
+ */
+const WEIGHT: Readonly<Record<Dimension, number>> = { sex: 4, age: 3, place: 2, duration: 1, dates: 1 };
+
+/**
+ * The least generalisation under which every combination is shared by at least k patients (the smallest
+ * weighted sum of levels; of equal sums, the one generalising dates, then duration, place, age and sex
+ * last), with its smallest group; null when even the most general one leaves a group smaller than k.
  */
 export function chooseGeneralisation(
   records: readonly QuasiRecord[],
@@ -177,8 +183,8 @@ export function chooseGeneralisation(
       walk(i + 1, { ...partial, [DIMENSIONS[i]]: level });
   };
   walk(0, {});
-  const preference: Dimension[] = ['sex', 'place', 'age', 'duration', 'dates'];
-  const sum = (g: Generalisation) => DIMENSIONS.reduce((n, d) => n + g[d], 0);
+  const preference: Dimension[] = ['sex', 'age', 'place', 'duration', 'dates'];
+  const sum = (g: Generalisation) => DIMENSIONS.reduce((n, d) => n + WEIGHT[d] * g[d], 0);
   nodes.sort((a, b) => {
     if (sum(a) !== sum(b)) return sum(a) - sum(b);
     for (const d of preference) if (a[d] !== b[d]) return a[d] - b[d];

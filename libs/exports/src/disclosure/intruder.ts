@@ -138,7 +138,14 @@ class Model {
   /** The truth, cell by cell: each published count and total fixed at its exact value. */
   readonly truthRows: Row[] = [];
 
-  constructor(private readonly protection: number) {}
+  /**
+   * policy: the model of what the publishing policy alone tells (national figures exact, a 0 as 0, any other
+   * published count as at least 1), to cap what protection can ask of a cell.
+   */
+  constructor(
+    private readonly protection: number,
+    private readonly policy = false,
+  ) {}
 
   variable(name: string): string {
     this.variables.add(name);
@@ -184,6 +191,13 @@ class Model {
       const count: Term[][] = [];
       const total: Term[][] = [];
       const rest: Term[][] = [];
+      const trueRow = (site: string) => exact?.rows.find((r) => r.site === site);
+      const range = (shown: Shown | null, exactValue: Shown | null | undefined): [number, number] => {
+        if (!this.policy) return countRange(shown, view.rules);
+        if (shown === null) return [0, Infinity];
+        const value = typeof exactValue === 'number' ? exactValue : shown;
+        return value === 0 ? [0, 0] : [1, Infinity];
+      };
       table.rows.forEach((row, s) => {
         const site = view.sites.indexOf(row.site);
         if (table.kind === 'count') {
@@ -203,10 +217,10 @@ class Model {
             [n, 1],
           ]);
         }
-        const [cl, ch] = countRange(row.count, view.rules);
+        const [cl, ch] = range(row.count, trueRow(row.site)?.count);
         this.constrain(count[s], cl, ch);
         if (table.kind === 'proportion') {
-          const [tl, th] = countRange(row.total ?? null, view.rules);
+          const [tl, th] = range(row.total ?? null, trueRow(row.site)?.total);
           this.constrain(total[s], tl, th);
         }
         const d = total[s];
@@ -220,7 +234,7 @@ class Model {
         this.constrain(total.flat(), nationalTotal, nationalTotal);
       }
       terms.set(table.id, { count, total });
-      if (!exact) return;
+      if (!exact || this.policy) return;
       // The truth, row by row of the published table (by site): a site missing from it is a false premise.
       const truthRows = table.rows.map((row) => {
         const found = exact.rows.find((r) => r.site === row.site);
@@ -233,7 +247,7 @@ class Model {
           this.truthRows.push({ terms: total[s], lo: row.total as number, hi: row.total as number });
       });
       if (table.withheld) return;
-      // The cells to check, with the range the policy alone leaves them (national exact, 0 as 0, star ≥ 1).
+      // The cells to check (what the policy alone allows caps the targets: see `exposures`).
       const kinds: [CellKind, Term[][], (r: ReaderRow) => number][] = [
         ['count', count, (r) => r.count as number],
       ];
@@ -244,13 +258,8 @@ class Model {
         );
       }
       for (const [cell, cellTerms, valueOf] of kinds) {
-        const values = truthRows.map(valueOf);
-        const national = values.reduce((a, b) => a + b, 0);
-        values.forEach((value, s) => {
+        truthRows.map(valueOf).forEach((value, s) => {
           if (value < 1 || view.rules === null || value > view.rules.threshold) return;
-          const others = values.filter((v, i) => i !== s && v > 0).length;
-          const policyHi = national - others;
-          const policyLo = others > 0 ? 1 : national;
           this.cells.push({
             publication: prefix,
             table: table.id,
@@ -258,8 +267,8 @@ class Model {
             cell,
             terms: cellTerms[s],
             value,
-            needLo: Math.max(policyLo, value - this.protection),
-            needHi: Math.min(policyHi, value + this.protection),
+            needLo: Math.max(1, value - this.protection),
+            needHi: value + this.protection,
           });
         });
       }
@@ -295,75 +304,11 @@ export async function exposures(
 ): Promise<Exposure[]> {
   const glpk = await loadSolver();
   FEASIBLE.add(glpk.GLP_OPT).add(glpk.GLP_FEAS);
-  const model = new Model(protection);
-  const now = model.add('current', current);
-  if (previous) {
-    const then = model.add('previous', previous);
-    // Counts that only grow: the earlier report is a lower bound of this one, site by site.
-    for (const [id, earlier] of then) {
-      const table = current.view.tables.find((t) => t.id === id);
-      const later = now.get(id);
-      if (!table?.grows || !later) continue;
-      const previousTable = previous.view.tables.find((t) => t.id === id)!;
-      previousTable.rows.forEach((row, s) => {
-        const i = table.rows.findIndex((r) => r.site === row.site);
-        if (i < 0) return;
-        model.constrain(
-          [...earlier.count[s], ...later.count[i].map(([n, c]): Term => [n, -c])],
-          -Infinity,
-          0,
-        );
-        if (table.kind === 'proportion')
-          model.constrain(
-            [...earlier.total[s], ...later.total[i].map(([n, c]): Term => [n, -c])],
-            -Infinity,
-            0,
-          );
-      });
-    }
-  }
+  const model = build(new Model(protection), current, previous);
   const cells = model.cells.filter((c) => !options.only || options.only(c));
   if (cells.length === 0) return [];
 
-  const names = [...model.variables];
-  const base: LP = {
-    name: 'intruder',
-    objective: { direction: glpk.GLP_MIN, name: 'z', vars: [] },
-    subjectTo: model.rows.map((row, i) => ({
-      name: `r${i}`,
-      vars: row.terms.map(([name, coef]) => ({ name, coef })),
-      bnds: bounds(glpk, row.lo, row.hi),
-    })),
-    bounds: names.map((name) => ({ name, type: glpk.GLP_LO, lb: 0, ub: 0 })),
-    generals: names,
-  };
-  const solve = (
-    direction: 'min' | 'max',
-    objective: readonly Term[],
-    extra: Row | readonly Row[] | null,
-  ) => {
-    const extras = extra === null ? [] : 'terms' in extra ? [extra] : extra;
-    const lp: LP = {
-      ...base,
-      objective: {
-        direction: direction === 'min' ? glpk.GLP_MIN : glpk.GLP_MAX,
-        name: 'z',
-        vars: objective.map(([name, coef]) => ({ name, coef })),
-      },
-      subjectTo: [
-        ...base.subjectTo,
-        ...extras.map((row, i) => ({
-          name: `x${i}`,
-          vars: row.terms.map(([name, coef]) => ({ name, coef })),
-          bnds: bounds(glpk, row.lo, row.hi),
-        })),
-      ],
-    };
-    const { result } = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim: 60 });
-    return FEASIBLE.has(result.status) ? result.vars : null;
-  };
-  const valueIn = (vars: Record<string, number>, terms: readonly Term[]) =>
-    terms.reduce((sum, [name, coef]) => sum + coef * Math.round(vars[name] ?? 0), 0);
+  const { solve, valueIn } = solverFor(glpk, model);
 
   // The model must hold the truth: a reader's premise that is false would prove anything.
   if (!options.trusted && !solve('min', [], model.truthRows)) {
@@ -414,21 +359,108 @@ export async function exposures(
       else exposed.add(c);
     }
   }
-  return [...exposed].map((c) => {
-    const lo = solve('min', c.terms, null);
-    const hi = solve('max', c.terms, null);
-    return {
+  if (exposed.size === 0) return [];
+  // What the policy alone leaves a cell (the national figures of both publications, a 0 as 0, any other
+  // published count as at least 1) caps what protection can ask of it.
+  const policy = solverFor(glpk, build(new Model(protection, true), current, previous));
+  const found: Exposure[] = [];
+  for (const c of exposed) {
+    const range = (at: typeof policy, direction: 'min' | 'max') => {
+      const vars = at.solve(direction, c.terms, null);
+      return vars ? at.valueIn(vars, c.terms) : NaN;
+    };
+    const [lo, hi] = [range({ solve, valueIn }, 'min'), range({ solve, valueIn }, 'max')];
+    const [policyLo, policyHi] = [range(policy, 'min'), range(policy, 'max')];
+    const needLo = Math.max(c.needLo, policyLo);
+    const needHi = Math.min(c.needHi, policyHi);
+    if (lo <= needLo && hi >= needHi) continue;
+    found.push({
       publication: c.publication,
       table: c.table,
       site: c.site,
       cell: c.cell,
       value: c.value,
-      lo: lo ? valueIn(lo, c.terms) : NaN,
-      hi: hi ? valueIn(hi, c.terms) : NaN,
-      needLo: c.needLo,
-      needHi: c.needHi,
+      lo,
+      hi,
+      needLo,
+      needHi,
+    });
+  }
+  return found;
+}
+
+function solverFor(glpk: Solver, model: Model) {
+  const names = [...model.variables];
+  const base: LP = {
+    name: 'intruder',
+    objective: { direction: glpk.GLP_MIN, name: 'z', vars: [] },
+    subjectTo: model.rows.map((row, i) => ({
+      name: `r${i}`,
+      vars: row.terms.map(([name, coef]) => ({ name, coef })),
+      bnds: bounds(glpk, row.lo, row.hi),
+    })),
+    bounds: names.map((name) => ({ name, type: glpk.GLP_LO, lb: 0, ub: 0 })),
+    generals: names,
+  };
+  const solve = (
+    direction: 'min' | 'max',
+    objective: readonly Term[],
+    extra: Row | readonly Row[] | null,
+  ) => {
+    const extras = extra === null ? [] : 'terms' in extra ? [extra] : extra;
+    const lp: LP = {
+      ...base,
+      objective: {
+        direction: direction === 'min' ? glpk.GLP_MIN : glpk.GLP_MAX,
+        name: 'z',
+        vars: objective.map(([name, coef]) => ({ name, coef })),
+      },
+      subjectTo: [
+        ...base.subjectTo,
+        ...extras.map((row, i) => ({
+          name: `x${i}`,
+          vars: row.terms.map(([name, coef]) => ({ name, coef })),
+          bnds: bounds(glpk, row.lo, row.hi),
+        })),
+      ],
     };
-  });
+    const { result } = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim: 60 });
+    return FEASIBLE.has(result.status) ? result.vars : null;
+  };
+  const valueIn = (vars: Record<string, number>, terms: readonly Term[]) =>
+    terms.reduce((sum, [name, coef]) => sum + coef * Math.round(vars[name] ?? 0), 0);
+  return { solve, valueIn };
+}
+
+/** The model of both publications, and the growing counts that tie the earlier to this one. */
+function build(model: Model, current: Published, previous: Published | null): Model {
+  const now = model.add('current', current);
+  if (previous) {
+    const then = model.add('previous', previous);
+    // Counts that only grow: the earlier report is a lower bound of this one, site by site.
+    for (const [id, earlier] of then) {
+      const table = current.view.tables.find((t) => t.id === id);
+      const later = now.get(id);
+      if (!table?.grows || !later) continue;
+      const previousTable = previous.view.tables.find((t) => t.id === id)!;
+      previousTable.rows.forEach((row, s) => {
+        const i = table.rows.findIndex((r) => r.site === row.site);
+        if (i < 0) return;
+        model.constrain(
+          [...earlier.count[s], ...later.count[i].map(([n, c]): Term => [n, -c])],
+          -Infinity,
+          0,
+        );
+        if (table.kind === 'proportion')
+          model.constrain(
+            [...earlier.total[s], ...later.total[i].map(([n, c]): Term => [n, -c])],
+            -Infinity,
+            0,
+          );
+      });
+    }
+  }
+  return model;
 }
 
 function bounds(glpk: Solver, lo: number, hi: number): { type: number; lb: number; ub: number } {

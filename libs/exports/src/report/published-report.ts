@@ -18,10 +18,14 @@ export interface PublishedReport {
   readonly rounds: number;
   /** Whether the previous publication was taken into account (false: none, or it contradicts this one). */
   readonly previousChecked: boolean;
+  /** Small counts of the previous publication that this one could not protect even withheld. */
+  readonly previousLeftExposed: number;
 }
 
 /** Candidates tried against one exposed cell before one is taken on trust. */
-const TRIALS = 6;
+const TRIALS = 4;
+/** Times one exposed cell is tried before its table is withheld. */
+const ATTEMPTS = 3;
 
 /**
  * The report of a protected profile, its secondary suppression chosen so that the intruder check passes:
@@ -38,7 +42,13 @@ export async function publishedReport(
   protection: number,
 ): Promise<PublishedReport> {
   if (!options.disclosure) {
-    return { report: buildReport(facts, options).report, forced: 0, rounds: 0, previousChecked: false };
+    return {
+      report: buildReport(facts, options).report,
+      forced: 0,
+      rounds: 0,
+      previousChecked: false,
+      previousLeftExposed: 0,
+    };
   }
   const exact = (at: readonly PatientFacts[], cut: ReportOptions['cut']) =>
     readerView(buildReport(at, { ...options, cut, disclosure: null }, 'tables').report);
@@ -69,19 +79,38 @@ export async function publishedReport(
       return exposed(built, only);
     }
   };
+  const attempts = new Map<string, number>();
+  let withholdAll = false;
+  const inherited = new Set<string>();
   for (let rounds = 1; ; rounds++) {
-    const found = await exposed(attempt());
+    const found = (await exposed(attempt())).filter(
+      (e) => !inherited.has(`${e.publication}/${e.table}/${e.site}/${e.cell}`),
+    );
     if (found.length === 0) {
       return {
         report: buildReport(facts, { ...options, forced, withhold }).report,
         forced: [...forced.values()].reduce((n, cells) => n + cells.length, 0),
         rounds,
         previousChecked: before !== null,
+        previousLeftExposed: inherited.size,
       };
     }
-    // Each exposed cell in turn, against the stars chosen so far this round; then the whole check again.
+    // Each exposed cell in turn, against the stars chosen so far this round; then the whole check again. A
+    // cell tried ATTEMPTS times has its table withheld; one of the previous publication that even that does
+    // not protect is left as it was published (this publication cannot take it back).
     for (const weak of found) {
-      if (withhold.has(weak.table)) continue;
+      const key = `${weak.publication}/${weak.table}/${weak.site}/${weak.cell}`;
+      const tried = (attempts.get(key) ?? 0) + 1;
+      attempts.set(key, tried);
+      if (withhold.has(weak.table) || tried > ATTEMPTS) {
+        if (!withhold.has(weak.table)) withhold.add(weak.table);
+        else if (weak.publication === 'previous' && !withholdAll) {
+          // The earlier count is narrowed by this report's other tables: none is published by site.
+          withholdAll = true;
+          for (const id of truth.tables.map((t) => t.id)) withhold.add(id);
+        } else inherited.add(key);
+        continue;
+      }
       const built = attempt();
       if ((await exposed(built, weak)).length > 0) await protectOne(weak, built);
     }

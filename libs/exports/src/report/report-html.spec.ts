@@ -234,6 +234,26 @@ describe('reportHtml', () => {
     expect(html).toContain('<td>A&lt;1&gt;</td><td>* / *</td><td>–</td><td></td><td>100%</td><td>–</td>');
   });
 
+  it('names, in words, each table published nationally only', () => {
+    const html = reportHtml(
+      auditReport(facts, {
+        ...options,
+        disclosure: { threshold: 7, rounding: 5 },
+        withhold: new Set(['survival_to_discharge', 'consent_documented']),
+      }),
+      'publication',
+    );
+    expect(html).toContain(
+      'Not published by site, because no pattern of stars could protect its small counts',
+    );
+    expect(html).toContain(
+      '<li>Alive at hospital discharge (all treated patients, declined and withdrawn included)</li>',
+    );
+    expect(html).toContain(
+      '<li>Consent process documented (consent, or emergency enrolment then consultee advice)</li>',
+    );
+  });
+
   it('says how sub-national figures were protected and what is computed from them', () => {
     const html = reportHtml(
       auditReport(facts, { ...options, disclosure: { threshold: 7, rounding: 5 } }),

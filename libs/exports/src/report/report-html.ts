@@ -173,7 +173,7 @@ export function survivalSvg(curve: SurvivalSummary, title: string): string {
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;max-width:60rem;color:#1d1d1b;line-height:1.4}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:2px solid #005eb8;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3rem 0}
+table{border-collapse:collapse;margin:1rem 0;min-width:22rem;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #c8c8c8;padding:.25rem .5rem;text-align:right}th[scope=row],thead th{text-align:left;background:#f0f4f5}
 .note{background:#fff9c4;border-left:4px solid #ffb81c;padding:.5rem .8rem}
 svg{max-width:100%;height:auto;font-size:12px}svg .axis line{stroke:#4c6272}svg .grid{stroke:#e8edee}
@@ -197,8 +197,14 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
       `<p class="note">Sub-national counts from 1 to ${escapeHtml(report.disclosure.threshold)} are shown as * and other sub-national counts are rounded to the nearest ${escapeHtml(report.disclosure.rounding)}; further cells are starred where a star could otherwise be worked out from anything else published. A site's percentage, interval and met verdict are computed from its published (rounded) counts, and are not shown where one of its counts is starred. National figures are exact.</p>`,
     );
     if (report.withheld.length > 0) {
+      const labels = new Map<string, string>([
+        ['treated', 'Patients treated'],
+        ...report.criteria.map((c): [string, string] => [c.criterion, c.label]),
+        ...report.outcomes.map((o): [string, string] => [o.measure, o.label]),
+      ]);
+      const items = report.withheld.map((id) => `<li>${escapeHtml(labels.get(id) ?? id)}</li>`).join('');
       parts.push(
-        `<p class="note">Not published by site, because no pattern of stars could protect its small counts (its figures by site are all shown as *; the national figures are exact): ${report.withheld.map(escapeHtml).join(', ')}.</p>`,
+        `<div class="note"><p>Not published by site, because no pattern of stars could protect its small counts (its figures by site are all shown as *; the national figures are exact):</p><ul>${items}</ul></div>`,
       );
     }
   }
