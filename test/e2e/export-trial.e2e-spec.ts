@@ -95,6 +95,29 @@ describe('audit export trial: 2,000 synthetic patients, an external export, down
     expect(summary).toMatchObject({ patients: PATIENTS, skipped: 0 });
   }, 600_000);
 
+  /** Asks the api for an export of the cohort and waits until the worker has made it. */
+  async function requestReady(profile: string): Promise<ExportView> {
+    const asked = await h.app.inject({
+      method: 'POST',
+      url: '/exports',
+      headers: bearer(manager),
+      payload: { profile, cutOff },
+    });
+    expect(asked.statusCode).toBe(202);
+    const { id } = asked.json<ExportView>();
+    return eventually(
+      async () => {
+        const current = (
+          await h.app.inject({ method: 'GET', url: `/exports/${id}`, headers: bearer(manager) })
+        ).json<ExportView>();
+        if (current.status === 'failed') throw new Error(`export failed: ${JSON.stringify(current)}`);
+        return current.status === 'ready' ? current : undefined;
+      },
+      180_000,
+      250,
+    );
+  }
+
   afterAll(async () => {
     await h?.app.get(QueueService).queue(QueueName.Exports).obliterate({ force: true });
     await h?.close();
@@ -103,25 +126,8 @@ describe('audit export trial: 2,000 synthetic patients, an external export, down
   });
 
   it('is asked for over the api, made by the worker and downloaded file by file, each matching its SHA-256', async () => {
-    const asked = await h.app.inject({
-      method: 'POST',
-      url: '/exports',
-      headers: bearer(manager),
-      payload: { profile: 'external_audit', cutOff },
-    });
-    expect(asked.statusCode).toBe(202);
-    const { id } = asked.json<ExportView>();
-    view = await eventually(
-      async () => {
-        const current = (
-          await h.app.inject({ method: 'GET', url: `/exports/${id}`, headers: bearer(manager) })
-        ).json<ExportView>();
-        if (current.status === 'failed') throw new Error(`export failed: ${JSON.stringify(current)}`);
-        return current.status === 'ready' ? current : undefined;
-      },
-      120_000,
-      250,
-    );
+    view = await requestReady('external_audit');
+    const id = view.id;
     const counted = cohort.filter((p) => p.facts.declinedBy !== null).length;
     expect(view.patients).toBeLessThanOrEqual(PATIENTS - counted);
     expect(view.patients).toBeGreaterThan(PATIENTS * 0.8);
@@ -276,25 +282,7 @@ describe('audit export trial: 2,000 synthetic patients, an external export, down
 
   it('publishes the cohort with no small count a reader can narrow: the intruder given the publication and the exact internal report', async () => {
     const reportOf = async (profile: string) => {
-      const asked = await h.app.inject({
-        method: 'POST',
-        url: '/exports',
-        headers: bearer(manager),
-        payload: { profile, cutOff },
-      });
-      expect(asked.statusCode).toBe(202);
-      const { id } = asked.json<ExportView>();
-      await eventually(
-        async () => {
-          const current = (
-            await h.app.inject({ method: 'GET', url: `/exports/${id}`, headers: bearer(manager) })
-          ).json<ExportView>();
-          if (current.status === 'failed') throw new Error(`export failed: ${JSON.stringify(current)}`);
-          return current.status === 'ready' ? current : undefined;
-        },
-        180_000,
-        250,
-      );
+      const { id } = await requestReady(profile);
       const file = await h.app.inject({
         method: 'GET',
         url: `/exports/${id}/files/audit_report.json`,
