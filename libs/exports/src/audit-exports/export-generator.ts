@@ -356,6 +356,7 @@ export class ExportGenerator {
               ]),
             ),
             smallestGroup: kAnonymity.smallestGroup,
+            patientsWithAgeAt18Plus: kAnonymity.ageAt18Plus.size,
             patients: kAnonymity.patients,
             valuesRecodedToOther: kAnonymity.recodedToOther,
           }

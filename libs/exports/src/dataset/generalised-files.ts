@@ -105,6 +105,8 @@ export interface KAnonymity {
   readonly generalisation: Generalisation;
   /** The smallest group of patients sharing a combination of quasi-identifiers. */
   readonly smallestGroup: number;
+  /** Patients (pseudonyms) whose age alone is shown as 18+, their combination being rare (local recoding). */
+  readonly ageAt18Plus: ReadonlySet<string>;
   readonly patients: number;
   /** `file/column` → how many of its values are recoded to `other` (which ones is not said: they are rare). */
   readonly recodedToOther: Readonly<Record<string, number>>;
@@ -126,6 +128,7 @@ export function planKAnonymity(
   k: number,
   places: ReadonlyMap<string, Place>,
 ): KAnonymity {
+  const pseudonyms = [...stats.records.keys()];
   const records = [...stats.records.values()];
   const chosen = chooseGeneralisation(records, k, places);
   if (!chosen) {
@@ -142,6 +145,7 @@ export function planKAnonymity(
     k,
     generalisation: chosen.generalisation,
     smallestGroup: chosen.smallest,
+    ageAt18Plus: new Set([...chosen.localAge].map((i) => pseudonyms[i])),
     patients: records.length,
     recodedToOther: Object.fromEntries([...rare].map(([key, values]) => [key, values.size])),
     rare,
@@ -153,13 +157,16 @@ export function recodersFor(
   table: ExportTable,
   plan: KAnonymity,
   places: ReadonlyMap<string, Place>,
-): (((value: string) => string) | null)[] {
+): (((value: string, pseudonym: string) => string) | null)[] {
   const g = plan.generalisation;
   return table.columns.map((column) => {
     const key = `${table.file}/${column.name}`;
     if (key === 'patients.csv/site' || key === 'patients.csv/enrolment_site')
       return (v) => placeAt(places.get(v), g.place);
-    if (key === 'patients.csv/age_at_ecmo_start') return g.age === 0 ? null : (v) => ageAt(v, g.age);
+    if (key === 'patients.csv/age_at_ecmo_start') {
+      const top = HIERARCHY.age.length - 1;
+      return (v, pseudonym) => ageAt(v, plan.ageAt18Plus.has(pseudonym) ? top : g.age);
+    }
     if (key === 'patients.csv/sex') return g.sex === 0 ? null : () => NOT_RELEASED;
     if (key === 'ecmo_runs.csv/duration_hours')
       return g.duration === 0 ? null : (v) => hoursAt(v, g.duration);
@@ -184,7 +191,10 @@ export function generalisationNote(
   const said = (what: string) => ({ text: `Generalised for ${plan.k}-anonymity: ${what}.` });
   if (key === 'patients.csv/site' || key === 'patients.csv/enrolment_site')
     return said(HIERARCHY.place[g.place]);
-  if (key === 'patients.csv/age_at_ecmo_start' && g.age > 0) return said(HIERARCHY.age[g.age]);
+  if (key === 'patients.csv/age_at_ecmo_start' && (g.age > 0 || plan.ageAt18Plus.size > 0))
+    return said(
+      `${HIERARCHY.age[g.age]}${plan.ageAt18Plus.size > 0 ? `; 18+ for ${plan.ageAt18Plus.size} patients whose combination was rare` : ''}`,
+    );
   if (key === 'patients.csv/sex' && g.sex > 0) return { ...said('not released'), adds: NOT_RELEASED };
   if (key === 'ecmo_runs.csv/duration_hours' && g.duration > 0) return said(HIERARCHY.duration[g.duration]);
   const kind = table.columns.find((c) => c.name === column)?.kind;

@@ -71,6 +71,7 @@ describe('chooseGeneralisation', () => {
     expect(chooseGeneralisation(records, 1, places)).toEqual({
       generalisation: { place: 0, age: 0, sex: 0, duration: 0, dates: 0 },
       smallest: 1,
+      localAge: new Set(),
     });
   });
 
@@ -87,6 +88,22 @@ describe('chooseGeneralisation', () => {
     expect(chosen.generalisation.place).toBe(1);
     expect(chosen.generalisation.age).toBe(1);
     expect(chosen.generalisation.sex).toBe(0);
+  });
+
+  it('shows 18+ for the few patients whose age band is rare, rather than for everyone', () => {
+    // 400 patients of one region, sex and stay: 395 in their sixties; 2 in their twenties, 2 in their
+    // thirties, 1 in their forties (each band fewer than 5, together 5).
+    const records = [
+      ...Array.from({ length: 395 }, (_, i) =>
+        record(i % 2 ? 'AAA' : 'BBB', 60 + (i % 10), 'female', 100, 20),
+      ),
+      ...[22, 25, 33, 36, 41].map((age) => record('AAA', age, 'female', 100, 20)),
+    ];
+    const chosen = chooseGeneralisation(records, 5, places)!;
+    // Everyone else keeps their age in years.
+    expect(chosen.generalisation).toEqual({ place: 0, age: 0, sex: 0, duration: 0, dates: 0 });
+    expect([...chosen.localAge].sort((a, b) => a - b)).toEqual([395, 396, 397, 398, 399]);
+    expect(smallestGroup(records, chosen.generalisation, places, chosen.localAge)).toBe(5);
   });
 
   it('refuses (null) when there are fewer patients than k', () => {

@@ -37,7 +37,7 @@ export class PseudonymisingStream extends Transform {
     private readonly kinds: readonly ColumnKind[],
     private readonly keying: PatientKeying,
     /** Per column, how a non-empty value is generalised after the shift (external audit); null: unchanged. */
-    private readonly recode: readonly (((value: string) => string) | null)[] = [],
+    private readonly recode: readonly (((value: string, pseudonym: string) => string) | null)[] = [],
   ) {
     super();
     if (kinds[0] !== 'pseudonym')
@@ -104,7 +104,7 @@ export class PseudonymisingStream extends Transform {
     }
     for (let i = 1; i < fields.length; i++) {
       const recode = this.recode[i];
-      if (recode && fields[i] !== '') fields[i] = recode(fields[i]);
+      if (recode && fields[i] !== '') fields[i] = recode(fields[i], this.lastPseudonym);
     }
     this.rows++;
     return `${fields.join(',')}\n`;
