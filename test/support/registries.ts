@@ -5,31 +5,10 @@ import type { PatientFacts } from '../../libs/exports/src/report/facts.js';
  * Registries for the disclosure tests: patients as the report's facts query gives them, of many shapes.
  */
 
-export const DAY = 86_400_000;
-const START = Date.parse('2026-01-10T14:00:00Z');
+export { dischargedPatient } from '../../libs/exports/src/testing/patient-facts.js';
+import { dischargedPatient } from '../../libs/exports/src/testing/patient-facts.js';
 
-/** A patient with full data, discharged alive on day 20 after a 5-day run, with what the caller says on top. */
-export function dischargedPatient(site: string, extra: Partial<PatientFacts> = {}): PatientFacts {
-  return {
-    site,
-    countingOnly: false,
-    startedAt: START,
-    startYear: '2026',
-    outcome: 'discharge',
-    outcomeAt: START + 20 * DAY,
-    outcomeRecordedAt: START + 21 * DAY,
-    consentDocumented: true,
-    mdtDecisionTimely: true,
-    runs: [
-      { startedAt: START, endedAt: START + 5 * DAY, endReason: 'weaned', lactateAndArrestRecorded: true },
-    ],
-    complications: [],
-    visits: [],
-    assessedAliveAt: null,
-    assessedDeathAt: null,
-    ...extra,
-  };
-}
+export const DAY = 86_400_000;
 
 /** One patient: when treated, how the run and the stay ended, what was recorded on time. */
 const patientShape = fc.record({

@@ -2,6 +2,7 @@ import { cutOffOf } from '../dataset/tables.js';
 import { wilson } from '../statistics/index.js';
 import { auditReport, type ReportOptions } from './audit-report.js';
 import type { PatientFacts, RunFacts, VisitFacts } from './facts.js';
+import { dischargedPatient } from '../testing/patient-facts.js';
 import { criteriaCsv, CRITERIA_CSV_HEADER, reportCsv, REPORT_CSV_HEADER } from './report-csv.js';
 
 const DAY = 86_400_000;
@@ -35,23 +36,7 @@ function visit(code: string, status: string, extra: Partial<VisitFacts> = {}): V
 
 /** A patient discharged alive on day 20, with what the test says on top. */
 function patient(extra: Partial<PatientFacts> = {}): PatientFacts {
-  return {
-    site: 'AAA',
-    countingOnly: false,
-    startedAt: START,
-    startYear: '2026',
-    outcome: 'discharge',
-    outcomeAt: START + 20 * DAY,
-    outcomeRecordedAt: START + 21 * DAY,
-    consentDocumented: true,
-    mdtDecisionTimely: true,
-    runs: [run(5)],
-    complications: [],
-    visits: [],
-    assessedAliveAt: null,
-    assessedDeathAt: null,
-    ...extra,
-  };
+  return dischargedPatient('AAA', { runs: [run(5)], ...extra });
 }
 
 /** The minimal counting set only, as the facts query gives it for a declined or level-c patient. */

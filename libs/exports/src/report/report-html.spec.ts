@@ -1,6 +1,7 @@
 import { cutOffOf } from '../dataset/tables.js';
 import { auditReport, type SurvivalSummary } from './audit-report.js';
 import type { PatientFacts } from './facts.js';
+import { dischargedPatient } from '../testing/patient-facts.js';
 import {
   atRiskAtTick,
   escapeHtml,
@@ -14,24 +15,10 @@ const DAY = 86_400_000;
 const START = Date.parse('2026-01-10T14:00:00Z');
 
 function patient(site: string, deathDay: number | null): PatientFacts {
-  return {
-    site,
-    countingOnly: false,
-    startedAt: START,
-    startYear: '2026',
+  return dischargedPatient(site, {
     outcome: deathDay === null ? 'discharge' : 'death',
     outcomeAt: START + (deathDay ?? 20) * DAY,
-    outcomeRecordedAt: START + 21 * DAY,
-    consentDocumented: true,
-    mdtDecisionTimely: true,
-    runs: [
-      { startedAt: START, endedAt: START + 5 * DAY, endReason: 'weaned', lactateAndArrestRecorded: true },
-    ],
-    complications: [],
-    visits: [],
-    assessedAliveAt: null,
-    assessedDeathAt: null,
-  };
+  });
 }
 
 const CURVE: SurvivalSummary = {
