@@ -19,9 +19,9 @@ import { SUPPRESSED, type DisclosureRules, type Shown } from './suppression.js';
  * they tell no more than the counts; `readerView` refuses a report where one is not.
  *
  * A primary cell (a site's count of 1 to the threshold) of true value x is protected when its feasible
- * integer range [lo, hi] reaches lo ≤ max(1, x − p) and hi ≥ x + p, p the protection. What the policy itself
- * publishes (national figures exact, 0 shown as 0, a star at least 1) caps both: no cell can be hidden beyond
- * what they alone allow, so the targets are taken within that range.
+ * integer range [lo, hi] reaches lo ≤ max(1, x − p) and hi ≥ x + p, p the protection, capped by what the
+ * publishing policy alone gives away: the range the cell has when every published count of both reports is
+ * read as a star (national figures exact, a 0 as 0, populations nested). No pattern of stars does better.
  */
 
 /** How a table's denominators nest in the report's populations. */

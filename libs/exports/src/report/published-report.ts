@@ -31,8 +31,10 @@ const ATTEMPTS = 3;
  * The report of a protected profile, its secondary suppression chosen so that the intruder check passes:
  * the table rules first (`protectTable`), then, while the intruder narrows a small count below the
  * protection, one more cell suppressed at a time (the one that protects it, tried in order: the same site,
- * the same column, the smallest counts first), and a table whose cells cannot be protected withheld. The
- * previous publication of the same profile is part of what the reader has.
+ * the same column, the smallest counts first). A count still exposed after ATTEMPTS rounds has its table
+ * withheld (published nationally only). The previous publication of the same profile is part of what the
+ * reader has: one of its counts that this report narrows even so has every table of this report withheld,
+ * and what then remains exposed (the national figures alone narrow it) is counted, not hidden.
  */
 export async function publishedReport(
   facts: readonly PatientFacts[],
