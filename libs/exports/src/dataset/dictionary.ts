@@ -53,7 +53,7 @@ export function dataDictionary(
   note?: (
     table: ExportTable,
     column: string,
-  ) => { readonly text: string; readonly adds?: string } | undefined,
+  ) => { readonly text: string; readonly adds?: string; readonly type?: string } | undefined,
 ): string {
   let text = csvLine(DICTIONARY_HEADER);
   for (const table of tables) {
@@ -75,7 +75,7 @@ export function dataDictionary(
       text += csvLine([
         table.file,
         column.name,
-        TYPE[column.kind],
+        generalised?.type ?? TYPE[column.kind],
         column.unit,
         meaning,
         column.valueSet,

@@ -180,26 +180,36 @@ export function recodersFor(
   });
 }
 
-/** What the dictionary says of a generalised column, beside its meaning (and a value it adds); or nothing. */
+/** What the dictionary says of a generalised column: a note after its meaning, a value it adds, its type. */
 export function generalisationNote(
   table: ExportTable,
   column: string,
   plan: KAnonymity,
-): { text: string; adds?: string } | undefined {
+): { text: string; adds?: string; type?: string } | undefined {
   const g = plan.generalisation;
   const key = `${table.file}/${column}`;
-  const said = (what: string) => ({ text: `Generalised for ${plan.k}-anonymity: ${what}.` });
+  const said = (what: string, type?: string) => ({
+    text: `Generalised for ${plan.k}-anonymity: ${what}.`,
+    type,
+  });
   if (key === 'patients.csv/site' || key === 'patients.csv/enrolment_site')
-    return said(HIERARCHY.place[g.place]);
-  if (key === 'patients.csv/age_at_ecmo_start' && (g.age > 0 || plan.ageAt18Plus.size > 0))
-    return said(
-      `${HIERARCHY.age[g.age]}${plan.ageAt18Plus.size > 0 ? `; 18+ for ${plan.ageAt18Plus.size} patients whose combination was rare` : ''}`,
-    );
+    return said(HIERARCHY.place[g.place], 'code');
+  if (key === 'patients.csv/age_at_ecmo_start' && (g.age > 0 || plan.ageAt18Plus.size > 0)) {
+    const rare =
+      plan.ageAt18Plus.size > 0
+        ? `; 18+ for ${plan.ageAt18Plus.size} patients whose combination was rare`
+        : '';
+    return said(`${HIERARCHY.age[g.age]}${rare}`, g.age === 0 ? 'integer, or 18+' : 'code (age band)');
+  }
   if (key === 'patients.csv/sex' && g.sex > 0) return { ...said('not released'), adds: NOT_RELEASED };
-  if (key === 'ecmo_runs.csv/duration_hours' && g.duration > 0) return said(HIERARCHY.duration[g.duration]);
+  if (key === 'ecmo_runs.csv/duration_hours' && g.duration > 0)
+    return said(
+      HIERARCHY.duration[g.duration],
+      g.duration === 3 ? 'code (not_released)' : 'code (band of hours)',
+    );
   const kind = table.columns.find((c) => c.name === column)?.kind;
   if ((kind === 'date' || kind === 'instant') && g.dates > 0)
-    return said(`to the ${HIERARCHY.dates[g.dates]}`);
+    return said(`to the ${HIERARCHY.dates[g.dates]}`, DATE_TYPE[g.dates]);
   if (plan.rare.has(key))
     return {
       text: `Values held by fewer than ${plan.k} patients are shown as other, with the next rarest until other holds ${plan.k}.`,
@@ -207,3 +217,5 @@ export function generalisationNote(
     };
   return undefined;
 }
+
+const DATE_TYPE = ['', 'date (YYYY-MM-DD)', 'month (YYYY-MM)', 'year (YYYY)'];
