@@ -239,6 +239,9 @@ describe('reportHtml', () => {
     expect(html).toContain(
       '<li>Consent process documented (consent, or emergency enrolment then consultee advice)</li>',
     );
+    // Their site rows say so, rather than stars a reader would take for small counts.
+    expect(html).toMatch(/<th scope="row">A&lt;1&gt;<\/th><td>not published<\/td><td>–<\/td><td><\/td>/);
+    expect(html).toContain('<td>A&lt;1&gt;</td><td>not published</td><td>–</td>');
   });
 
   it('says how sub-national figures were protected and what is computed from them', () => {

@@ -34,9 +34,13 @@ function table(
   return `<table>\n<caption>${escapeHtml(caption)}</caption>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
-function proportionCells(p: ShownProportion): (string | number | null)[] {
+function proportionCells(p: ShownProportion, withheld = false): (string | number | null)[] {
+  if (withheld) return [NOT_PUBLISHED, '–', ''];
   return [`${count(p.numerator)} / ${count(p.denominator)}`, pct(p.estimate), interval(p.lower, p.upper)];
 }
+
+/** A site's figure of a table published nationally only. */
+const NOT_PUBLISHED = 'not published';
 
 const W = 640;
 const H = 330;
@@ -189,6 +193,7 @@ svg .axis-title,svg .at-risk-label{font-weight:600}svg .at-risk{font-variant-num
  */
 export function reportHtml(report: AuditReport, profile: string): string {
   const parts: string[] = [];
+  const withheld = new Set(report.withheld);
   parts.push(`<h1>VA ECMO for postcardiotomy cardiogenic shock: audit report</h1>
 <p>Data cut-off: <strong>${escapeHtml(report.cutOff)}</strong> (end of day, Europe/London). Profile: <strong>${escapeHtml(profile)}</strong>.
 Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.treated.countingOnly} declined or withdrew from exports and count only in the treated totals and survival to discharge.</p>`);
@@ -204,7 +209,7 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
       ]);
       const items = report.withheld.map((id) => `<li>${escapeHtml(labels.get(id) ?? id)}</li>`).join('');
       parts.push(
-        `<div class="note"><p>Not published by site, because no pattern of stars could protect its small counts (its figures by site are all shown as *; the national figures are exact):</p><ul>${items}</ul></div>`,
+        `<div class="note"><p>Not published by site, because no pattern of stars could protect its small counts (its figures by site are shown as “not published”; the national figures are exact):</p><ul>${items}</ul></div>`,
       );
     }
   }
@@ -217,7 +222,10 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
       table(
         'Patients treated, by site (all years)',
         ['Site', 'Total'],
-        [...t.sites.map((s) => [s.site, count(s.total)]), ['All sites', t.total]],
+        [
+          ...t.sites.map((s) => [s.site, withheld.has('treated') ? NOT_PUBLISHED : count(s.total)]),
+          ['All sites', t.total],
+        ],
       ),
       table(
         'Patients treated, by year of ECMO start (all sites)',
@@ -248,7 +256,7 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
         `${o.label}${excluded ? ` (not counted: ${excluded})` : ''}`,
         ['Site', 'Patients', 'Per cent', '95% interval'],
         [
-          ...o.sites.map((s) => [s.site, ...proportionCells(s)]),
+          ...o.sites.map((s) => [s.site, ...proportionCells(s, withheld.has(o.measure))]),
           ['All sites', ...proportionCells(o.overall)],
         ],
       ),
@@ -332,7 +340,7 @@ Patients treated: <strong>${report.treated.total}</strong>, of whom ${report.tre
   const criteria = report.criteria
     .map(
       (r) =>
-        `<tr><th scope="row">${escapeHtml(r.label)}</th><td>${escapeHtml(r.site === 'ALL' ? 'All sites' : r.site)}</td><td>${escapeHtml(`${count(r.numerator)} / ${count(r.denominator)}`)}</td><td>${escapeHtml(pct(r.estimate))}</td><td>${escapeHtml(interval(r.lower, r.upper))}</td><td>${escapeHtml(r.standard === null ? '–' : `${r.standard}%`)}</td><td${r.met === false ? ' class="met-no"' : ''}>${escapeHtml(r.met === null ? '–' : r.met ? 'yes' : 'no')}</td></tr>`,
+        `<tr><th scope="row">${escapeHtml(r.label)}</th><td>${escapeHtml(r.site === 'ALL' ? 'All sites' : r.site)}</td><td>${escapeHtml(r.site !== 'ALL' && withheld.has(r.criterion) ? NOT_PUBLISHED : `${count(r.numerator)} / ${count(r.denominator)}`)}</td><td>${escapeHtml(pct(r.estimate))}</td><td>${escapeHtml(interval(r.lower, r.upper))}</td><td>${escapeHtml(r.standard === null ? '–' : `${r.standard}%`)}</td><td${r.met === false ? ' class="met-no"' : ''}>${escapeHtml(r.met === null ? '–' : r.met ? 'yes' : 'no')}</td></tr>`,
     )
     .join('\n');
   parts.push(
