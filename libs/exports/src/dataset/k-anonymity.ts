@@ -213,7 +213,8 @@ export function chooseGeneralisation(
     });
     const outliers = [...groups.values()].filter((members) => members.length < k).flat();
     if (outliers.length === 0) {
-      return { generalisation: g, smallest: smallestGroup(records, g, places), localAge: new Set() };
+      const smallest = Math.min(...[...groups.values()].map((members) => members.length));
+      return { generalisation: g, smallest, localAge: new Set() };
     }
     // The few patients of groups smaller than k shown at 18+ instead: taken if that puts everyone with k.
     if (g.age === AGE_TOP || outliers.length > budget) continue;

@@ -297,7 +297,7 @@ export async function exposures(
   protection: number,
   options: {
     /** Check these cells only. */
-    readonly only?: (cell: { table: string; site: string; cell: CellKind }) => boolean;
+    readonly checked?: (cell: { table: string; site: string; cell: CellKind }) => boolean;
     /** The model was already checked against the truth (a trial of one more star). */
     readonly trusted?: boolean;
   } = {},
@@ -305,7 +305,7 @@ export async function exposures(
   const glpk = await loadSolver();
   FEASIBLE.add(glpk.GLP_OPT).add(glpk.GLP_FEAS);
   const model = build(new Model(protection), current, previous);
-  const cells = model.cells.filter((c) => !options.only || options.only(c));
+  const cells = options.checked ? model.cells.filter(options.checked) : model.cells;
   if (cells.length === 0) return [];
 
   const { solve, valueIn } = solverFor(glpk, model);

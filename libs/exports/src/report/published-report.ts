@@ -66,9 +66,9 @@ export async function publishedReport(
     if (extra) trial.set(extra.table, [...(trial.get(extra.table) ?? []), extra.at]);
     return buildReport(facts, { ...options, forced: trial, withhold, memo }, 'tables');
   };
-  const exposed = async (built: ReturnType<typeof attempt>, only?: Exposure): Promise<Exposure[]> => {
+  const exposed = async (built: ReturnType<typeof attempt>, weak?: Exposure): Promise<Exposure[]> => {
     const current: Published = { view: readerView(built.report), truth };
-    const options = only ? { only: (c: Cell) => same(c, only), trusted: true } : {};
+    const options = weak ? { checked: (c: Cell) => same(c, weak), trusted: true } : {};
     try {
       return await exposures(current, before, protection, options);
     } catch (error) {
@@ -78,16 +78,14 @@ export async function publishedReport(
       // the registry holds now; if even that contradicts this report, it is left out.
       if (before.truth) before = { view: before.view };
       else before = null;
-      return exposed(built, only);
+      return exposed(built, weak);
     }
   };
   const attempts = new Map<string, number>();
   let withholdAll = false;
   const inherited = new Set<string>();
   for (let rounds = 1; ; rounds++) {
-    const found = (await exposed(attempt())).filter(
-      (e) => !inherited.has(`${e.publication}/${e.table}/${e.site}/${e.cell}`),
-    );
+    const found = (await exposed(attempt())).filter((e) => !inherited.has(keyOf(e)));
     if (found.length === 0) {
       return {
         report: buildReport(facts, { ...options, forced, withhold }).report,
@@ -101,7 +99,7 @@ export async function publishedReport(
     // cell tried ATTEMPTS times has its table withheld; one of the previous publication that even that does
     // not protect is left as it was published (this publication cannot take it back).
     for (const weak of found) {
-      const key = `${weak.publication}/${weak.table}/${weak.site}/${weak.cell}`;
+      const key = keyOf(weak);
       const tried = (attempts.get(key) ?? 0) + 1;
       attempts.set(key, tried);
       if (withhold.has(weak.table) || tried > ATTEMPTS) {
@@ -143,6 +141,11 @@ function shortfall(e: Exposure): number {
 }
 
 type Cell = { table: string; site: string; cell: CellKind };
+
+/** One exposed cell of one publication, as a key. */
+function keyOf(e: Exposure): string {
+  return `${e.publication}/${e.table}/${e.site}/${e.cell}`;
+}
 
 function same(cell: Cell, other: Exposure): boolean {
   return cell.table === other.table && cell.site === other.site && cell.cell === other.cell;
