@@ -47,6 +47,29 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * A loopback port free right now, below the kernel's ephemeral range (32768–60999 here), for a server a test
+ * stops and starts again on the same port. A port from the ephemeral range can be taken while the server is
+ * down, as the local end of any outgoing connection, or by a client retrying that very port (TCP connects to
+ * itself when source and destination ports coincide): the server then cannot come back, or a client talks to
+ * itself. Ports below the range are only ever taken by a listener that asks for them.
+ */
+export async function restartablePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    server.close();
+    await once(server, 'close');
+    return port;
+  }
+  throw new Error('no free loopback port in 20000–31999');
+}
+
 /** A loopback port free right now, for a process or server a test starts. */
 export async function sparePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runMigrations } from '../../libs/database/src/migrate.js';
 import { ensureRolesAndDatabase, lockDownDatabase } from '../../libs/database/src/setup.js';
-import { eventually, sparePort, testConfig } from './apps.js';
+import { eventually, restartablePort, testConfig } from './apps.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 
 const BIN = (() => {
@@ -59,7 +59,7 @@ export class PrivatePostgres {
   }
 
   async init(): Promise<this> {
-    this.port = await sparePort();
+    this.port = await restartablePort();
     this.dir = mkdtempSync(join(tmpdir(), 'ecmo-pg-'));
     const ids = postgresIds();
     if (ids) chownSync(this.dir, ids.uid, ids.gid);
@@ -114,13 +114,16 @@ export class PrivatePostgres {
     );
   }
 
-  /** Whether the server accepts a connection and answers a query now. */
+  /** Whether our own server (its data directory, not another on this port) accepts a query now. */
   async accepts(): Promise<boolean> {
     const client = new pg.Client({ connectionString: this.adminUrl, connectionTimeoutMillis: 1000 });
     client.on('error', () => {});
     try {
       await client.connect();
-      await client.query('SELECT 1');
+      const { rows } = await client.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+      if (rows[0].dir !== join(this.dir!, 'data')) {
+        throw new Error(`port ${this.port} is answered by another server (${rows[0].dir})`);
+      }
       return true;
     } catch {
       return false;

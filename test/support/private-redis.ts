@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { eventually, sparePort } from './apps.js';
+import { eventually, restartablePort } from './apps.js';
 
 /**
  * A Redis server of the test's own, on a spare loopback port, keeping nothing on disk: for tests that flush or
@@ -21,7 +21,7 @@ export class PrivateRedis {
 
   async start(): Promise<this> {
     // Started again after `halt()`: the same port, empty (it keeps nothing on disk).
-    this.port ||= await sparePort();
+    this.port ||= await restartablePort();
     this.dir ??= mkdtempSync(join(tmpdir(), 'ecmo-redis-'));
     let output = '';
     const child = spawn(
@@ -48,7 +48,13 @@ export class PrivateRedis {
     await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-        return (await this.ping()) ? true : undefined;
+        const pid = await this.answeringPid();
+        if (pid !== undefined && pid !== child.pid) {
+          throw new Error(
+            `port ${this.port} is answered by another Redis (pid ${pid}), not ours (${child.pid})`,
+          );
+        }
+        return pid === undefined ? undefined : true;
       },
       10_000,
       50,
@@ -67,11 +73,14 @@ export class PrivateRedis {
     }
   }
 
-  private async ping(): Promise<boolean> {
+  /** The pid of the Redis answering on the port (`INFO server`), or undefined while none answers. */
+  private async answeringPid(): Promise<number | undefined> {
     try {
-      return (await this.run((redis) => redis.ping())) === 'PONG';
+      const info = await this.run((redis) => redis.info('server'));
+      const pid = /^process_id:(\d+)/m.exec(info)?.[1];
+      return pid === undefined ? undefined : Number(pid);
     } catch {
-      return false;
+      return undefined;
     }
   }
 
