@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY migrations ./migrations
+COPY scripts/build-web-assets.mjs ./scripts/build-web-assets.mjs
 RUN npm run build
 RUN npm prune --omit=dev
 
@@ -24,7 +25,8 @@ COPY --from=build --chown=node:node /app/dist ./dist
 # exists in the image, owned by `node`, so a new named volume starts with that owner.
 RUN mkdir -p /app/var/exports && chown -R node:node /app/var
 USER node
-EXPOSE 3000 3001
-# The same entry points as `npm run start:api`, `npm run start:worker` and `node dist/apps/cli/src/main.js migrate`;
+EXPOSE 3000 3001 3002
+# The same entry points as `npm run start:api`, `npm run start:worker`, `npm run start:web` and
+# `node dist/apps/cli/src/main.js migrate`;
 # docker-compose.yml chooses one per service.
 CMD ["node", "dist/apps/api/src/main.js"]

@@ -36,6 +36,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web application's browser script.
+    files: ['apps/web/assets/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -16,6 +16,7 @@ import { RecordsOfSamePatient1795600000000 } from './1795600000000-RecordsOfSame
 import { ReminderOncePerDate1795610000000 } from './1795610000000-ReminderOncePerDate.js';
 import { SiteRegion1795620000000 } from './1795620000000-SiteRegion.js';
 import { ExportPublicationProfile1795630000000 } from './1795630000000-ExportPublicationProfile.js';
+import { WebSession1795640000000 } from './1795640000000-WebSession.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   ReminderOncePerDate1795610000000,
   SiteRegion1795620000000,
   ExportPublicationProfile1795630000000,
+  WebSession1795640000000,
 ];

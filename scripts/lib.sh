@@ -99,6 +99,19 @@ ensure_redis() {
 }
 
 # Everything both commands need before npm takes over.
+# Debian's Chromium, for the browser tests (playwright-core drives it; Playwright's own browsers cannot be
+# downloaded here). Installed from apt as root; otherwise says what to do.
+ensure_chromium() {
+  if [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then return; fi
+  if can_apt; then
+    say "installing Chromium from Debian's packages (for the browser tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    die "Chromium is needed for the browser tests: install Debian's chromium package (sudo apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary"
+  fi
+}
+
 prepare_machine() {
   load_env_file
   ensure_node

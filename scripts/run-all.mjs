@@ -1,10 +1,12 @@
-// `npm start`: runs the api and the worker side by side in the foreground. Ctrl-C (or SIGTERM) stops both
-// gracefully; if one of them exits, the other is stopped too and the exit status is passed on.
+// `npm start`: runs the api, the worker and the web application side by side in the foreground. Ctrl-C (or
+// SIGTERM) stops them all gracefully; if one of them exits, the others are stopped too and the exit status is
+// passed on.
 import { spawn } from 'node:child_process';
 
 const processes = [
   ['api', 'dist/apps/api/src/main.js'],
   ['worker', 'dist/apps/worker/src/main.js'],
+  ['web', 'dist/apps/web/src/main.js'],
 ].map(([name, entry]) => ({ name, child: spawn(process.execPath, [entry], { stdio: 'inherit' }) }));
 
 let exitCode;

@@ -15,6 +15,8 @@ const UNAUDITED: Record<string, string> = {
     'jobs on their way to Redis (ids only), written in the audited change that needs them; pruned after relay',
   audit_export_patient:
     'the export log (which patients went into which export), insert-only, written with the audited export row',
+  web_session:
+    "the web application's sessions: their start and end are audit events of the sign-in they belong to (login.succeeded, token.revoked); their last-seen time moves with every page",
 };
 
 describe('audit coverage', () => {

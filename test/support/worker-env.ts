@@ -21,6 +21,7 @@ process.env.NURSE_DIGEST_ENABLED = 'false';
 // Secrets with no default (production sets them; `setup` writes them to .env on a developer's machine).
 process.env.JWT_SECRET = randomBytes(32).toString('base64url');
 process.env.MFA_ENCRYPTION_KEY = randomBytes(32).toString('base64url');
+process.env.WEB_SESSION_SECRET = randomBytes(32).toString('base64url');
 // Identity keys are the same for every test file of a run: the files of one Jest worker share its database,
 // whose patients' data keys must stay openable (key rotation re-wraps all of them).
 const runSecret = (purpose: string): string =>

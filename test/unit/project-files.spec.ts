@@ -74,8 +74,8 @@ describe('docker-compose.yml', () => {
   const services = compose.services;
   const command = (s: ComposeService) => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
 
-  it('has postgres, redis, a one-shot migrate, api and worker', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
+  it('has postgres, redis, a one-shot migrate, api, worker and web', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'web', 'worker']);
   });
 
   it('runs redis with noeviction and append-only persistence', () => {
@@ -83,22 +83,22 @@ describe('docker-compose.yml', () => {
     expect(command(services.redis)).toMatch(/--appendonly yes/);
   });
 
-  it('gives postgres, redis, api and worker a health check', () => {
-    for (const name of ['postgres', 'redis', 'api', 'worker'])
+  it('gives postgres, redis, api, worker and web a health check', () => {
+    for (const name of ['postgres', 'redis', 'api', 'worker', 'web'])
       expect(services[name].healthcheck?.test).toBeDefined();
   });
 
-  it('migrates once after postgres is healthy, and starts api and worker only after the migration completed', () => {
+  it('migrates once after postgres is healthy, and starts api, worker and web only after the migration completed', () => {
     expect(services.migrate.depends_on?.postgres.condition).toBe('service_healthy');
     expect(services.migrate.restart ?? 'no').toBe('no');
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api', 'worker', 'web']) {
       expect(services[name].depends_on?.migrate.condition).toBe('service_completed_successfully');
       expect(services[name].depends_on?.redis.condition).toBe('service_healthy');
     }
   });
 
   it('gives every process a configuration that passes production validation (secrets included)', () => {
-    for (const name of ['migrate', 'api', 'worker']) {
+    for (const name of ['migrate', 'api', 'worker', 'web']) {
       const environment = services[name].environment ?? {};
       for (const secret of Object.keys(GENERATED_SECRETS)) {
         expect({ name, secret, set: typeof environment[secret] === 'string' }).toEqual({
@@ -128,11 +128,14 @@ describe('docker-compose.yml', () => {
     expect(command(services.api)).toContain('dist/apps/api/src/main.js');
     expect(scripts['start:worker']).toContain('dist/apps/worker/src/main.js');
     expect(command(services.worker)).toContain('dist/apps/worker/src/main.js');
+    expect(scripts['start:web']).toContain('dist/apps/web/src/main.js');
+    expect(command(services.web)).toContain('dist/apps/web/src/main.js');
   });
 
   it('connects the apps as the application role and migrates as the owner role', () => {
     expect(services.api.environment?.DATABASE_URL).toMatch(/^postgres:\/\/ecmo_app:/);
     expect(services.worker.environment?.DATABASE_URL).toMatch(/^postgres:\/\/ecmo_app:/);
+    expect(services.web.environment?.DATABASE_URL).toMatch(/^postgres:\/\/ecmo_app:/);
     expect(services.migrate.environment?.DATABASE_MIGRATION_URL).toMatch(/^postgres:\/\/ecmo_owner:/);
   });
 });

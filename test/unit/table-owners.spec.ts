@@ -10,6 +10,7 @@ const UNMAPPED_TABLES: Readonly<Record<string, string>> = {
   nurse_digest: 'followup',
   audit_export: 'exports',
   audit_export_patient: 'exports',
+  web_session: 'access',
 };
 
 /**

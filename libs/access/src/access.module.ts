@@ -6,6 +6,8 @@ import {
   Module,
   type DynamicModule,
   type OnApplicationShutdown,
+  type Provider,
+  type Type,
 } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -19,7 +21,8 @@ import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { Authenticator } from './auth/authenticator.js';
 import { attemptedAccount, isLoginThrottled } from './auth/login-throttle.js';
-import { DefaultDenyGuard } from './default-deny.guard.js';
+import { DefaultDenyGuard, REQUEST_AUTHENTICATOR } from './default-deny.guard.js';
+import { WebSessions } from './web-sessions/web-sessions.js';
 import { IdentifierReadInterceptor, IdentifierReadLog } from './identifier-read.js';
 import { ACCESS_ENTITIES } from './entities.js';
 import { RouteAccessCheck } from './route-table.js';
@@ -101,7 +104,27 @@ class ThrottlerRedisModule {}
 
 @Module({})
 export class AccessModule {
+  /** The api: its controllers (sign-in, users, sites, API keys); callers authenticate with a bearer token. */
   static forApi(): DynamicModule {
+    return AccessModule.withServices(
+      [AuthController, SitesController, UsersController, ApiKeysController],
+      [],
+      { provide: REQUEST_AUTHENTICATOR, useExisting: Authenticator },
+    );
+  }
+
+  /**
+   * The web application: the same services, rate limits and guard, no api controller; callers authenticate
+   * with their web session (its cookie), which WebSessions reads.
+   */
+  static forWeb(): DynamicModule {
+    return AccessModule.withServices([], [WebSessions], {
+      provide: REQUEST_AUTHENTICATOR,
+      useExisting: WebSessions,
+    });
+  }
+
+  private static withServices(controllers: Type[], own: Type[], authenticator: Provider): DynamicModule {
     return {
       module: AccessModule,
       // Global: every domain module uses the identifier-read log and the services without importing this.
@@ -144,13 +167,15 @@ export class AccessModule {
           }),
         }),
       ],
-      controllers: [AuthController, SitesController, UsersController, ApiKeysController],
+      controllers,
       providers: [
         AuthService,
         Authenticator,
         SitesService,
         UsersService,
         ApiKeysService,
+        ...own,
+        authenticator,
         RouteAccessCheck,
         IdentifierReadLog,
         IdentifierReadInterceptor,
@@ -161,6 +186,8 @@ export class AccessModule {
       exports: [
         AuthService,
         Authenticator,
+        ...own,
+        ApiKeysService,
         UsersService,
         SitesService,
         IdentifierReadLog,

@@ -1,5 +1,6 @@
 import {
   ForbiddenException,
+  Inject,
   Injectable,
   Logger,
   Optional,
@@ -8,17 +9,24 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Authenticator } from './auth/authenticator.js';
 import type { AuthenticatedRequest } from './auth/request-context.js';
+import type { Principal } from './principal.js';
 import { IS_PUBLIC } from '../../observability/src/index.js';
 import { ROLES_KEY } from './roles.decorator.js';
 import type { Role } from './roles.js';
+
+/** How an app tells who is calling: the api from a bearer token or API key, the web app from its session. */
+export interface RequestAuthenticator {
+  authenticate(request: AuthenticatedRequest): Promise<Principal>;
+}
+export const REQUEST_AUTHENTICATOR = Symbol('REQUEST_AUTHENTICATOR');
 
 /**
  * The one place authorization is enforced, registered for every app: a route is closed unless it is
  * @Public(); otherwise the caller must authenticate (401) and hold one of the route's @Roles() (403). A route
  * without declared roles is refused to everyone (and the app does not start with one: see routeProblems).
- * The worker has no Authenticator: every non-public route there answers 401.
+ * The api authenticates a bearer token or API key, the web app its session cookie; the worker has no
+ * authenticator: every non-public route there answers 401.
  */
 @Injectable()
 export class DefaultDenyGuard implements CanActivate {
@@ -26,7 +34,7 @@ export class DefaultDenyGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    @Optional() private readonly authenticator?: Authenticator,
+    @Optional() @Inject(REQUEST_AUTHENTICATOR) private readonly authenticator?: RequestAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

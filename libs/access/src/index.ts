@@ -14,7 +14,15 @@ export {
 } from './auth/request-context.js';
 export { TokenSigner, TOKEN_TYPES, JWT_ALGORITHM } from './auth/token-signer.js';
 export { totpCode } from './auth/totp.js';
-export { DefaultDenyGuard } from './default-deny.guard.js';
+export { DefaultDenyGuard, REQUEST_AUTHENTICATOR, type RequestAuthenticator } from './default-deny.guard.js';
+export {
+  NoWebSession,
+  WEB_SESSION_COOKIE,
+  WebSessions,
+  type PendingSignIn,
+  type WebPrincipal,
+} from './web-sessions/web-sessions.js';
+export { LoginThrottle } from './auth/login-throttle.js';
 export { ACCESS_ENTITIES, ApiKey, AppUser, Site, UserSite } from './entities.js';
 export { SiteScope, type Principal } from './principal.js';
 export { AnyRole, Roles, ROLES_KEY } from './roles.decorator.js';

@@ -101,6 +101,15 @@ export class AppConfig {
   @Max(65535)
   WORKER_PORT = 3001;
 
+  @EnvVar(
+    'HTTP port of the web application (the screens for nurses, investigators, data managers and administrators).',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WEB_PORT = 3002;
+
   @EnvVar('Log level: fatal, error, warn, info, debug, trace or silent.')
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -359,6 +368,15 @@ export class AppConfig {
   @IsString()
   @MinLength(32)
   MFA_ENCRYPTION_KEY?: string;
+
+  @EnvVar(
+    'Key of the web application’s sessions (seals a sign-in’s steps, signs the CSRF cookie), at least 32 characters; required in production (`setup` writes a random one to .env on a development machine). Changing it signs everyone out of the web application.',
+    { sensitive: true },
+  )
+  @ValidateIf((c: AppConfig) => c.NODE_ENV === 'production' || c.WEB_SESSION_SECRET !== undefined)
+  @IsString()
+  @MinLength(32)
+  WEB_SESSION_SECRET?: string;
 
   @EnvVar(
     'Master keys that wrap each patient’s identity data key: `id:secret` pairs (secret 32+ characters) separated by commas, the first one wrapping new keys, the others only unwrapping until `rotate-identity-keys` has re-wrapped every data key. Required in production (`setup` writes one to .env on a development machine).',

@@ -27,6 +27,7 @@ describe('ensureDevelopmentSecrets', () => {
       'EXPORT_PSEUDONYM_KEY',
       'IDENTITY_LOOKUP_KEY',
       'IDENTITY_MASTER_KEYS',
+      'WEB_SESSION_SECRET',
     ]);
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^PORT=4000\nJWT_SECRET=kept-from-the-file-0123456789abcdef\n# Generated/);

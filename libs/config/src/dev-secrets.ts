@@ -7,6 +7,7 @@ const random = (): string => randomBytes(32).toString('base64url');
 export const GENERATED_SECRETS: Record<string, () => string> = {
   JWT_SECRET: random,
   MFA_ENCRYPTION_KEY: random,
+  WEB_SESSION_SECRET: random,
   IDENTITY_MASTER_KEYS: () => `dev1:${random()}`,
   IDENTITY_LOOKUP_KEY: random,
   EXPORT_PSEUDONYM_KEY: random,

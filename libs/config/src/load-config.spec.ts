@@ -57,6 +57,7 @@ describe('loadConfig', () => {
       expect((error as ConfigError).problems).toEqual([
         expect.stringMatching(/^JWT_SECRET must be longer than or equal to 32 characters/),
         expect.stringMatching(/^MFA_ENCRYPTION_KEY must be longer than or equal to 32 characters/),
+        expect.stringMatching(/^WEB_SESSION_SECRET must be longer than or equal to 32 characters/),
         expect.stringMatching(/^IDENTITY_MASTER_KEYS must be id:secret pairs/),
         expect.stringMatching(/^IDENTITY_LOOKUP_KEY must be longer than or equal to 32 characters/),
         expect.stringMatching(/^EXPORT_PSEUDONYM_KEY must be longer than or equal to 32 characters/),
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
     const secrets = {
       JWT_SECRET: 'j'.repeat(32),
       MFA_ENCRYPTION_KEY: 'm'.repeat(32),
+      WEB_SESSION_SECRET: 'w'.repeat(32),
       IDENTITY_MASTER_KEYS: `k1:${'a'.repeat(32)},k0:${'b'.repeat(32)}`,
       IDENTITY_LOOKUP_KEY: 'l'.repeat(32),
       EXPORT_PSEUDONYM_KEY: 'p'.repeat(32),

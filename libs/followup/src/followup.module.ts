@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { RegistryModule } from '../../registry/src/index.js';
+import { RegistryServicesModule } from '../../registry/src/index.js';
 import { AppointmentsController } from './appointments/appointments.controller.js';
 import { AppointmentsService, FollowUpAppointments } from './appointments/appointments.js';
 import { AssessmentsController } from './assessments/assessments.controller.js';
@@ -31,7 +31,15 @@ export class FollowUpCoreModule {}
  * visits, replanned inside every change to the patient's record.
  */
 @Module({
-  imports: [RegistryModule, FollowUpCoreModule],
+  imports: [RegistryServicesModule, FollowUpCoreModule],
+  providers: [FollowUpService, AppointmentsService, WorklistService],
+  exports: [FollowUpService, AppointmentsService, WorklistService, FollowUpCoreModule],
+})
+export class FollowUpServicesModule {}
+
+/** Follow-up's services with the api's controllers. */
+@Module({
+  imports: [RegistryServicesModule, FollowUpServicesModule],
   controllers: [
     ProtocolsController,
     PatientFollowUpController,
@@ -40,8 +48,7 @@ export class FollowUpCoreModule {}
     WorklistController,
     ClinicListController,
   ],
-  providers: [FollowUpService, AppointmentsService, WorklistService],
-  exports: [FollowUpService, FollowUpCoreModule],
+  exports: [FollowUpServicesModule],
 })
 export class FollowUpModule {}
 

@@ -1,5 +1,10 @@
 export { FOLLOW_UP_ENTITIES, FollowUpProtocol, FollowUpVisit } from './entities.js';
-export { FollowUpCoreModule, FollowUpModule, FollowUpWorkerModule } from './followup.module.js';
+export {
+  FollowUpCoreModule,
+  FollowUpModule,
+  FollowUpServicesModule,
+  FollowUpWorkerModule,
+} from './followup.module.js';
 export {
   FollowUpService,
   type FollowUpPlanView,
@@ -12,7 +17,12 @@ export {
   type AppointmentWithReminders,
   type ReminderView,
 } from './appointments/appointments.js';
-export { type Worklist, type AppointmentRef, type ClinicListItem } from './worklist/worklist.js';
+export {
+  WorklistService,
+  type Worklist,
+  type AppointmentRef,
+  type ClinicListItem,
+} from './worklist/worklist.js';
 export { CLOCK_ACTOR, FollowUpClock } from './visits/clock.js';
 export { FollowUpPlanner } from './visits/planner.js';
 export * from './rules/visits.js';

@@ -1,4 +1,4 @@
-import { ValidationPipe, type DynamicModule, type Type } from '@nestjs/common';
+import { ValidationPipe, type DynamicModule, type ExceptionFilter, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -16,6 +16,11 @@ export interface HttpAppOptions {
   readonly beforeInit?: (app: NestFastifyApplication) => void;
 }
 
+/** What an app answers errors with: problem details (api, worker) unless it says otherwise (web pages). */
+export interface HttpAppShape {
+  readonly errors?: (app: NestFastifyApplication) => ExceptionFilter;
+}
+
 /**
  * The HTTP shell shared by api and worker: Fastify, pino logs with request ids, problem-details errors, the
  * strict validation pipe (unknown fields are refused, so mass assignment cannot happen) behind the check of
@@ -25,6 +30,7 @@ export async function createHttpApp(
   module: DynamicModule | Type,
   config: AppConfig,
   options: HttpAppOptions,
+  shape: HttpAppShape = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     trustProxy: trustProxySetting(config.TRUST_PROXY),
@@ -50,7 +56,7 @@ export async function createHttpApp(
       exceptionFactory: (errors) => new ValidationProblem(flattenValidationErrors(errors)),
     }),
   );
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(shape.errors?.(app) ?? new ProblemDetailsFilter());
   registerBodyParsers(app);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -8,6 +8,7 @@ export {
   constraintFallbacksSoFar,
   flattenValidationErrors,
   ProblemDetailsFilter,
+  problemOf,
   sendProblem,
   RuleProblem,
   ValidationProblem,
@@ -16,6 +17,6 @@ export {
 } from './problem-details.js';
 export { REDACTED_KEYS, redactLogLine } from './redaction.js';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
-export { createHttpApp, initOrClose, type HttpAppOptions } from './http-app.js';
+export { createHttpApp, initOrClose, type HttpAppOptions, type HttpAppShape } from './http-app.js';
 export { errorMessage } from './error-message.js';
 export { IsNotBlank, IsOptionalNotNull, MaxDecimalPlaces, PageLimit } from './validators.js';

@@ -280,6 +280,14 @@ class ProblemConverter {
 const problemConverter = new ProblemConverter();
 
 /**
+ * The problem details of an error, classified as the api's answers are (a dependency down is 503, anything
+ * not an HttpException is a logged 500): for answers that are not JSON, such as the web application's pages.
+ */
+export function problemOf(exception: unknown, request: FastifyRequest): ProblemDetails {
+  return problemConverter.toProblem(exception, request);
+}
+
+/**
  * What of an error may be logged. A database error carries the statement's bound values (`parameters`) and
  * PostgreSQL's `detail` ("Key (nhs_number)=(...) already exists"): identifiers that name-based redaction
  * cannot catch. Only the type, message, SQLSTATE or error code, and stack are kept.

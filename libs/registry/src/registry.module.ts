@@ -15,11 +15,11 @@ import { ValueSetsController } from './value-sets/value-sets.controller.js';
 
 /**
  * The registry's clinical core (issue 4): value sets, patients with their identities kept apart, the
- * consent timeline, operation, ECMO runs, complications, hospital outcome, and their history.
+ * consent timeline, operation, ECMO runs, complications, hospital outcome, and their history. The services
+ * only: the api adds its controllers (RegistryModule), the web application its pages.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([...VALUE_SET_ENTITIES, ...REGISTRY_ENTITIES])],
-  controllers: [ValueSetsController, PatientsController, ClinicalRecordsController],
   providers: [
     ValueSets,
     PatientIdentities,
@@ -36,6 +36,15 @@ import { ValueSetsController } from './value-sets/value-sets.controller.js';
     PatientChanges,
     PatientsService,
     ClinicalRecordsService,
+    PatientHistory,
   ],
+})
+export class RegistryServicesModule {}
+
+/** The registry's services with the api's controllers. */
+@Module({
+  imports: [RegistryServicesModule],
+  controllers: [ValueSetsController, PatientsController, ClinicalRecordsController],
+  exports: [RegistryServicesModule],
 })
 export class RegistryModule {}
