@@ -61,5 +61,14 @@ export default {
       setupFiles: ['<rootDir>/test/support/esm-bridge.ts', '<rootDir>/test/support/worker-env.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/e2e-guards.ts'],
     },
+    {
+      // Real Chromium (Debian's, driven by playwright-core) against the compiled web app: `npm run test:browser`.
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+      setupFiles: ['<rootDir>/test/support/esm-bridge.ts', '<rootDir>/test/support/worker-env.ts'],
+    },
   ],
 };

@@ -83,7 +83,7 @@ export async function sparePort(): Promise<number> {
 /** A compiled api or worker process a test started, with what it printed. */
 export interface AppProcess {
   readonly process: ChildProcess;
-  /** Its HTTP port (the api's PORT, the worker's WORKER_PORT). */
+  /** Its HTTP port (the api's PORT, the worker's WORKER_PORT, the web app's WEB_PORT). */
   readonly port: number;
   output(): string;
   /** SIGTERM, then waits for the exit (nothing if it has exited already). */
@@ -96,16 +96,19 @@ export function spawnWorker(env: Record<string, string> = {}): Promise<WorkerPro
   return spawnApp('worker', env);
 }
 
-/** Starts the compiled api or worker (`dist/`) with this Jest worker's environment and `env`, once ready. */
+/** The variable each app reads its HTTP port from. */
+const PORT_VARIABLE = { api: 'PORT', worker: 'WORKER_PORT', web: 'WEB_PORT' } as const;
+
+/** Starts a compiled app (`dist/`) with this Jest worker's environment and `env`, once ready. */
 export async function spawnApp(
-  kind: 'api' | 'worker',
+  kind: 'api' | 'worker' | 'web',
   env: Record<string, string> = {},
 ): Promise<AppProcess> {
   const port = await sparePort();
   const child = spawn(process.execPath, [`dist/apps/${kind}/src/main.js`], {
     env: {
       ...process.env,
-      [kind === 'api' ? 'PORT' : 'WORKER_PORT']: String(port),
+      [PORT_VARIABLE[kind]]: String(port),
       LOG_LEVEL: 'info',
       ...env,
     },
