@@ -2,7 +2,16 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Browser, Page } from 'playwright-core';
 import { totpCode } from '../../libs/access/src/index.js';
-import { bearer, createAdminWithCli, createSite, onboard, PASSWORD, uniqueEmail } from '../support/access.js';
+import {
+  bearer,
+  createAdminWithCli,
+  createSite,
+  createUser,
+  onboard,
+  PASSWORD,
+  uniqueEmail,
+} from '../support/access.js';
+import { enrol, type Enrolled } from '../support/patients.js';
 import { spawnApp, startApi, type AppProcess } from '../support/apps.js';
 import { axeViolations, launchChromium, screenshot } from '../support/browser.js';
 
@@ -19,6 +28,7 @@ describe('web application in Chromium: a new nurse’s first sign-in', () => {
   let adminToken: string;
   let site: { id: string; name: string };
   let base: string;
+  let patient: Enrolled;
 
   beforeAll(async () => {
     api = await startApi();
@@ -28,6 +38,8 @@ describe('web application in Chromium: a new nurse’s first sign-in', () => {
     const email = uniqueEmail('admin');
     adminToken = (await onboard(api, email, await createAdminWithCli(email))).accessToken;
     site = await createSite(api, adminToken, 'Wythenshawe');
+    const colleague = await createUser(api, adminToken, 'research_nurse', [site.id]);
+    patient = await enrol(api, colleague.accessToken, { siteId: site.id });
   }, 60_000);
 
   afterAll(async () => {
@@ -98,6 +110,25 @@ describe('web application in Chromium: a new nurse’s first sign-in', () => {
 
       await heading(page, 'Worklist: Wythenshawe');
       await expectAccessible(page, 'worklist');
+
+      // Find the patient a colleague enrolled: a wrong NHS number first, then theirs.
+      await page.getByRole('link', { name: 'Find a patient' }).click();
+      await page.getByLabel('NHS number').fill('999 000 0019');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.waitForFunction(() => document.activeElement?.classList.contains('nhsuk-error-summary'));
+      await expectAccessible(page, 'find-patient-error');
+      await page.getByLabel('NHS number').fill(patient.nhsNumber);
+      await page.getByRole('button', { name: 'Search' }).click();
+      await expectAccessible(page, 'find-patient-results');
+      await page.getByRole('link', { name: patient.registryId }).click();
+      await heading(page, `Patient ${patient.registryId}`);
+      await expectAccessible(page, 'patient');
+      await page.getByRole('link', { name: /^History of this record/ }).click();
+      await heading(page, `History of ${patient.registryId}`);
+      await expectAccessible(page, 'patient-history');
+      await page.getByRole('link', { name: 'Patients', exact: true }).click();
+      await heading(page, 'Patients: Wythenshawe');
+      await expectAccessible(page, 'patients');
       await page.getByRole('button', { name: 'Sign out' }).click();
       await heading(page, 'You have signed out');
       await expectAccessible(page, 'signed-out');

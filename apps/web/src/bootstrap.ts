@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import nunjucks from 'nunjucks';
 import type { AppConfig } from '../../../libs/config/src/index.js';
 import { deriveKey } from '../../../libs/crypto/src/index.js';
+import { ValueSets } from '../../../libs/registry/src/index.js';
 import { createHttpApp, initOrClose, type HttpAppOptions } from '../../../libs/observability/src/index.js';
 import { addFilters } from './filters.js';
 import { ErrorPages, NHSUK_TEMPLATES, Pages, WEB_DIST } from './pages.js';
@@ -23,6 +24,7 @@ export async function createWeb(config: AppConfig, options: HttpAppOptions): Pro
     errors: (created) => new ErrorPages(created.get(Pages), config),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  const values = app.get(ValueSets);
   // A strict policy: scripts, styles, images and forms from this origin only, no inline script or style
   // attribute, no framing. nhsuk-frontend's own script starts from our file (assets/application.js).
   const securityHeaders = helmet({
@@ -54,7 +56,8 @@ export async function createWeb(config: AppConfig, options: HttpAppOptions): Pro
     engine: { nunjucks },
     templates: [resolve(WEB_DIST, 'views'), resolve(NHSUK_TEMPLATES)],
     options: {
-      onConfigure: (env: nunjucks.Environment) => addFilters(env),
+      onConfigure: (env: nunjucks.Environment) =>
+        addFilters(env, (set, code) => values.find(set, code)?.label ?? null),
       autoescape: true,
       throwOnUndefined: false,
     },

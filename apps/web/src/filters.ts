@@ -31,8 +31,34 @@ export function londonDateTime(value: unknown): string {
   return dateTimeFormat.format(date).replace(', ', ' at ');
 }
 
+/** A code as words: `emergency_enrolled` → Emergency enrolled. */
+export function words(value: unknown): string {
+  if (typeof value !== 'string' || value === '') return '';
+  const text = value
+    .replace(/_/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An NHS number as people read it: 3 3 4 digits. */
+export function nhsNumber(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const digits = value.replace(/\s/g, '');
+  return /^\d{10}$/.test(digits) ? `${digits.slice(0, 3)} ${digits.slice(3, 6)} ${digits.slice(6)}` : value;
+}
+
+/** Looks up a code's label in a value set (the registry's, loaded at start). */
+export type LabelOf = (set: string, code: string) => string | null;
+
 /** The templates' filters. */
-export function addFilters(env: nunjucks.Environment): void {
+export function addFilters(env: nunjucks.Environment, labelOf: LabelOf): void {
   env.addFilter('day', longDay);
   env.addFilter('dateTime', londonDateTime);
+  env.addFilter('words', words);
+  env.addFilter('nhsNumber', nhsNumber);
+  env.addFilter('label', (code: unknown, set: string) => {
+    if (typeof code !== 'string' || code === '') return 'Not recorded';
+    return labelOf(set, code) ?? words(code);
+  });
 }

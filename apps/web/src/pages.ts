@@ -185,12 +185,20 @@ export class Pages {
 function menuOf(role: Role, url: string): { text: string; href: string; current: boolean }[] {
   const items: { text: string; href: string }[] = [];
   if (role === 'research_nurse' || role === 'site_investigator' || role === 'data_manager') {
-    items.push({ text: 'Worklist', href: '/' });
+    items.push({ text: 'Worklist', href: '/' }, { text: 'Patients', href: '/patients' });
+  }
+  if (role === 'research_nurse' || role === 'site_investigator') {
+    items.push({ text: 'Find a patient', href: '/patients/find' });
   }
   const path = url.split('?')[0];
   return items.map((item) => ({
     ...item,
-    current: item.href === '/' ? path === '/' || path.endsWith('/worklist') : path.startsWith(item.href),
+    current:
+      item.href === '/'
+        ? path === '/' || path.endsWith('/worklist')
+        : item.href === '/patients'
+          ? path.startsWith('/patients') && !path.startsWith('/patients/find')
+          : path.startsWith(item.href),
   }));
 }
 

@@ -10,6 +10,7 @@ import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/ob
 import { QueueModule, RedisHealthIndicator } from '../../../libs/queue/src/index.js';
 import { RegistryServicesModule } from '../../../libs/registry/src/index.js';
 import { HomeController } from './home.controller.js';
+import { PatientsPagesController } from './patients.controller.js';
 import { CsrfGuard, CsrfTokens, Pages } from './pages.js';
 import { SignInController } from './sign-in.controller.js';
 
@@ -35,7 +36,7 @@ export class WebModule {
         HealthModule.forRoot([RedisHealthIndicator]),
         MetricsModule.forRoot([]),
       ],
-      controllers: [SignInController, HomeController],
+      controllers: [SignInController, HomeController, PatientsPagesController],
       providers: [CsrfTokens, Pages, { provide: APP_GUARD, useClass: CsrfGuard }],
     };
   }

@@ -61,4 +61,10 @@ export class SiteScope {
   assertIncludes(siteId: string, what: string): void {
     if (!this.includes(siteId)) throw new NotFoundException(`${what} not found`);
   }
+
+  /** This scope narrowed to one of its sites (a list of that site's rows); 404 for a site outside it. */
+  only(siteId: string): SiteScope {
+    this.assertIncludes(siteId, 'Site');
+    return new SiteScope(false, [siteId]);
+  }
 }

@@ -4,7 +4,7 @@ export { ValueSets, type CodeView, type ValueSetView } from './value-sets/value-
 export { ClinicalRecord, Patient, REGISTRY_ENTITIES } from './patients/entities.js';
 export { PatientIdentities, type Identity } from './patients/patient-identities.js';
 export { PatientsService, type IdentityView, type TransferView } from './patients/patients.service.js';
-export { type HistoryEntry } from './patients/history.js';
+export { PatientHistory, type HistoryEntry } from './patients/history.js';
 export { ClinicalRecordsService, countingOnly, type RecordSpec } from './patients/records.service.js';
 export { rotateIdentityKeys } from './patients/rotate-keys.js';
 export {
@@ -31,7 +31,9 @@ export {
   CORRECTION_REASON_DOC,
   MISSING_DOC,
   type MissingReasonChanges,
+  PatientListQuery,
   PatientParams,
+  PatientSearchDto,
   ReasonDto,
   RecordParams,
 } from './patients/dto.js';
