@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scheduling: async () => (await import('./scheduling/scheduling.js')).benchmark,
   export: async () => (await import('./export/export.js')).exportBenchmark,
   'reminder-lag': async () => (await import('./reminder-lag/reminder-lag.js')).benchmark,
+  web: async () => (await import('./web/web.js')).benchmark,
 };
 
 function version(command: string): string {

@@ -7,7 +7,7 @@ import { BENCH_DIST } from '../lib/environment.js';
 const run = promisify(execFile);
 
 /** The benchmark users' password (the policy's length and strength; never a real credential). */
-const PASSWORD = `bench ${randomUUID()} correct horse`;
+export const PASSWORD = `bench ${randomUUID()} correct horse`;
 
 export class HttpError extends Error {
   constructor(
@@ -71,6 +71,15 @@ export async function createAdmin(env: Record<string, string>, email: string): P
  * step, then enrolment of an authenticator app (TOTP). Returns the access token.
  */
 export async function onboard(api: ApiClient, email: string, setupToken: string): Promise<string> {
+  return (await onboardWithSecret(api, email, setupToken)).accessToken;
+}
+
+/** `onboard`, answering the authenticator's secret too (for a later sign-in, the web app's). */
+export async function onboardWithSecret(
+  api: ApiClient,
+  email: string,
+  setupToken: string,
+): Promise<{ accessToken: string; totpSecret: string }> {
   await api.post('/auth/password/reset', { token: setupToken, newPassword: PASSWORD }, [204]);
   const step = await api.post<{ status: string; mfaToken: string; totpSecret: string }>(
     '/auth/login',
@@ -85,7 +94,7 @@ export async function onboard(api: ApiClient, email: string, setupToken: string)
     { mfaToken: step.mfaToken, code: totpCode(step.totpSecret) },
     [200],
   );
-  return tokens.accessToken;
+  return { accessToken: tokens.accessToken, totpSecret: step.totpSecret };
 }
 
 export interface BenchUsers {
@@ -93,6 +102,9 @@ export interface BenchUsers {
   readonly adminToken: string;
   /** A research nurse of the site: the role the load runs as. */
   readonly nurseToken: string;
+  readonly nurseEmail: string;
+  /** The nurse's authenticator secret (the web app's sign-in). */
+  readonly nurseTotpSecret: string;
 }
 
 /** The first administrator (CLI), who creates a site and a research nurse of it; both sign in with MFA. */
@@ -118,6 +130,12 @@ export async function createUsers(api: ApiClient, env: Record<string, string>): 
     { email: nurseEmail, displayName: 'Bench Nurse', role: 'research_nurse', siteIds: [site.id] },
     [201],
   );
-  const nurseToken = await onboard(api, nurseEmail, created.passwordSetup.token);
-  return { site, adminToken, nurseToken };
+  const nurse = await onboardWithSecret(api, nurseEmail, created.passwordSetup.token);
+  return {
+    site,
+    adminToken,
+    nurseToken: nurse.accessToken,
+    nurseEmail,
+    nurseTotpSecret: nurse.totpSecret,
+  };
 }

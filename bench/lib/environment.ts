@@ -115,12 +115,15 @@ export class BenchEnvironment {
    * Its logs go nowhere unless `keepOutput` (kept in memory, for a benchmark that reads them).
    */
   spawnApp(
-    kind: 'api' | 'worker',
+    kind: 'api' | 'worker' | 'web',
     options: { cores?: string; env?: Record<string, string>; keepOutput?: boolean; nodeArgs?: string[] } = {},
   ): Promise<AppProcess> {
     return this.spawnServer(kind, [...(options.nodeArgs ?? []), `${BENCH_DIST}/apps/${kind}/src/main.js`], {
       cores: options.cores,
-      env: (port) => ({ [kind === 'api' ? 'PORT' : 'WORKER_PORT']: String(port), ...options.env }),
+      env: (port) => ({
+        [kind === 'api' ? 'PORT' : kind === 'web' ? 'WEB_PORT' : 'WORKER_PORT']: String(port),
+        ...options.env,
+      }),
       keepOutput: options.keepOutput,
       readyPath: '/health/ready',
       readyTimeoutMs: 60_000,
