@@ -17,6 +17,7 @@ import { ReminderOncePerDate1795610000000 } from './1795610000000-ReminderOncePe
 import { SiteRegion1795620000000 } from './1795620000000-SiteRegion.js';
 import { ExportPublicationProfile1795630000000 } from './1795630000000-ExportPublicationProfile.js';
 import { WebSession1795640000000 } from './1795640000000-WebSession.js';
+import { EnrolmentDraft1795650000000 } from './1795650000000-EnrolmentDraft.js';
 
 /**
  * Every migration, oldest first. The apps compare this list with schema_migrations at boot and refuse to
@@ -42,4 +43,5 @@ export const MIGRATIONS = [
   SiteRegion1795620000000,
   ExportPublicationProfile1795630000000,
   WebSession1795640000000,
+  EnrolmentDraft1795650000000,
 ];

@@ -21,6 +21,9 @@ import { axeViolations, launchChromium, screenshot } from '../support/browser.js
  * every page on the way has no WCAG 2.2 A/AA violation (axe-core); the same works by keyboard alone and with
  * JavaScript off.
  */
+// A journey drives many pages and runs axe on each: far longer than the suite's 30 s on a busy machine.
+jest.setTimeout(180_000);
+
 describe('web application in Chromium: a new nurse’s first sign-in', () => {
   let api: NestFastifyApplication;
   let web: AppProcess;

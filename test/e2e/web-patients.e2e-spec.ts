@@ -85,9 +85,9 @@ describe('web application: finding a patient, the patient page and its history',
   it('finds by family name and date of birth (the NHS date input), and by registry ID', async () => {
     const byName = await browser.submit('/patients/find', {
       familyName: 'ferreira',
-      'dateOfBirth-day': '12',
-      'dateOfBirth-month': '4',
-      'dateOfBirth-year': '1961',
+      'dateOfBirth[day]': '12',
+      'dateOfBirth[month]': '4',
+      'dateOfBirth[year]': '1961',
     });
     expect(byName.body).toContain(`>${patient.registryId}</a>`);
     const byId = await browser.submit('/patients/find', { registryId: patient.registryId.toLowerCase() });
@@ -109,9 +109,9 @@ describe('web application: finding a patient, the patient page and its history',
     expect(errorSummaryOf(noDate.body)).toEqual(['Enter a date of birth']);
     const badDate = await browser.submit('/patients/find', {
       familyName: 'Ferreira',
-      'dateOfBirth-day': '31',
-      'dateOfBirth-month': '2',
-      'dateOfBirth-year': '1961',
+      'dateOfBirth[day]': '31',
+      'dateOfBirth[month]': '2',
+      'dateOfBirth[year]': '1961',
     });
     expect(errorSummaryOf(badDate.body)).toHaveLength(1);
     expect(errorSummaryOf(badDate.body)[0]).toMatch(/^Date of birth /);

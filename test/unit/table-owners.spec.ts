@@ -11,6 +11,7 @@ const UNMAPPED_TABLES: Readonly<Record<string, string>> = {
   audit_export: 'exports',
   audit_export_patient: 'exports',
   web_session: 'access',
+  enrolment_draft: 'registry',
 };
 
 /**

@@ -32,15 +32,18 @@ export async function dtoErrors<T extends object>(
   }));
 }
 
-/** The NHS date input's three fields (`<name>-day`, `-month`, `-year`) as a calendar date, or null if blank. */
+/**
+ * The NHS date input's three fields (posted as `<name>[day]`, `[month]`, `[year]`) as a calendar date, or
+ * null if all are blank; `parts` as typed, to show again.
+ */
 export function dateFrom(
   form: Form | undefined,
   name: string,
 ): { value: string | null; parts: Record<string, string> } {
   const parts = {
-    day: field(form, `${name}-day`).trim(),
-    month: field(form, `${name}-month`).trim(),
-    year: field(form, `${name}-year`).trim(),
+    day: field(form, `${name}[day]`).trim(),
+    month: field(form, `${name}[month]`).trim(),
+    year: field(form, `${name}[year]`).trim(),
   };
   if (!parts.day && !parts.month && !parts.year) return { value: null, parts };
   const pad = (v: string) => v.padStart(2, '0');

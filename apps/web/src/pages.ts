@@ -45,6 +45,8 @@ export type WebRequest = FastifyRequest & { principal?: WebPrincipal };
 export interface FormError {
   readonly field: string;
   readonly text: string;
+  /** Where the error summary's link goes: the field on this page (`#field`) unless it is on another page. */
+  readonly href?: string;
 }
 
 /** The session cookie's attributes: HttpOnly, SameSite=Lax, Secure except plain-HTTP development. */
@@ -188,7 +190,7 @@ function menuOf(role: Role, url: string): { text: string; href: string; current:
     items.push({ text: 'Worklist', href: '/' }, { text: 'Patients', href: '/patients' });
   }
   if (role === 'research_nurse' || role === 'site_investigator') {
-    items.push({ text: 'Find a patient', href: '/patients/find' });
+    items.push({ text: 'Find a patient', href: '/patients/find' }, { text: 'Enrol', href: '/enrol' });
   }
   const path = url.split('?')[0];
   return items.map((item) => ({

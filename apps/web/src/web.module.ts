@@ -9,6 +9,7 @@ import { FollowUpServicesModule } from '../../../libs/followup/src/index.js';
 import { HealthModule, MetricsModule, structuredLogging } from '../../../libs/observability/src/index.js';
 import { QueueModule, RedisHealthIndicator } from '../../../libs/queue/src/index.js';
 import { RegistryServicesModule } from '../../../libs/registry/src/index.js';
+import { EnrolController } from './enrol.controller.js';
 import { HomeController } from './home.controller.js';
 import { PatientsPagesController } from './patients.controller.js';
 import { CsrfGuard, CsrfTokens, Pages } from './pages.js';
@@ -36,7 +37,7 @@ export class WebModule {
         HealthModule.forRoot([RedisHealthIndicator]),
         MetricsModule.forRoot([]),
       ],
-      controllers: [SignInController, HomeController, PatientsPagesController],
+      controllers: [SignInController, HomeController, PatientsPagesController, EnrolController],
       providers: [CsrfTokens, Pages, { provide: APP_GUARD, useClass: CsrfGuard }],
     };
   }

@@ -518,6 +518,15 @@ export class AppConfig {
   @Max(2592000)
   SESSION_MAX_SECONDS = 43200;
 
+  @EnvVar(
+    'Days a half-done enrolment in the web application is kept for its nurse; then its answers are destroyed.',
+  )
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(90)
+  DRAFT_TTL = 7;
+
   @EnvVar('Seconds a password reset (or first password) token issued by an administrator is valid.')
   @Transform(toInt)
   @IsInt()

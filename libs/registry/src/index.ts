@@ -1,4 +1,5 @@
 export { RegistryModule, RegistryServicesModule } from './registry.module.js';
+export { EnrolmentDrafts, type EnrolmentDraft } from './drafts/enrolment-drafts.js';
 export { VALUE_SET_ENTITIES, ValueSetCode, ValueSetVersion } from './value-sets/value-set.entities.js';
 export { ValueSets, type CodeView, type ValueSetView } from './value-sets/value-sets.js';
 export { ClinicalRecord, Patient, REGISTRY_ENTITIES } from './patients/entities.js';
@@ -31,6 +32,12 @@ export {
   CORRECTION_REASON_DOC,
   MISSING_DOC,
   type MissingReasonChanges,
+  ConsentEventDto,
+  EcmoRunDto,
+  EnrolPatientDto,
+  IdentityDto,
+  MdtDecisionDto,
+  OperationDto,
   PatientListQuery,
   PatientParams,
   PatientSearchDto,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EnrolmentDrafts } from './drafts/enrolment-drafts.js';
 import { REGISTRY_ENTITIES } from './patients/entities.js';
 import { PatientExtensions } from './patients/extensions.js';
 import { PatientHistory } from './patients/history.js';
@@ -28,6 +29,7 @@ import { ValueSetsController } from './value-sets/value-sets.controller.js';
     PatientsService,
     ClinicalRecordsService,
     PatientHistory,
+    EnrolmentDrafts,
   ],
   exports: [
     ValueSets,
@@ -37,6 +39,7 @@ import { ValueSetsController } from './value-sets/value-sets.controller.js';
     PatientsService,
     ClinicalRecordsService,
     PatientHistory,
+    EnrolmentDrafts,
   ],
 })
 export class RegistryServicesModule {}

@@ -11,7 +11,12 @@ import {
 } from '../../../database/src/index.js';
 import { RuleProblem, type FieldError } from '../../../observability/src/index.js';
 import { consentEventProblem, consentStatus } from '../rules/consent.js';
-import { ageInYears, eligibilityFailures, impossibleBirthDate } from '../rules/eligibility.js';
+import {
+  ageInYears,
+  eligibilityFailures,
+  impossibleBirthDate,
+  type EligibilityFailure,
+} from '../rules/eligibility.js';
 import { timelineProblems } from '../rules/timeline.js';
 import {
   type CorrectIdentityDto,
@@ -86,6 +91,74 @@ export class PatientsService {
   ) {}
 
   /**
+   * Every rule an enrolment must meet, checked without writing anything (the web app's "check your answers"
+   * shows the verdict before the nurse submits): the fields that break a rule (codes, cross-field rules, the
+   * identity, the consent event), then, when they are sound, eligibility and the order of the timeline.
+   * `enrol` refuses what this finds, in that order.
+   */
+  checkEnrolment(dto: EnrolPatientDto): {
+    problems: FieldError[];
+    ineligible: EligibilityFailure[];
+    timeline: FieldError[];
+  } {
+    const problems: FieldError[] = [];
+    const collect = (check: () => void) => {
+      try {
+        check();
+      } catch (error) {
+        if (!(error instanceof RuleProblem)) throw error;
+        problems.push(...error.fieldErrors);
+      }
+    };
+    collect(() => this.changes.assertCodes(null, '', dto, { sex: 'sex' }, undefined));
+    collect(() =>
+      this.changes.assertCodes(
+        'operation',
+        'operation.',
+        dto.operation,
+        OPERATION_CODES,
+        reasonsOf(dto.operation.missing),
+      ),
+    );
+    collect(() =>
+      this.changes.assertCodes('ecmoRun', 'ecmoRun.', dto.ecmoRun, RUN_CODES, reasonsOf(dto.ecmoRun.missing)),
+    );
+    problems.push(
+      ...OPERATION.problems(operationFields(dto.operation), (set, code) =>
+        this.changes.requiresText(set, code),
+      ).map((p) => ({ field: `operation.${p.field}`, reason: p.reason })),
+      ...ECMO_RUN.problems(runFields(dto.ecmoRun), () => false).map((p) => ({
+        field: `ecmoRun.${p.field}`,
+        reason: p.reason,
+      })),
+      ...identityProblems(dto.identity, 'identity.'),
+      ...consentEventProblems(dto.consent, new Date(), 'consent.'),
+    );
+    const birth = impossibleBirthDate(dto.identity.dateOfBirth, new Date(dto.ecmoRun.startedAt));
+    if (birth) problems.push({ field: 'identity.dateOfBirth', reason: birth });
+    const consentProblem = consentEventProblem(consentStatus([]), consentFields(dto.consent));
+    if (consentProblem) problems.push({ field: 'consent.kind', reason: consentProblem });
+    if (problems.length > 0) return { problems, ineligible: [], timeline: [] };
+
+    const operation = operationFields(dto.operation);
+    const run = runFields(dto.ecmoRun);
+    const mdtDecisionAt = dto.mdtDecision ? new Date(dto.mdtDecision.decidedAt) : null;
+    const ineligible = eligibilityFailures(
+      eligibilityFactsOf(dto.identity.dateOfBirth, { mdtDecisionAt }, operation, run),
+    );
+    const timeline = timelineProblems(
+      {
+        operationDate: operation.operationDate,
+        runs: [{ id: 'new', ...run }],
+        complications: [],
+        outcome: null,
+      },
+      new Date(),
+    ).map((p) => ({ field: p.field, reason: p.reason }));
+    return { problems, ineligible, timeline };
+  }
+
+  /**
    * Enrols a patient at a site of the caller (domain guide §3): identity, index operation, first ECMO run,
    * MDT decision and the first consent event, in one transaction. Eligibility is derived from those facts:
    * an ineligible patient is refused (422) with every rule that failed. The registry ID is the site code and
@@ -98,60 +171,26 @@ export class PatientsService {
     options: EnrolOptions = {},
   ): Promise<{ id: string; registryId: string }> {
     const siteId = this.enrolmentSite(scope, options.siteId);
-    this.changes.assertCodes(null, '', dto, { sex: 'sex' }, undefined);
-    this.changes.assertCodes(
-      'operation',
-      'operation.',
-      dto.operation,
-      OPERATION_CODES,
-      reasonsOf(dto.operation.missing),
-    );
-    this.changes.assertCodes('ecmoRun', 'ecmoRun.', dto.ecmoRun, RUN_CODES, reasonsOf(dto.ecmoRun.missing));
-    const problems: FieldError[] = [
-      ...OPERATION.problems(operationFields(dto.operation), (set, code) =>
-        this.changes.requiresText(set, code),
-      ).map((p) => ({ field: `operation.${p.field}`, reason: p.reason })),
-      ...ECMO_RUN.problems(runFields(dto.ecmoRun), () => false).map((p) => ({
-        field: `ecmoRun.${p.field}`,
-        reason: p.reason,
-      })),
-      ...identityProblems(dto.identity, 'identity.'),
-      ...consentEventProblems(dto.consent, new Date(), 'consent.'),
-    ];
-    const birth = impossibleBirthDate(dto.identity.dateOfBirth, new Date(dto.ecmoRun.startedAt));
-    if (birth) problems.push({ field: 'identity.dateOfBirth', reason: birth });
-    const consent = consentFields(dto.consent);
-    const consentProblem = consentEventProblem(consentStatus([]), consent);
-    if (consentProblem) problems.push({ field: 'consent.kind', reason: consentProblem });
-    if (problems.length > 0) throw new RuleProblem('The enrolment breaks the registry’s rules', problems);
-
+    const verdict = this.checkEnrolment(dto);
+    if (verdict.problems.length > 0) {
+      throw new RuleProblem('The enrolment breaks the registry’s rules', verdict.problems);
+    }
+    if (verdict.ineligible.length > 0) {
+      throw new RuleProblem(
+        `Not eligible for the registry: ${verdict.ineligible.map((f) => f.message).join('; ')}`,
+        verdict.ineligible.map((f) => ({
+          field: eligibilityFieldOf(f.field),
+          reason: `${f.rule}: ${f.message}`,
+        })),
+      );
+    }
+    if (verdict.timeline.length > 0) {
+      throw new RuleProblem('The enrolment breaks the order of the timeline', verdict.timeline);
+    }
     const operation = operationFields(dto.operation);
     const run = runFields(dto.ecmoRun);
+    const consent = consentFields(dto.consent);
     const mdtDecisionAt = dto.mdtDecision ? new Date(dto.mdtDecision.decidedAt) : null;
-    const failures = eligibilityFailures(
-      eligibilityFactsOf(dto.identity.dateOfBirth, { mdtDecisionAt }, operation, run),
-    );
-    if (failures.length > 0) {
-      throw new RuleProblem(
-        `Not eligible for the registry: ${failures.map((f) => f.message).join('; ')}`,
-        failures.map((f) => ({ field: eligibilityFieldOf(f.field), reason: `${f.rule}: ${f.message}` })),
-      );
-    }
-    const timeline = timelineProblems(
-      {
-        operationDate: operation.operationDate,
-        runs: [{ id: 'new', ...run }],
-        complications: [],
-        outcome: null,
-      },
-      new Date(),
-    );
-    if (timeline.length > 0) {
-      throw new RuleProblem(
-        'The enrolment breaks the order of the timeline',
-        timeline.map((p) => ({ field: p.field, reason: p.reason })),
-      );
-    }
 
     try {
       return await this.transactions.run(context, async (em) => {
