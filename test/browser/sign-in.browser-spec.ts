@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Browser, Page } from 'playwright-core';
 import { totpCode } from '../../libs/access/src/index.js';
@@ -11,7 +12,7 @@ import {
   PASSWORD,
   uniqueEmail,
 } from '../support/access.js';
-import { enrol, type Enrolled } from '../support/patients.js';
+import { enrol, testNhsNumber, type Enrolled } from '../support/patients.js';
 import { spawnApp, startApi, type AppProcess } from '../support/apps.js';
 import { axeViolations, launchChromium, screenshot } from '../support/browser.js';
 
@@ -191,6 +192,97 @@ describe('web application in Chromium: a new nurse’s first sign-in', () => {
         expect({ javaScriptEnabled, heading: await page.locator('h1').textContent() }).toEqual({
           javaScriptEnabled,
           heading: 'Worklist: Wythenshawe',
+        });
+      } finally {
+        await context.close();
+      }
+    }
+  });
+  /** Fills the NHS date input `name` (and its time box) with a day `days` ago. */
+  async function fillWhen(page: Page, name: string, days: number, time?: string): Promise<void> {
+    const [year, month, day] = new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10).split('-');
+    await page.locator(`#${name}-day`).fill(String(Number(day)));
+    await page.locator(`#${name}-month`).fill(String(Number(month)));
+    await page.locator(`#${name}-year`).fill(year);
+    if (time) await page.locator(`#${name}-time`).fill(time);
+  }
+
+  it('enrols a patient through the task list, with JavaScript on (each page accessible) and off', async () => {
+    for (const javaScriptEnabled of [true, false]) {
+      const nurse = await createUser(api, adminToken, 'research_nurse', [site.id]);
+      const context = await browser.newContext({ javaScriptEnabled });
+      const page = await context.newPage();
+      const check = async (name: string) => {
+        if (javaScriptEnabled) await expectAccessible(page, name);
+      };
+      try {
+        await page.goto(`${base}/sign-in`);
+        await page.locator('#email').fill(nurse.email);
+        await page.locator('#password').fill(PASSWORD);
+        await page.locator('#password').press('Enter');
+        await page.waitForURL(`${base}/sign-in/code`);
+        await page.locator('#code').fill(nurse.recoveryCodes[0]);
+        await page.locator('#code').press('Enter');
+        await page.waitForURL(`${base}/`);
+
+        await page.goto(`${base}/enrol`);
+        await check('enrol-start');
+        await page.getByRole('button', { name: 'Start a new enrolment' }).click();
+        await heading(page, 'Enrol a patient');
+        await check('enrol-tasks');
+        const tasks = page.url();
+        const section = async (name: string, fill: () => Promise<void>) => {
+          await page.goto(tasks);
+          await page.getByRole('link', { name }).click();
+          await fill();
+          await page.getByRole('button', { name: 'Continue' }).click();
+          await heading(page, 'Check your answers');
+          await page.getByRole('button', { name: 'Confirm and continue' }).click();
+          await page.waitForURL(tasks);
+        };
+        // A section refused first: every error named, what was typed kept.
+        await page.getByRole('link', { name: "Patient's details" }).click();
+        await page.locator('#nhsNumber').fill('999 000 0019');
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.locator('.nhsuk-error-summary').waitFor();
+        await check('enrol-section-errors');
+        await section("Patient's details", async () => {
+          await page.locator('#nhsNumber').fill(testNhsNumber());
+          await page.locator('#givenName').fill('Marta');
+          await page.locator('#familyName').fill('Ferreira');
+          await page.locator('#dateOfBirth-day').fill('12');
+          await page.locator('#dateOfBirth-month').fill('4');
+          await page.locator('#dateOfBirth-year').fill('1961');
+          await page.locator('#sex').selectOption('female');
+          await page.getByLabel('No reminders').check();
+        });
+        await section('Operation', async () => {
+          await fillWhen(page, 'operationDate', 3);
+          await page.locator('#category').selectOption('cabg');
+        });
+        await section('ECMO run', async () => {
+          await fillWhen(page, 'startedAt', 3, '16:20');
+          await page.locator('#mode').selectOption('VA');
+          await page.locator('#startLocation').selectOption('theatre');
+          await page.locator('#startedFor').selectOption('failure_to_wean');
+        });
+        await section('MDT decision', async () => {
+          await fillWhen(page, 'decidedAt', 3, '13:00');
+          await page.locator('#decidedBy').fill('Cardiac MDT');
+        });
+        await section('Consent', async () => {
+          await page.getByRole('radio', { name: /^In an emergency/ }).check();
+          await fillWhen(page, 'occurredAt', 3, '17:00');
+          await page.locator('#independentDoctor').fill('Dr Independent');
+        });
+        await page.getByRole('button', { name: 'Check the enrolment and submit' }).click();
+        await heading(page, 'Check the enrolment');
+        await check('enrol-check');
+        await page.getByRole('button', { name: 'Submit the enrolment' }).click();
+        await heading(page, 'Patient ');
+        expect({ javaScriptEnabled, identity: await page.getByText('FERREIRA, Marta').count() }).toEqual({
+          javaScriptEnabled,
+          identity: 1,
         });
       } finally {
         await context.close();
