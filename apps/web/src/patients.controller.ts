@@ -203,6 +203,7 @@ export class PatientsPagesController {
       title: `Patient ${summary.registryId}`,
       patient: summary,
       identity,
+      canEdit: isSiteRole(request.principal!.roles[0]),
     });
   }
 

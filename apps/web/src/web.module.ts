@@ -12,6 +12,7 @@ import { RegistryServicesModule } from '../../../libs/registry/src/index.js';
 import { EnrolController } from './enrol.controller.js';
 import { HomeController } from './home.controller.js';
 import { PatientsPagesController } from './patients.controller.js';
+import { RecordsController } from './records.controller.js';
 import { CsrfGuard, CsrfTokens, Pages } from './pages.js';
 import { SignInController } from './sign-in.controller.js';
 
@@ -37,7 +38,13 @@ export class WebModule {
         HealthModule.forRoot([RedisHealthIndicator]),
         MetricsModule.forRoot([]),
       ],
-      controllers: [SignInController, HomeController, PatientsPagesController, EnrolController],
+      controllers: [
+        SignInController,
+        HomeController,
+        PatientsPagesController,
+        EnrolController,
+        RecordsController,
+      ],
       providers: [CsrfTokens, Pages, { provide: APP_GUARD, useClass: CsrfGuard }],
     };
   }

@@ -6,7 +6,14 @@ export { ClinicalRecord, Patient, REGISTRY_ENTITIES } from './patients/entities.
 export { PatientIdentities, type Identity } from './patients/patient-identities.js';
 export { PatientsService, type IdentityView, type TransferView } from './patients/patients.service.js';
 export { PatientHistory, type HistoryEntry } from './patients/history.js';
-export { ClinicalRecordsService, countingOnly, type RecordSpec } from './patients/records.service.js';
+export {
+  ClinicalRecordsService,
+  COMPLICATION,
+  countingOnly,
+  ECMO_RUN,
+  OUTCOME,
+  type RecordSpec,
+} from './patients/records.service.js';
 export { rotateIdentityKeys } from './patients/rotate-keys.js';
 export {
   PatientExtensions,
@@ -27,17 +34,22 @@ export type { ExpectedFields } from './rules/completeness.js';
 export { deathInstant } from './rules/timeline.js';
 export { IF_MATCH_HEADER } from './patients/patients.controller.js';
 export { IsCalendarDate, isCalendarDate, IsMissingReasons } from './patients/validation.js';
-export { etagOf, IfMatch, assertStaleFree, assertUpdated, tagged } from './patients/versioning.js';
+export { etagOf, IfMatch, assertStaleFree, assertUpdated, StaleEdit, tagged } from './patients/versioning.js';
 export {
   CORRECTION_REASON_DOC,
   MISSING_DOC,
   type MissingReasonChanges,
+  ComplicationDto,
   ConsentEventDto,
+  CorrectComplicationDto,
+  CorrectEcmoRunDto,
+  CorrectOutcomeDto,
   EcmoRunDto,
   EnrolPatientDto,
   IdentityDto,
   MdtDecisionDto,
   OperationDto,
+  OutcomeDto,
   PatientListQuery,
   PatientParams,
   PatientSearchDto,

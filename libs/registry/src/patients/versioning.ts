@@ -37,8 +37,11 @@ export function parseIfMatch(header: string | undefined): number {
   return Number(match[1]);
 }
 
-function stale(what: string): ConflictException {
-  return new ConflictException(
+/** A change based on a version of the record that is no longer its current one (409). */
+export class StaleEdit extends ConflictException {}
+
+function stale(what: string): StaleEdit {
+  return new StaleEdit(
     `${what} changed since you read it (its ETag no longer matches If-Match): read it again and re-apply your correction`,
   );
 }
