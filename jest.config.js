@@ -62,6 +62,17 @@ export default {
       setupFilesAfterEnv: ['<rootDir>/test/support/e2e-guards.ts'],
     },
     {
+      // Tests taken out of the test command while they are flaky (`npm run test:quarantine`): each goes back to
+      // test/e2e once fixed and green ten runs in a row. See the README's Tests section.
+      ...common,
+      displayName: 'quarantine',
+      testMatch: ['<rootDir>/test/quarantine/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+      setupFiles: ['<rootDir>/test/support/esm-bridge.ts', '<rootDir>/test/support/worker-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-guards.ts'],
+    },
+    {
       // Real Chromium (Debian's, driven by playwright-core) against the compiled web app: `npm run test:browser`.
       ...common,
       displayName: 'browser',

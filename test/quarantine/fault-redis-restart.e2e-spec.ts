@@ -8,6 +8,13 @@ import { PrivateRedis } from '../support/private-redis.js';
 import { ReminderHarness } from '../support/reminders.js';
 
 /**
+ * QUARANTINED (out of the test command; `npm run test:quarantine`): it failed 3 of 13 full e2e runs on clean
+ * machines (2026-12-07), each time with ioredis's MaxRetriesPerRequestError after about 90 s: a default
+ * connection (20 retries) queued commands that were flushed 21 reconnect attempts later, so for about 40 s
+ * after the private Redis was back some connection did not reconnect. Drawing the private server's port
+ * below the ephemeral range and checking the pid that answers did not stop it. It returns to test/e2e once
+ * the cause is found and it passes ten full runs in a row.
+ *
  * Issue 7's fault injection: the Redis server (one of the test's own) stopped by its pid with reminders
  * pending, and started again empty, as a Redis without persistence comes back. While it is down the api
  * names it on /health/ready, refuses sign-in with 503 (rate limits fail closed), and still books
