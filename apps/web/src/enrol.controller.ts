@@ -35,6 +35,7 @@ import {
 import { longDay } from './filters.js';
 import {
   answersFrom,
+  answerText,
   enrolmentOf,
   locate,
   SECTIONS,
@@ -406,22 +407,7 @@ export class EnrolController {
   private rows(draft: EnrolmentDraft, section: SectionSpec) {
     const answers = draft.answers[section.key] ?? {};
     return section.fields.map((f) => {
-      const raw = (answers[f.name] ?? '').trim();
-      let text: string;
-      if (f.kind === 'date' || f.kind === 'datetime') {
-        const [d, m, y] = ['day', 'month', 'year'].map((p) => (answers[`${f.name}-${p}`] ?? '').trim());
-        const day =
-          d || m || y ? longDay(`${y.padStart(4, '0')}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`) : '';
-        text = f.kind === 'datetime' && day ? `${day} at ${answers[`${f.name}-time`] ?? ''}` : day;
-      } else if (f.kind === 'code') {
-        text = raw ? (this.valueSets.find(f.set!, raw)?.label ?? raw) : '';
-      } else if (f.kind === 'choice') {
-        text = f.options?.find((o) => o.value === raw)?.text ?? raw;
-      } else if (f.kind === 'yesno') {
-        text = raw === 'yes' ? 'Yes' : raw === 'no' ? 'No' : '';
-      } else {
-        text = raw;
-      }
+      const text = answerText(f, answers, (set, code) => this.valueSets.find(set, code)?.label ?? null);
       return {
         key: f.label,
         value: text || 'Not given',

@@ -1,4 +1,5 @@
 import { resolveLocalTime } from '../../../libs/time/src/index.js';
+import { longDay } from './filters.js';
 import type { FormError } from './pages.js';
 
 /** How a field is asked and read. `code`: a value set's codes (a select); `choice`: fixed options (radios). */
@@ -275,4 +276,30 @@ export function locate(path: string): { section: string; field: string } {
   const spec = sectionOf(section)?.fields.find((f) => f.name === name);
   const field = spec && (spec.kind === 'date' || spec.kind === 'datetime') ? `${name}-day` : name;
   return { section, field };
+}
+
+/** A field's answer as a summary list shows it (a day in words, a code's label, Yes or No); '' if none. */
+export function answerText(
+  f: FieldSpec,
+  answers: Readonly<Record<string, string>>,
+  labelOf: (set: string, code: string) => string | null,
+): string {
+  const raw = (answers[f.name] ?? '').trim();
+  switch (f.kind) {
+    case 'date':
+    case 'datetime': {
+      const [d, m, y] = ['day', 'month', 'year'].map((p) => (answers[`${f.name}-${p}`] ?? '').trim());
+      if (!d && !m && !y) return '';
+      const day = longDay(`${y.padStart(4, '0')}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`);
+      return f.kind === 'datetime' ? `${day} at ${answers[`${f.name}-time`] ?? ''}` : day;
+    }
+    case 'code':
+      return raw ? (labelOf(f.set!, raw) ?? raw) : '';
+    case 'choice':
+      return f.options?.find((o) => o.value === raw)?.text ?? raw;
+    case 'yesno':
+      return raw === 'yes' ? 'Yes' : raw === 'no' ? 'No' : '';
+    default:
+      return raw;
+  }
 }

@@ -35,8 +35,8 @@ import {
   type RecordSpec,
 } from '../../../libs/registry/src/index.js';
 import type { ClinicalRecord } from '../../../libs/registry/src/index.js';
-import { answersFrom, sectionValues } from './enrolment.js';
-import { longDay, words } from './filters.js';
+import { answersFrom, answerText, sectionValues } from './enrolment.js';
+import { words } from './filters.js';
 import { dtoErrors, field } from './forms.js';
 import { Pages, type FormError, type WebRequest } from './pages.js';
 import { answersOfRecord, RECORD_FORMS, type RecordForm } from './records.js';
@@ -347,20 +347,7 @@ export class RecordsController {
   /** The record's answers as summary-list rows (the stale-edit page's "as it is now"). */
   private rows(form: RecordForm, answers: Record<string, string>) {
     return form.fields.map((f) => {
-      let text = answers[f.name] ?? '';
-      if (f.kind === 'datetime') {
-        const day = answers[`${f.name}-day`];
-        const date = day
-          ? `${answers[`${f.name}-year`]}-${answers[`${f.name}-month`].padStart(2, '0')}-${day.padStart(2, '0')}`
-          : null;
-        text = date ? `${longDay(date)} at ${answers[`${f.name}-time`]}` : '';
-      } else if (f.kind === 'code' && text) {
-        text = this.valueSets.find(f.set!, text)?.label ?? text;
-      } else if (f.kind === 'choice') {
-        text = f.options?.find((o) => o.value === text)?.text ?? text;
-      } else if (f.kind === 'yesno') {
-        text = text === 'yes' ? 'Yes' : text === 'no' ? 'No' : '';
-      }
+      const text = answerText(f, answers, (set, code) => this.valueSets.find(set, code)?.label ?? null);
       return { key: { text: f.label }, value: { text: text || 'Not recorded' } };
     });
   }
