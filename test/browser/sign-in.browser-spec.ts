@@ -284,6 +284,33 @@ describe('web application in Chromium: a new nurse’s first sign-in', () => {
           javaScriptEnabled,
           identity: 1,
         });
+        await check('patient-enrolled');
+
+        // A complication recorded, then corrected with a reason.
+        const patientPage = page.url();
+        await page.getByRole('link', { name: 'Record a complication' }).click();
+        await heading(page, 'Record a complication');
+        await check('record-complication');
+        await page.locator('#code').selectOption('bleeding_cannulation_site');
+        await fillWhen(page, 'onsetAt', 2, '09:15');
+        await page.locator('#grade').fill('2');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.waitForURL(`${patientPage}#complications`);
+        await page.getByRole('link', { name: /^Change the complication/ }).click();
+        await heading(page, 'Change: complication');
+        await check('change-complication');
+        await page.locator('#grade').fill('3');
+        await page.locator('#reason').fill('graded again after review');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.waitForURL(`${patientPage}#complications`);
+        await page.getByRole('link', { name: /^History of this record/ }).click();
+        expect({
+          javaScriptEnabled,
+          reason: await page.getByText('graded again after review').count(),
+        }).toEqual({
+          javaScriptEnabled,
+          reason: 1,
+        });
       } finally {
         await context.close();
       }
