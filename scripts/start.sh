@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 prepare_machine
+# The browser tests' Chromium, while installing (the system runs without it).
+(ensure_chromium) || say 'Chromium not installed: only the browser tests need it'
 exec npm start
