@@ -106,6 +106,8 @@ describe('web application: recording, correcting and voiding clinical records', 
     const after = await browser.get(`/patients/${patient.id}`);
     expect(complicationIds(after.body)).toHaveLength(2);
     expect(after.body).toContain('Discharged alive');
+    // The run has its end now: the page offers to change it rather than to record it.
+    expect(after.body).toContain('Change the end of run 1');
   });
 
   it('corrects a value with a reason, found in the history; a stale edit shows what changed and keeps what was typed', async () => {

@@ -32,19 +32,20 @@ import {
   ValueSets,
   type EnrolmentDraft,
 } from '../../../libs/registry/src/index.js';
-import { longDay } from './filters.js';
 import {
+  anchorOf,
   answersFrom,
   answerText,
+  checkAnswers,
+  withChoices,
   enrolmentOf,
   locate,
   SECTIONS,
   sectionOf,
-  sectionValues,
   type SectionSpec,
 } from './enrolment.js';
-import { dtoErrors, field } from './forms.js';
-import { Pages, type FormError, type WebRequest } from './pages.js';
+import { dtoProblems, field } from './forms.js';
+import { isStatus, Pages, type FormError, type WebRequest } from './pages.js';
 
 const uuid = new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND });
 
@@ -76,20 +77,8 @@ export class EnrolController {
   ) {}
 
   @Get()
-  async start(@Req() request: WebRequest, @Res() reply: FastifyReply) {
-    const user = request.principal!;
-    const drafts = await this.drafts.list(user.id, auditContextOf(request));
-    return this.pages.render(request, reply, 'enrol-start.njk', {
-      title: 'Enrol a patient',
-      drafts: drafts.map((d) => ({
-        ...d,
-        done: d.sections.length,
-        expires: longDay(d.expiresAt.toISOString().slice(0, 10)),
-      })),
-      sites: user.sites,
-      ttl: this.config.DRAFT_TTL,
-      values: {},
-    });
+  start(@Req() request: WebRequest, @Res() reply: FastifyReply) {
+    return this.renderStart(request, reply, [], 200);
   }
 
   @Post()
@@ -101,21 +90,8 @@ export class EnrolController {
     const user = request.principal!;
     const siteId = user.sites.length === 1 ? user.sites[0].id : field(form, 'siteId');
     if (!user.sites.some((s) => s.id === siteId)) {
-      const drafts = await this.drafts.list(user.id, auditContextOf(request));
-      return this.pages.render(
-        request,
-        reply,
-        'enrol-start.njk',
-        {
-          title: 'Enrol a patient',
-          drafts,
-          sites: user.sites,
-          ttl: this.config.DRAFT_TTL,
-          values: {},
-          errors: [{ field: 'siteId', text: 'Choose the site enrolling the patient' }],
-        },
-        400,
-      );
+      const errors = [{ field: 'siteId', text: 'Choose the site enrolling the patient' }];
+      return this.renderStart(request, reply, errors, 400);
     }
     const id = await this.drafts.start(user.id, siteId, auditContextOf(request));
     return reply.redirect(`/enrol/${id}`, 303);
@@ -175,9 +151,9 @@ export class EnrolController {
       return reply.redirect(`/patients/${id}`, 303);
     } catch (error) {
       // What the rules could not see before the write (an NHS number enrolled meanwhile, say).
-      if (!(error instanceof RuleProblem) && !(error instanceof ValidationProblem) && !isConflict(error))
-        throw error;
-      const errors = isConflict(error)
+      const conflict = isStatus(error, 409);
+      if (!(error instanceof RuleProblem) && !(error instanceof ValidationProblem) && !conflict) throw error;
+      const errors = conflict
         ? [
             {
               field: 'nhsNumber',
@@ -222,7 +198,7 @@ export class EnrolController {
     @Body() form: Record<string, unknown>,
   ) {
     const section = this.section(key);
-    const answers = answersFrom(section, form);
+    const answers = answersFrom(section.fields, form);
     const draft = await this.drafts.saveSection(
       request.principal!.id,
       draftId,
@@ -279,6 +255,20 @@ export class EnrolController {
     return reply.redirect(`/enrol/${draftId}`, 303);
   }
 
+  /** The start page: the user's drafts, and a new enrolment (at a site chosen when they work at several). */
+  private async renderStart(request: WebRequest, reply: FastifyReply, errors: FormError[], status: number) {
+    const user = request.principal!;
+    const drafts = await this.drafts.list(user.id, auditContextOf(request));
+    const data = { title: 'Enrol a patient', drafts, sections: SECTIONS.length, sites: user.sites };
+    return this.pages.render(
+      request,
+      reply,
+      'enrol-start.njk',
+      { ...data, ttl: this.config.DRAFT_TTL, errors },
+      status,
+    );
+  }
+
   private async draft(request: WebRequest, id: string): Promise<EnrolmentDraft> {
     return this.drafts.get(request.principal!.id, id, auditContextOf(request));
   }
@@ -289,49 +279,30 @@ export class EnrolController {
     return section;
   }
 
-  /** What the section's own rules refuse: blanks, unreadable dates and times, then the api's DTO. */
+  /** What the section's own rules refuse (the enrolment's own field `sex` is not the identity DTO's). */
   private async sectionErrors(section: SectionSpec, answers: Record<string, string>): Promise<FormError[]> {
-    const { values, errors } = sectionValues(section, answers);
-    if (section.key === 'identity') delete values.sex;
-    const blank = new Set(errors.map((e) => e.field.replace(/-(day|time)$/, '')));
-    const labels = Object.fromEntries(section.fields.map((f) => [f.name, f.label]));
-    const rules = (await dtoErrors(SECTION_DTOS[section.key], values, labels)).filter(
-      (e) => !blank.has(e.field),
-    );
-    return [
-      ...errors,
-      ...rules.map((e) => {
-        const spec = section.fields.find((f) => f.name === e.field);
-        // A date the three boxes make up that does not exist (31 February): said as the boxes read.
-        const text = spec?.kind === 'date' ? `${spec.label} must be a real date` : e.text;
-        return { field: locate(`${section.key}.${e.field}`).field, text };
-      }),
-    ];
+    const omit = section.key === 'identity' ? ['sex'] : [];
+    return (await checkAnswers(section.fields, answers, SECTION_DTOS[section.key], omit)).errors;
   }
 
   /** The whole enrolment's verdict: the api's DTO and rules, then eligibility; each refusal linked to its answer. */
   private async verdict(draft: EnrolmentDraft) {
     const complete = SECTIONS.every((s) => draft.sections.includes(s.key));
     const values = enrolmentOf(draft.siteId, draft.answers);
-    const shape = await dtoErrors(EnrolPatientDto, values);
-    if (shape.length > 0) {
-      return {
-        complete,
-        errors: this.linked(
-          draft,
-          shape.map((e) => ({ field: e.field, reason: e.text })),
-        ),
-        ineligible: [],
-      };
-    }
+    // Sections not yet answered, or answers the whole enrolment's DTO refuses: named, linked to the answer.
+    const shape = await dtoProblems(EnrolPatientDto, values);
+    if (shape.length > 0) return { complete, errors: this.linked(draft, shape), ineligible: [] };
     const checked = this.patients.checkEnrolment(Object.assign(new EnrolPatientDto(), values));
     return {
       complete,
       errors: this.linked(draft, [...checked.problems, ...checked.timeline]),
-      ineligible: checked.ineligible.map((f) => ({
-        text: f.message.charAt(0).toUpperCase() + f.message.slice(1),
-        href: `/enrol/${draft.id}/${locateEligibility(f.field)}`,
-      })),
+      ineligible: checked.ineligible.map((f) => {
+        const { section, field: name } = locate(f.path);
+        return {
+          text: f.message.charAt(0).toUpperCase() + f.message.slice(1),
+          href: `/enrol/${draft.id}/${section}#${name}`,
+        };
+      }),
     };
   }
 
@@ -379,21 +350,7 @@ export class EnrolController {
     errors: FormError[],
     status: number,
   ) {
-    const fields = section.fields.map((f) => ({
-      ...f,
-      items:
-        f.kind === 'code'
-          ? [
-              { value: '', text: 'Choose' },
-              ...this.valueSets.get(f.set!).codes.map((c) => ({ value: c.code, text: c.label })),
-            ]
-          : f.kind === 'yesno'
-            ? [
-                { value: 'yes', text: 'Yes' },
-                { value: 'no', text: 'No' },
-              ]
-            : (f.options ?? []),
-    }));
+    const fields = withChoices(section.fields, this.valueSets);
     return this.pages.render(
       request,
       reply,
@@ -411,25 +368,8 @@ export class EnrolController {
       return {
         key: f.label,
         value: text || 'Not given',
-        href: `/enrol/${draft.id}/${section.key}#${f.kind === 'date' || f.kind === 'datetime' ? `${f.name}-day` : f.name}`,
+        href: `/enrol/${draft.id}/${section.key}#${anchorOf(section.fields, f.name)}`,
       };
     });
   }
-}
-
-/** The section holding an eligibility fact (rules/eligibility.ts EligibilityFacts). */
-function locateEligibility(fact: string): string {
-  if (fact === 'dateOfBirth') return 'identity#dateOfBirth-day';
-  if (fact === 'operationDate') return 'operation#operationDate-day';
-  if (fact === 'mdtDecisionAt') return 'mdtDecision#decidedAt-day';
-  if (fact === 'ecmoMode') return 'ecmoRun#mode';
-  if (fact === 'startedFor') return 'ecmoRun#startedFor';
-  if (fact === 'startLocation') return 'ecmoRun#startLocation';
-  return 'ecmoRun#startedAt-day';
-}
-
-function isConflict(error: unknown): boolean {
-  return (
-    error instanceof Error && 'getStatus' in error && (error as { getStatus(): number }).getStatus() === 409
-  );
 }

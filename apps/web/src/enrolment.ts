@@ -1,5 +1,7 @@
 import { resolveLocalTime } from '../../../libs/time/src/index.js';
-import { longDay } from './filters.js';
+import type { ValueSets } from '../../../libs/registry/src/index.js';
+import { longDay, words } from './filters.js';
+import { dtoErrors } from './forms.js';
 import type { FormError } from './pages.js';
 
 /** How a field is asked and read. `code`: a value set's codes (a select); `choice`: fixed options (radios). */
@@ -164,11 +166,14 @@ export function sectionOf(key: string): SectionSpec | undefined {
   return SECTIONS.find((s) => s.key === key);
 }
 
-/** The answers a form posted for a section: each field's text, dates as their parts, as typed. */
-export function answersFrom(section: SectionSpec, form: Record<string, unknown>): Record<string, string> {
+/** The answers a form posted for these fields: each field's text, dates as their parts, as typed. */
+export function answersFrom(
+  fields: readonly FieldSpec[],
+  form: Record<string, unknown>,
+): Record<string, string> {
   const text = (name: string) => (typeof form[name] === 'string' ? form[name] : '');
   const answers: Record<string, string> = {};
-  for (const f of section.fields) {
+  for (const f of fields) {
     const parts =
       f.kind === 'date'
         ? ['-day', '-month', '-year']
@@ -187,12 +192,12 @@ export function answersFrom(section: SectionSpec, form: Record<string, unknown>)
 
 /** A section's answers as the api's DTO reads them, with the fields that could not be read. */
 export function sectionValues(
-  section: SectionSpec,
+  fields: readonly FieldSpec[],
   answers: Readonly<Record<string, string>>,
 ): { values: Record<string, unknown>; errors: FormError[] } {
   const values: Record<string, unknown> = {};
   const errors: FormError[] = [];
-  for (const f of section.fields) {
+  for (const f of fields) {
     const raw = (answers[f.name] ?? '').trim();
     const date = () => {
       const [d, m, y] = ['day', 'month', 'year'].map((p) => (answers[`${f.name}-${p}`] ?? '').trim());
@@ -254,7 +259,7 @@ export function enrolmentOf(
   siteId: string,
   answers: Readonly<Record<string, Readonly<Record<string, string>>>>,
 ): Record<string, unknown> {
-  const of = (key: string) => sectionValues(sectionOf(key)!, answers[key] ?? {}).values;
+  const of = (key: string) => sectionValues(sectionOf(key)!.fields, answers[key] ?? {}).values;
   const { sex, ...identity } = of('identity');
   const mdt = of('mdtDecision');
   return {
@@ -273,9 +278,7 @@ export function locate(path: string): { section: string; field: string } {
   const [head, ...rest] = path.split('.');
   const section = head === 'sex' ? 'identity' : head;
   const name = head === 'sex' ? 'sex' : (rest[0] ?? head);
-  const spec = sectionOf(section)?.fields.find((f) => f.name === name);
-  const field = spec && (spec.kind === 'date' || spec.kind === 'datetime') ? `${name}-day` : name;
-  return { section, field };
+  return { section, field: anchorOf(sectionOf(section)?.fields ?? [], name) };
 }
 
 /** A field's answer as a summary list shows it (a day in words, a code's label, Yes or No); '' if none. */
@@ -302,4 +305,66 @@ export function answerText(
     default:
       return raw;
   }
+}
+
+/** The id of the control a field's error links to: a date input's day box, or the field itself. */
+export function anchorOf(fields: readonly FieldSpec[], name: string): string {
+  const spec = fields.find((f) => f.name === name);
+  return spec && (spec.kind === 'date' || spec.kind === 'datetime') ? `${name}-day` : name;
+}
+
+/**
+ * A form's answers checked as the api checks them: blanks and unreadable dates and times first, then the
+ * api's own DTO (fields in `omit` are not the DTO's). Answers the values read and every error, each linked
+ * to its control; a date the boxes make up that does not exist is said as the boxes read.
+ */
+export async function checkAnswers(
+  fields: readonly FieldSpec[],
+  answers: Readonly<Record<string, string>>,
+  dto: new () => object,
+  omit: readonly string[] = [],
+): Promise<{ values: Record<string, unknown>; errors: FormError[] }> {
+  const { values, errors } = sectionValues(fields, answers);
+  for (const name of omit) delete values[name];
+  const blank = new Set(errors.map((e) => e.field.replace(/-(day|time)$/, '')));
+  const labels = Object.fromEntries(fields.map((f) => [f.name, f.label]));
+  const rules = (await dtoErrors(dto, values, labels)).filter((e) => !blank.has(e.field));
+  const all = [
+    ...errors,
+    ...rules.map((e) => {
+      const spec = fields.find((f) => f.name === e.field);
+      const text = spec?.kind === 'date' ? `${spec.label} must be a real date` : e.text;
+      return { field: anchorOf(fields, e.field), text };
+    }),
+  ];
+  // The error summary lists them in the order of the page.
+  const at = (e: FormError) => fields.findIndex((f) => f.name === e.field.replace(/-(day|time)$/, ''));
+  return { values, errors: all.sort((a, b) => at(a) - at(b)) };
+}
+
+/** The fields with their choices, as the form template asks them (a grouped value set as option groups). */
+export function withChoices(fields: readonly FieldSpec[], valueSets: ValueSets) {
+  return fields.map((f) => {
+    if (f.kind !== 'code') {
+      const items =
+        f.kind === 'yesno'
+          ? [
+              { value: 'yes', text: 'Yes' },
+              { value: 'no', text: 'No' },
+            ]
+          : (f.options ?? []);
+      return { ...f, items, groups: null };
+    }
+    const codes = valueSets.get(f.set!).codes;
+    const items = [{ value: '', text: 'Choose' }, ...codes.map((c) => ({ value: c.code, text: c.label }))];
+    const groups = codes.some((c) => c.group)
+      ? [...new Set(codes.map((c) => c.group ?? 'other'))].map((group) => ({
+          label: words(group),
+          items: codes
+            .filter((c) => (c.group ?? 'other') === group)
+            .map((c) => ({ value: c.code, text: c.label })),
+        }))
+      : null;
+    return { ...f, items, groups };
+  });
 }

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { flattenValidationErrors } from '../../../libs/observability/src/index.js';
+import { flattenValidationErrors, type FieldError } from '../../../libs/observability/src/index.js';
 import type { FormError } from './pages.js';
 
 type Form = Record<string, unknown>;
@@ -11,20 +11,25 @@ export function field(form: Form | undefined, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-/**
- * Checks a form's values against the api's own DTO (the same class-validator rules, so the same failures);
- * answers each failing field's message, named as the form names the field.
- */
+/** What the api's own DTO refuses in these values (the same class-validator rules, so the same failures). */
+export async function dtoProblems<T extends object>(
+  dto: new () => T,
+  values: Record<string, unknown>,
+): Promise<FieldError[]> {
+  const errors = await validate(plainToInstance(dto, values), {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  });
+  return flattenValidationErrors(errors);
+}
+
+/** `dtoProblems` as a form's errors, each named by its field's label. */
 export async function dtoErrors<T extends object>(
   dto: new () => T,
   values: Record<string, unknown>,
   labels: Record<string, string> = {},
 ): Promise<FormError[]> {
-  const errors = await validate(plainToInstance(dto, values), {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-  });
-  return flattenValidationErrors(errors).map((e) => ({
+  return (await dtoProblems(dto, values)).map((e) => ({
     field: e.field,
     text: e.reason.startsWith(labels[e.field] ?? '\u0000')
       ? e.reason

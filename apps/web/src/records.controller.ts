@@ -35,10 +35,9 @@ import {
   type RecordSpec,
 } from '../../../libs/registry/src/index.js';
 import type { ClinicalRecord } from '../../../libs/registry/src/index.js';
-import { answersFrom, answerText, sectionValues } from './enrolment.js';
-import { words } from './filters.js';
-import { dtoErrors, field } from './forms.js';
-import { Pages, type FormError, type WebRequest } from './pages.js';
+import { anchorOf, answersFrom, answerText, checkAnswers, withChoices } from './enrolment.js';
+import { field } from './forms.js';
+import { isStatus, Pages, type FormError, type WebRequest } from './pages.js';
 import { answersOfRecord, RECORD_FORMS, type RecordForm } from './records.js';
 
 const uuid = new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND });
@@ -118,7 +117,7 @@ export class RecordsController {
   ) {
     const k = this.kind(kind, true);
     const patient = await this.patients.summary(scope, patientId);
-    const answers = answersFrom(sectionOfForm(k.form), form);
+    const answers = answersFrom(k.form.fields, form);
     const page = { heading: k.form.addText!, action: `/patients/${patientId}/${kind}/new`, answers };
     const { values, errors } = await this.read(k, k.create!, answers);
     if (errors.length > 0) return this.render(request, reply, patient, k, { ...page, errors }, 400);
@@ -174,7 +173,7 @@ export class RecordsController {
     const patient = await this.patients.summary(scope, patientId);
     const reason = field(form, 'reason').trim();
     const version = Number(field(form, 'version'));
-    const answers = { ...answersFrom(sectionOfForm(k.form), form), reason };
+    const answers = { ...answersFrom(k.form.fields, form), reason };
     const page = {
       heading: `Change: ${k.form.title.toLowerCase()}`,
       action: `/patients/${patientId}/${kind}/${recordId}/edit`,
@@ -281,9 +280,8 @@ export class RecordsController {
           409,
         );
       }
-      if (!(error instanceof Error && 'getStatus' in error)) throw error;
-      const status = (error as { getStatus(): number }).getStatus();
-      if (status !== 409 && status !== 422) throw error;
+      const status = isStatus(error, 409) ? 409 : isStatus(error, 422) ? 422 : null;
+      if (status === null || !(error instanceof Error)) throw error;
       return this.render(
         request,
         reply,
@@ -303,15 +301,8 @@ export class RecordsController {
   }
 
   /** The answers as the DTO reads them, refused with what the form and the DTO's rules say. */
-  private async read(k: Kind, dto: new () => object, answers: Record<string, string>) {
-    const { values, errors } = sectionValues(sectionOfForm(k.form), answers);
-    const blank = new Set(errors.map((e) => e.field.replace(/-(day|time)$/, '')));
-    const labels = Object.fromEntries(k.form.fields.map((f) => [f.name, f.label]));
-    const rules = (await dtoErrors(dto, values, labels)).filter((e) => !blank.has(e.field));
-    return {
-      values,
-      errors: [...errors, ...rules.map((e) => ({ ...e, field: this.anchor(k.form, e.field) }))],
-    };
+  private read(k: Kind, dto: new () => object, answers: Record<string, string>) {
+    return checkAnswers(k.form.fields, answers, dto);
   }
 
   /** A rule the service refused, as field errors; null for anything that is not a refusal of the input. */
@@ -324,24 +315,15 @@ export class RecordsController {
         const name = p.field.split('.').pop()!;
         const label = labels[name] ?? (name === 'reason' ? 'Reason' : name);
         return {
-          field: this.anchor(k.form, name),
+          field: anchorOf(k.form.fields, name),
           text: p.reason.startsWith(label) ? p.reason : `${label} ${p.reason}`,
         };
       });
     }
-    if (
-      error instanceof Error &&
-      'getStatus' in error &&
-      (error as { getStatus(): number }).getStatus() === 409
-    ) {
+    if (error instanceof Error && isStatus(error, 409)) {
       return [{ field: k.form.fields[0].name, text: error.message }];
     }
     return null;
-  }
-
-  private anchor(form: RecordForm, name: string): string {
-    const spec = form.fields.find((f) => f.name === name);
-    return spec && (spec.kind === 'date' || spec.kind === 'datetime') ? `${name}-day` : name;
   }
 
   /** The record's answers as summary-list rows (the stale-edit page's "as it is now"). */
@@ -360,32 +342,7 @@ export class RecordsController {
     data: Record<string, unknown> & { answers: Record<string, string> },
     status = 200,
   ) {
-    const fields = k.form.fields.map((f) => {
-      if (f.kind !== 'code') {
-        return {
-          ...f,
-          items:
-            f.kind === 'yesno'
-              ? [
-                  { value: 'yes', text: 'Yes' },
-                  { value: 'no', text: 'No' },
-                ]
-              : (f.options ?? []),
-        };
-      }
-      const codes = this.valueSets.get(f.set!).codes;
-      const items = [{ value: '', text: 'Choose' }, ...codes.map((c) => ({ value: c.code, text: c.label }))];
-      const grouped = codes.some((c) => c.group);
-      const groups = grouped
-        ? [...new Set(codes.map((c) => c.group ?? 'Other'))].map((group) => ({
-            label: words(group),
-            items: codes
-              .filter((c) => (c.group ?? 'Other') === group)
-              .map((c) => ({ value: c.code, text: c.label })),
-          }))
-        : null;
-      return { ...f, items, groups };
-    });
+    const fields = withChoices(k.form.fields, this.valueSets);
     return this.pages.render(
       request,
       reply,
@@ -394,8 +351,4 @@ export class RecordsController {
       status,
     );
   }
-}
-
-function sectionOfForm(form: RecordForm) {
-  return { key: form.path, title: form.title, fields: form.fields };
 }

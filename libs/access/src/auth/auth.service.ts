@@ -29,7 +29,7 @@ import {
 } from './auth.queries.js';
 
 /** How long the password step stays valid for the TOTP step. */
-const MFA_STEP_TTL_SECONDS = 300;
+export const MFA_STEP_TTL_SECONDS = 300;
 
 export interface TokenPair {
   readonly tokenType: 'Bearer';

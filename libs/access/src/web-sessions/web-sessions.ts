@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/src/index.js';
 import { decrypt, deriveKey, digest, encrypt, randomToken } from '../../../crypto/src/index.js';
 import { type AuditContext, TransactionService } from '../../../database/src/index.js';
-import { AuthService, type TokenPair } from '../auth/auth.service.js';
+import { AuthService, MFA_STEP_TTL_SECONDS, type TokenPair } from '../auth/auth.service.js';
 import type { AuthenticatedRequest } from '../auth/request-context.js';
 import type { SiteSummary } from '../directory.js';
 import type { Principal } from '../principal.js';
@@ -22,9 +22,6 @@ import {
 
 /** The cookie that holds a web session's token. */
 export const WEB_SESSION_COOKIE = 'ecmo_session';
-
-/** How long a sign-in may wait between its password and its code (the api's MFA step token lives as long). */
-const STEP_SECONDS = 300;
 
 /** A signed-in user of the web application, as its pages and the access guard see them. */
 export interface WebPrincipal extends Principal {
@@ -102,7 +99,7 @@ export class WebSessions {
   /** The sign-in in progress under this token, or NoWebSession (none, ended, or its step timed out). */
   async pending(token: string | undefined): Promise<PendingSignIn> {
     const row = await this.row(token);
-    if (row.stage === 'signed_in' || row.created_at.getTime() + STEP_SECONDS * 1000 <= Date.now()) {
+    if (row.stage === 'signed_in' || row.created_at.getTime() + MFA_STEP_TTL_SECONDS * 1000 <= Date.now()) {
       throw new NoWebSession('ended');
     }
     const enrolment =

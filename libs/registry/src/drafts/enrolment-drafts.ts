@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../../config/src/index.js';
 import { type AuditContext, TransactionService } from '../../../database/src/index.js';
 import { IdentityKeyring } from '../identity/identity-keyring.js';
@@ -14,6 +15,13 @@ import {
 } from './enrolment-drafts.queries.js';
 
 const DAY_MS = 86_400_000;
+
+/** A draft found past its time: ended by `live`, outside the transaction that found it. */
+class DraftExpired extends Error {
+  constructor(readonly id: string) {
+    super(`draft ${id} expired`);
+  }
+}
 
 /** What a draft holds: each section's answers as typed (strings), and which sections were checked. */
 export interface EnrolmentDraft {
@@ -73,8 +81,7 @@ export class EnrolmentDrafts {
 
   /** The user's open draft, or 404 (another user's, ended, expired or unknown: the same answer). */
   async get(userId: string, id: string, context: AuditContext): Promise<EnrolmentDraft> {
-    await this.expire(context);
-    return this.transactions.run(context, async (em) => this.open(await this.openRow(em, userId, id)));
+    return this.live(context, async (em) => this.open(await this.openRow(em, userId, id)));
   }
 
   /** Saves a section's answers; `checked` marks the section as done (its answers were checked). */
@@ -86,8 +93,7 @@ export class EnrolmentDrafts {
     checked: boolean,
     context: AuditContext,
   ): Promise<EnrolmentDraft> {
-    await this.expire(context);
-    return this.transactions.run(context, async (em) => {
+    return this.live(context, async (em) => {
       const row = await this.openRow(em, userId, id);
       const draft = this.open(row);
       const next = { ...draft.answers, [section]: answers };
@@ -104,7 +110,7 @@ export class EnrolmentDrafts {
   }
 
   async discard(userId: string, id: string, context: AuditContext): Promise<void> {
-    await this.transactions.run(context, async (em) => {
+    await this.live(context, async (em) => {
       await this.openRow(em, userId, id);
       await endDraft(em, id, 'discarded');
     });
@@ -112,20 +118,35 @@ export class EnrolmentDrafts {
 
   /** Ends the draft as the patient it became (in the enrolment's own transaction, when it has one). */
   async submitted(userId: string, id: string, patientId: string, context: AuditContext): Promise<void> {
-    await this.transactions.run(context, async (em) => {
+    await this.live(context, async (em) => {
       await this.openRow(em, userId, id);
       await endDraft(em, id, 'submitted', patientId);
     });
   }
 
-  /** Ends every draft past DRAFT_TTL (its own transaction: it stands whatever the caller's read finds). */
+  /** Ends every draft past DRAFT_TTL (on the start page: no other page pays for the sweep). */
   private async expire(context: AuditContext): Promise<void> {
     await this.transactions.run(context, (em) => expireDrafts(em));
   }
 
-  private async openRow(em: Parameters<typeof lockDraft>[0], userId: string, id: string): Promise<DraftRow> {
+  /**
+   * Work on one open draft. A draft found past DRAFT_TTL is ended (key and answers destroyed) in a
+   * transaction of its own, which stands, and answers 404 like any draft that is gone.
+   */
+  private async live<T>(context: AuditContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.transactions.run(context, work);
+    } catch (error) {
+      if (!(error instanceof DraftExpired)) throw error;
+      await this.transactions.run(context, (em) => endDraft(em, error.id, 'expired'));
+      throw new NotFoundException('Draft not found');
+    }
+  }
+
+  private async openRow(em: EntityManager, userId: string, id: string): Promise<DraftRow> {
     const row = await lockDraft(em, id, userId);
     if (!row || row.ended_at !== null) throw new NotFoundException('Draft not found');
+    if (row.expires_at.getTime() <= Date.now()) throw new DraftExpired(id);
     return row;
   }
 

@@ -98,7 +98,8 @@ export class PatientsService {
    */
   checkEnrolment(dto: EnrolPatientDto): {
     problems: FieldError[];
-    ineligible: EligibilityFailure[];
+    /** Each failed eligibility rule, with the enrolment's field it is about (`identity.dateOfBirth`…). */
+    ineligible: (EligibilityFailure & { readonly path: string })[];
     timeline: FieldError[];
   } {
     const problems: FieldError[] = [];
@@ -145,7 +146,7 @@ export class PatientsService {
     const mdtDecisionAt = dto.mdtDecision ? new Date(dto.mdtDecision.decidedAt) : null;
     const ineligible = eligibilityFailures(
       eligibilityFactsOf(dto.identity.dateOfBirth, { mdtDecisionAt }, operation, run),
-    );
+    ).map((f) => ({ ...f, path: eligibilityFieldOf(f.field) }));
     const timeline = timelineProblems(
       {
         operationDate: operation.operationDate,
@@ -178,10 +179,7 @@ export class PatientsService {
     if (verdict.ineligible.length > 0) {
       throw new RuleProblem(
         `Not eligible for the registry: ${verdict.ineligible.map((f) => f.message).join('; ')}`,
-        verdict.ineligible.map((f) => ({
-          field: eligibilityFieldOf(f.field),
-          reason: `${f.rule}: ${f.message}`,
-        })),
+        verdict.ineligible.map((f) => ({ field: f.path, reason: `${f.rule}: ${f.message}` })),
       );
     }
     if (verdict.timeline.length > 0) {
